@@ -1,0 +1,26 @@
+"""graphdim: Deep InfoMax for graphs (and images) on PyTorch and PyTorch Geometric."""
+__version__ = '0.1.0'
+
+from .estimators import (MEASURES, batch_pos_mask, local_global_loss, mi_loss,
+                         negative_expectation, positive_expectation, score_matrix_loss)
+from .graph.checks import GraphInputError, check_graph
+from .graph.corruptions import EdgeDrop, FeatureMask, RowShuffle, make_corruption
+from .graph.encoders import GraphEncoder
+from .graph.node import DeepGraphInfomax
+from .graph.readouts import Readout
+from .data import DatasetNotFoundError, NodeDataset, load_node_dataset
+from .evaluate import ProbeResult, Split, linear_probe, public_split, random_split
+from .train import FitResult, embed, fit
+from .experiment import NodeConfig, build_node_model, run_node_experiment
+from .runtime import seed_everything
+
+__all__ = [
+    'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
+    'local_global_loss', 'batch_pos_mask',
+    'GraphEncoder', 'Readout', 'RowShuffle', 'EdgeDrop', 'FeatureMask', 'make_corruption',
+    'DeepGraphInfomax', 'GraphInputError', 'check_graph',
+    'DatasetNotFoundError', 'NodeDataset', 'load_node_dataset',
+    'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
+    'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
+    'seed_everything',
+]

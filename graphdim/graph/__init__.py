@@ -1,0 +1,1 @@
+"""Graph-side modules: encoders, readouts, corruptions, input checks and models."""

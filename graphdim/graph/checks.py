@@ -1,0 +1,74 @@
+"""Input checks for graphs: one clear error per problem, naming the problem and the fix.
+
+Run once before training or embedding (not in the inner loop).
+"""
+import torch
+from torch import Tensor
+
+
+class GraphInputError(ValueError):
+    """A graph given to graphdim is malformed; the message says what and how to fix it."""
+
+
+def check_graph(data, require_features: bool = True) -> None:
+    """Validate a PyG ``Data``: features, edge index, optional edge weights and masks.
+
+    Raises :class:`GraphInputError` naming the first problem found.
+    """
+    x = getattr(data, 'x', None)
+    edge_index = getattr(data, 'edge_index', None)
+    num_nodes = data.num_nodes
+    if x is None:
+        if require_features:
+            raise GraphInputError("the graph has no node features (data.x is None); add "
+                                  "features, e.g. torch_geometric.transforms.OneHotDegree or "
+                                  "an identity matrix")
+    else:
+        if not isinstance(x, Tensor) or x.dim() != 2:
+            raise GraphInputError(f"node features must be a 2-D tensor [num_nodes, "
+                                  f"num_features]; got {_describe(x)}")
+        if not x.is_floating_point():
+            raise GraphInputError(f"node features must be floating point; got {x.dtype} "
+                                  f"(convert with data.x = data.x.float())")
+        if x.size(0) == 0:
+            raise GraphInputError("the graph is empty: it has no nodes")
+        if num_nodes is not None and x.size(0) != num_nodes:
+            raise GraphInputError(f"node features have {x.size(0)} rows but the graph has "
+                                  f"num_nodes={num_nodes}; give one feature row per node")
+        if not bool(torch.isfinite(x).all()):
+            bad = int((~torch.isfinite(x)).any(dim=1).sum())
+            raise GraphInputError(f"node features contain NaN or inf in {bad} of {x.size(0)} "
+                                  f"rows; clean or impute them first")
+    if num_nodes is None or num_nodes == 0:
+        raise GraphInputError("the graph is empty: it has no nodes")
+    if edge_index is None:
+        raise GraphInputError("the graph has no edge_index; give a [2, num_edges] tensor "
+                              "(an empty one, torch.empty(2, 0, dtype=torch.long), if edgeless)")
+    if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise GraphInputError(f"edge_index must be a [2, num_edges] tensor; got "
+                              f"{_describe(edge_index)} (transpose a [num_edges, 2] list)")
+    if edge_index.dtype != torch.long:
+        raise GraphInputError(f"edge_index must have dtype torch.long; got {edge_index.dtype} "
+                              f"(convert with edge_index.long())")
+    if edge_index.numel():
+        low, high = int(edge_index.min()), int(edge_index.max())
+        if low < 0:
+            raise GraphInputError(f"edge_index has a negative node index ({low}); node "
+                                  f"indices must be in [0, {num_nodes})")
+        if high >= num_nodes:
+            raise GraphInputError(f"edge_index out of range: it refers to node {high} but the "
+                                  f"graph has {num_nodes} nodes (indices must be in "
+                                  f"[0, {num_nodes}))")
+    edge_weight = getattr(data, 'edge_weight', None)
+    if edge_weight is not None:
+        if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
+            raise GraphInputError(f"edge_weight must have one entry per edge "
+                                  f"([{edge_index.size(1)}]); got {list(edge_weight.shape)}")
+        if not bool(torch.isfinite(edge_weight).all()):
+            raise GraphInputError("edge_weight contains NaN or inf")
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {list(value.shape)}"
+    return f"a {type(value).__name__}"
