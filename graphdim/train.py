@@ -30,8 +30,12 @@ class FitResult:
         return len(self.losses)
 
 
+def _is_single_batch(data) -> bool:
+    return hasattr(data, 'edge_index') or isinstance(data, Tensor)
+
+
 def _batches(data):
-    return [data] if hasattr(data, 'edge_index') or isinstance(data, Tensor) else data
+    return [data] if _is_single_batch(data) else data
 
 
 def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
@@ -56,17 +60,24 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     waited = 0
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False,
                dynamic_ncols=True)
+    full_batch = _is_single_batch(data)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
-        total, count = 0.0, 0
+        total, count, pre_step_state = 0.0, 0, None
         for batch in batches:
             batch = batch.to(device)
             optimizer.zero_grad(set_to_none=True)
             loss = model.training_loss(batch)
             loss.backward()
+            value = float(loss.detach())
+            if full_batch and value < result.best_loss:
+                # The loss belongs to the parameters before this step (as in DGI's code).
+                pre_step_state = copy.deepcopy(model.state_dict())
             optimizer.step()
-            total, count = total + float(loss.detach()), count + 1
+            total, count = total + value, count + 1
+        if count == 0:
+            raise ValueError("the data yielded no batches")
         epoch_loss = total / count
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(epoch_loss)
@@ -75,7 +86,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
                                      f"lower the learning rate or check the input features")
         if epoch_loss < result.best_loss:
             result.best_loss, result.best_epoch, waited = epoch_loss, epoch, 0
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = pre_step_state if full_batch else copy.deepcopy(model.state_dict())
         else:
             waited += 1
         bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}')

@@ -61,11 +61,22 @@ def check_graph(data, require_features: bool = True) -> None:
                                   f"[0, {num_nodes}))")
     edge_weight = getattr(data, 'edge_weight', None)
     if edge_weight is not None:
+        if not isinstance(edge_weight, Tensor):
+            raise GraphInputError(f"edge_weight must be a tensor with one entry per edge; got "
+                                  f"{_describe(edge_weight)}")
         if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
             raise GraphInputError(f"edge_weight must have one entry per edge "
                                   f"([{edge_index.size(1)}]); got {list(edge_weight.shape)}")
         if not bool(torch.isfinite(edge_weight).all()):
             raise GraphInputError("edge_weight contains NaN or inf")
+    for name in ('train_mask', 'val_mask', 'test_mask'):
+        mask = getattr(data, name, None)
+        if mask is not None and (not isinstance(mask, Tensor) or mask.dtype != torch.bool
+                                 or mask.shape != (num_nodes, )):
+            raise GraphInputError(f"{name} must be a bool tensor of shape [{num_nodes}] (one "
+                                  f"entry per node); got {_describe(mask)}"
+                                  + (f" of dtype {mask.dtype}" if isinstance(mask, Tensor)
+                                     else ''))
 
 
 def _describe(value) -> str:

@@ -25,7 +25,12 @@ def _return(x, edge_index, edge_weight):
 class RowShuffle(torch.nn.Module):
     """DGI's corruption: permute the rows of ``X`` (nodes swap features), keep the graph."""
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None):
-        return _return(x[torch.randperm(x.size(0), device=x.device)], edge_index, edge_weight)
+        return _return(x[self.permutation(x.size(0), x.device)], edge_index, edge_weight)
+
+    @staticmethod
+    def permutation(num_nodes: int, device) -> Tensor:
+        """The random row order (the fast path applies it after the feature transform)."""
+        return torch.randperm(num_nodes, device=device)
 
 
 class EdgeDrop(torch.nn.Module):

@@ -1,6 +1,6 @@
 """Node-level graph DIM: Deep Graph Infomax, a drop-in for PyG's ``DeepGraphInfomax``."""
 import copy
-from typing import Callable, Tuple, Union
+from typing import Callable, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -11,7 +11,26 @@ from torch_geometric.nn.inits import reset, uniform
 from ..estimators import check_measure, mi_loss
 from .corruptions import make_corruption
 from .encoders import GraphEncoder
+from .fast import GraphOperators, build_operators, encode, fast_path_applies
 from .readouts import Readout
+
+
+def _graph_tensors(args, kwargs):
+    """``(x, edge_index, edge_weight)`` when the call is ``(x, edge_index[, edge_weight])``."""
+    if len(args) + len(kwargs) > 3 or set(kwargs) - {'edge_weight'} or len(args) < 2:
+        return None
+    if 'edge_weight' in kwargs and len(args) > 2:
+        return None
+    x, edge_index = args[0], args[1]
+    edge_weight = args[2] if len(args) > 2 else kwargs.get('edge_weight')
+    dense = (lambda t, dims: isinstance(t, Tensor) and t.layout == torch.strided
+             and t.dim() == dims)
+    if not dense(x, 2) or x.requires_grad or not dense(edge_index, 2) \
+            or edge_index.size(0) != 2 or edge_index.dtype != torch.long:
+        return None  # e.g. a sparse adjacency: the plain path handles it
+    if edge_weight is not None and (not dense(edge_weight, 1) or edge_weight.requires_grad):
+        return None
+    return x, edge_index, edge_weight
 
 
 def graph_inputs(data) -> tuple:
@@ -50,10 +69,15 @@ class DeepGraphInfomax(torch.nn.Module):
         summary: readout callable ``summary(z, *args, **kwargs)`` or a readout name.
         corruption: callable returning corrupted forward arguments, or a corruption name.
         estimator: MI measure for :meth:`loss` (default ``'bce'`` as in DGI).
+        fast_path: use :mod:`graphdim.graph.fast` when it applies (a ``'gcn'``
+            :class:`~graphdim.graph.encoders.GraphEncoder`, a ``Readout``, row shuffling):
+            the same function, computed with sparse features, one shared feature transform
+            and a cached normalised adjacency.
     """
     def __init__(self, hidden_channels: int, encoder: Module,
                  summary: Union[Callable, str] = 'sigmoid_mean',
-                 corruption: Union[Callable, str] = 'row_shuffle', estimator: str = 'bce'):
+                 corruption: Union[Callable, str] = 'row_shuffle', estimator: str = 'bce',
+                 fast_path: bool = True):
         super().__init__()
         self.hidden_channels = hidden_channels
         self.encoder = encoder
@@ -61,6 +85,8 @@ class DeepGraphInfomax(torch.nn.Module):
         self.corruption = make_corruption(corruption) if isinstance(corruption, str) \
             else corruption
         self.estimator = check_measure(estimator)
+        self.fast_path = fast_path
+        self._operators: Optional[GraphOperators] = None  # the fast path's per-graph cache
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
         self.reset_parameters()
 
@@ -81,8 +107,25 @@ class DeepGraphInfomax(torch.nn.Module):
         reset(self.summary)
         uniform(self.hidden_channels, self.weight)
 
+    def _fast_operators(self, args, kwargs) -> Optional[GraphOperators]:
+        """The fast path's cached operators for these inputs, or None where it does not apply."""
+        if not self.fast_path or not fast_path_applies(self):
+            return None
+        tensors = _graph_tensors(args, kwargs)
+        if tensors is None:
+            return None
+        if self._operators is None or not self._operators.matches(*tensors):
+            self._operators = build_operators(*tensors)
+        return self._operators
+
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         """Node features, corrupted node features and the summary for the encoder's inputs."""
+        operators = self._fast_operators(args, kwargs)
+        if operators is not None:
+            permutation = self.corruption.permutation(operators.x.size(0), operators.x.device)
+            pos_z, neg_z = encode(self.encoder, operators, permutation)
+            return pos_z, neg_z, self.summary(pos_z)
+
         pos_z = self.encoder(*args, **kwargs)
 
         corrupted = self.corruption(*args, **kwargs)
@@ -128,7 +171,17 @@ class DeepGraphInfomax(torch.nn.Module):
         return self.loss(*self(*graph_inputs(data)))
 
     def embed(self, data) -> Tensor:
-        return self.encoder(*graph_inputs(data))
+        inputs = graph_inputs(data)
+        operators = self._fast_operators(inputs, {})
+        return encode(self.encoder, operators)[0] if operators is not None \
+            else self.encoder(*inputs)
+
+    def __getstate__(self):
+        # The fast path's cache (sparse CSR tensors) can neither be copied nor pickled; it is
+        # rebuilt on the next call, so copies and pickles leave it out.
+        state = self.__dict__.copy()
+        state['_operators'] = None
+        return state
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}({self.hidden_channels})'

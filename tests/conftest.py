@@ -1,0 +1,89 @@
+"""Shared fixtures and helpers for the graphdim test suite.
+
+* ``data_root``: the offline dataset folder ($GRAPHDIM_DATA, else ``<repo>/../shared/data``).
+  Missing -> the test fails under CI (``CI=true``) and is skipped elsewhere.
+* an autouse session fixture points ``GRAPHDIM_CACHE`` at a fresh temporary folder, so no
+  test writes processed datasets into the repository (``datasets/``) or the home folder;
+  Hypothesis's storage goes to a temporary folder as well.
+* ``random_graph``: a small seeded PyG ``Data(x, edge_index)``.
+"""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_ROOT = REPO.parent / 'shared' / 'data'
+
+
+def under_ci() -> bool:
+    return os.environ.get('CI', '').lower() == 'true'
+
+
+@pytest.fixture(scope='session', autouse=True)
+def graphdim_cache(tmp_path_factory):
+    """Every test of the session writes its caches into a fresh temporary folder."""
+    cache = tmp_path_factory.mktemp('graphdim_cache')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('GRAPHDIM_CACHE', str(cache))
+        yield cache
+
+
+_HYPOTHESIS_HOME = None
+
+
+def pytest_configure(config):
+    """Keep Hypothesis's storage (``.hypothesis/`` in the working directory by default; it
+    is written at collection time) out of the checkout."""
+    global _HYPOTHESIS_HOME
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:
+        return
+    _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix='graphdim-hypothesis-')
+    set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+
+
+def pytest_unconfigure(config):
+    if _HYPOTHESIS_HOME is not None:
+        from hypothesis.configuration import set_hypothesis_home_dir
+        set_hypothesis_home_dir(None)
+        shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def data_root() -> Path:
+    """The read-only offline dataset root (planetoid/, TUDataset/, ...)."""
+    root = Path(os.environ['GRAPHDIM_DATA']) if os.environ.get('GRAPHDIM_DATA') \
+        else DEFAULT_DATA_ROOT
+    if not (root / 'planetoid').is_dir():
+        message = (f"dataset root {root} not found (no planetoid/ folder in it); set "
+                   f"GRAPHDIM_DATA to the offline data folder")
+        if under_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return root
+
+
+def random_graph(num_nodes: int = 20, num_features: int = 8, num_edges: int = 60,
+                 seed: int = 0, undirected: bool = True) -> Data:
+    """A seeded random graph without self loops: ``Data(x, edge_index)`` (float32 x)."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(num_nodes, num_features, generator=generator)
+    src = torch.randint(0, num_nodes, (num_edges,), generator=generator)
+    dst = torch.randint(0, num_nodes, (num_edges,), generator=generator)
+    keep = src != dst
+    edge_index = torch.stack([src[keep], dst[keep]])
+    if undirected:
+        edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+    edge_index = torch.unique(edge_index, dim=1)
+    return Data(x=x, edge_index=edge_index)
+
+
+@pytest.fixture
+def small_graph() -> Data:
+    return random_graph()

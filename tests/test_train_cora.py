@@ -1,0 +1,110 @@
+"""Training: a real DGI run on Cora, and the training loop's rules on deterministic models."""
+import pytest
+import torch
+
+from graphdim import NodeConfig, fit, run_node_experiment
+
+
+def test_dgi_on_cora_reaches_paper_level_accuracy(data_root):
+    # DGI's recipe (1-layer GCN 512, PReLU, bce, lr 1e-3, patience 20) on the public split;
+    # the paper reports 82.3 +- 0.6.
+    result = run_node_experiment(NodeConfig(dataset='Cora', root=str(data_root), seeds=1),
+                                 progress=False)
+    assert result['dataset'] == 'Cora' and result['split'] == 'public'
+    assert result['num_nodes'] == 2708
+    run = result['runs'][0]
+    assert run['epochs'] >= 50 and run['best_epoch'] <= run['epochs']
+    assert result['test_acc_mean'] >= 78.0, result['runs']
+
+
+# ----------------------------------------------------------------- deterministic models
+class Quadratic(torch.nn.Module):
+    """Loss (w - 1)^2 + (v + 2)^2: deterministic, and Adam with a large step overshoots."""
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([4.0]))
+        self.v = torch.nn.Parameter(torch.tensor([1.0]))
+
+    def training_loss(self, batch):
+        return ((self.w - 1) ** 2 + (self.v + 2) ** 2).sum()
+
+
+class Scripted(torch.nn.Module):
+    """Returns a scripted sequence of losses, one per call (plus a zero-gradient term)."""
+    def __init__(self, losses):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+        self.losses = list(losses)
+        self.calls = 0
+
+    def training_loss(self, batch):
+        value = self.losses[min(self.calls, len(self.losses) - 1)]
+        self.calls += 1
+        return (self.w * 0).sum() + value
+
+
+BATCH = torch.zeros(1)
+
+
+def test_fit_restores_the_parameters_that_gave_the_best_loss():
+    torch.manual_seed(0)
+    model = Quadratic()
+    result = fit(model, BATCH, epochs=40, lr=0.8, patience=0, progress=False)
+    losses = result.losses
+    assert len(losses) == 40
+    assert result.best_loss == min(losses) and losses[result.best_epoch - 1] == result.best_loss
+    assert result.best_epoch < 40, 'Adam should overshoot so the best epoch is not the last'
+    with torch.no_grad():
+        restored_loss = float(model.training_loss(BATCH))
+    assert restored_loss == pytest.approx(result.best_loss, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize('patience, min_epochs', [(5, 1), (5, 20), (30, 10), (1, 1)])
+def test_early_stopping_on_a_loss_that_never_improves(patience, min_epochs):
+    model = Scripted([1.0])
+    result = fit(model, BATCH, epochs=200, patience=patience, min_epochs=min_epochs,
+                 progress=False)
+    assert result.epochs == max(min_epochs, patience + 1)
+    assert result.stopped_early
+    assert result.best_epoch == 1 and result.best_loss == 1.0
+
+
+def test_early_stopping_counts_from_the_last_improvement():
+    losses = [5.0, 4.0, 3.0, 2.0, 2.5, 1.0] + [1.5] * 100  # best at epoch 6
+    result = fit(Scripted(losses), BATCH, epochs=100, patience=4, min_epochs=1, progress=False)
+    assert result.best_epoch == 6 and result.best_loss == 1.0
+    assert result.epochs == 10 and result.stopped_early
+
+
+def test_patience_zero_disables_early_stopping():
+    result = fit(Scripted([1.0]), BATCH, epochs=15, patience=0, min_epochs=1, progress=False)
+    assert result.epochs == 15 and not result.stopped_early
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_non_finite_loss_raises_floating_point_error(bad):
+    with pytest.raises(FloatingPointError, match='epoch 3'):
+        fit(Scripted([1.0, 0.5, bad]), BATCH, epochs=10, patience=0, progress=False)
+
+
+def test_epochs_must_be_positive():
+    with pytest.raises(ValueError, match='epochs'):
+        fit(Scripted([1.0]), BATCH, epochs=0, progress=False)
+
+
+def test_fit_averages_the_loss_over_batches():
+    model = Scripted([1.0, 3.0, 2.0, 2.0])
+    result = fit(model, [BATCH, BATCH], epochs=2, patience=0, progress=False)
+    assert result.losses == [2.0, 2.0] and model.calls == 4
+
+
+# -------------------------------------------------------------------------- repeatability
+def test_same_seed_gives_identical_embeddings_on_karate(tmp_path):
+    config = dict(dataset='karate', epochs=15, min_epochs=1, hidden_channels=32)
+    saved = {}
+    for name, seed in (('a', 0), ('b', 0), ('c', 1)):
+        out = tmp_path / name
+        run_node_experiment(NodeConfig(seed=seed, **config), progress=False, out_dir=str(out))
+        saved[name] = torch.load(out / f'seed_{seed}' / 'embeddings.pt', weights_only=True)
+    assert torch.equal(saved['a'], saved['b'])
+    assert not torch.allclose(saved['a'], saved['c'])
