@@ -11,7 +11,7 @@ from .graph.readouts import Readout
 from .data import DatasetNotFoundError, NodeDataset, load_node_dataset
 from .evaluate import ProbeResult, Split, linear_probe, public_split, random_split
 from .train import FitResult, embed, fit
-from .experiment import NodeConfig, build_node_model, run_node_experiment
+from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .runtime import seed_everything
 
 __all__ = [

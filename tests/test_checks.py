@@ -4,6 +4,7 @@ import torch
 from torch_geometric.data import Data
 
 import graphdim
+import graphdim.experiments.node
 from graphdim import GraphInputError, NodeConfig, check_graph, cli, run_node_experiment
 from graphdim.data import NodeDataset, karate_club
 
@@ -124,7 +125,7 @@ def test_split_mask_of_wrong_length():
 def _patch_dataset(monkeypatch, data):
     def fake_load(name, root=None, download=True, normalize_features=True):
         return NodeDataset('bad', data, 2, False)
-    monkeypatch.setattr(graphdim.experiment, 'load_node_dataset', fake_load)
+    monkeypatch.setattr(graphdim.experiments.node, 'load_node_dataset', fake_load)
 
 
 def test_experiment_rejects_a_bad_graph_before_training(monkeypatch):
@@ -133,7 +134,7 @@ def test_experiment_rejects_a_bad_graph_before_training(monkeypatch):
     data.edge_index[0, 0] = 99
     _patch_dataset(monkeypatch, data)
     trained = []
-    monkeypatch.setattr(graphdim.experiment, 'fit', lambda *a, **k: trained.append(1))
+    monkeypatch.setattr(graphdim.experiments.node, 'fit', lambda *a, **k: trained.append(1))
     with pytest.raises(GraphInputError, match='out of range'):
         run_node_experiment(NodeConfig(dataset='bad', epochs=2), progress=False)
     assert not trained

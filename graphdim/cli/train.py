@@ -1,26 +1,17 @@
-"""Command line: ``graphdim train ...`` (also ``python -m graphdim``).
-
-The CLI only parses, calls the Python API and prints; with ``--json`` the last line of
-standard output is one JSON object with the run's summary.
-"""
-import argparse
+"""``graphdim train``: train DIM on a graph, probe the embeddings, print a summary."""
 import json
-import sys
 from dataclasses import fields
-from typing import List, Optional
 
-from .data import DatasetNotFoundError
-from .estimators import MEASURES
-from .experiment import NodeConfig, run_node_experiment
-from .graph.checks import GraphInputError
-from .graph.corruptions import CORRUPTIONS
-from .graph.encoders import ACTIVATIONS, ENCODERS
-from .graph.readouts import READOUTS
+from ..estimators import MEASURES
+from ..experiments import NodeConfig, run_node_experiment
+from ..graph.corruptions import CORRUPTIONS
+from ..graph.encoders import ACTIVATIONS, ENCODERS
+from ..graph.readouts import READOUTS
 
 _DEFAULTS = {f.name: f.default for f in fields(NodeConfig)}
 
 
-def _add_train_parser(subparsers) -> None:
+def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         'train', help='train node-level DIM (DGI) and probe the embeddings',
         description='Train Deep Graph Infomax on a graph, then fit a logistic-regression probe '
@@ -60,14 +51,7 @@ def _add_train_parser(subparsers) -> None:
     p.add_argument('--json', action='store_true',
                    help='print the summary as one JSON object on the last line')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog='graphdim', description='Deep InfoMax on graphs: train, probe, report.')
-    subparsers = parser.add_subparsers(dest='command', required=True)
-    _add_train_parser(subparsers)
-    return parser
+    p.set_defaults(run=run)
 
 
 def _print_node_summary(summary) -> None:
@@ -89,25 +73,10 @@ def _print_node_summary(summary) -> None:
         print(f"wrote {summary['out_dir']}")
 
 
-def _train(args) -> None:
+def run(args) -> None:
     values = {f.name: getattr(args, f.name) for f in fields(NodeConfig) if hasattr(args, f.name)}
     summary = run_node_experiment(NodeConfig.from_dict(values), progress=not args.quiet,
                                   out_dir=args.out)
     _print_node_summary(summary)
     if args.json:
         print(json.dumps(summary))
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == 'train':
-            _train(args)
-    except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError) as error:
-        print(f"graphdim: error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

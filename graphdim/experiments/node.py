@@ -10,13 +10,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .data import load_node_dataset
-from .evaluate import linear_probe, public_split, random_split
-from .graph.checks import check_graph
-from .graph.node import DeepGraphInfomax
-from .runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
+from ..data import load_node_dataset
+from ..evaluate import linear_probe, public_split, random_split
+from ..graph.checks import check_graph
+from ..graph.node import DeepGraphInfomax
+from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                       resolve_device, seed_everything)
-from .train import embed, fit
+from ..train import embed, fit
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Datasets by name. The one place that resolves dataset roots and caches.
+"""Dataset roots and caches: the one place that decides where data is read and written.
 
 Where data comes from, in order:
 
@@ -16,12 +16,8 @@ shared read-only root works as is. A dataset found nowhere raises
 """
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
-
-import torch
-from torch_geometric.data import Data
+from typing import Callable, List, Optional, Tuple
 
 ENV_ROOT = 'GRAPHDIM_DATA'
 ENV_CACHE = 'GRAPHDIM_CACHE'
@@ -31,25 +27,11 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset's raw files are neither under the given root nor downloadable."""
 
 
-@dataclass
-class NodeDataset:
-    """One graph for node-level learning.
-
-    ``public_split`` is True when ``data`` carries the dataset's public
-    ``train_mask`` / ``val_mask`` / ``test_mask``; otherwise evaluation draws a seeded random
-    split (see :func:`graphdim.evaluate.random_split`).
-    """
-    name: str
-    data: Data
-    num_classes: int
-    public_split: bool
-
-
 def cache_dir() -> Path:
     """Writable directory for downloads and processed files."""
     if os.environ.get(ENV_CACHE):
         return Path(os.environ[ENV_CACHE]).expanduser()
-    checkout = Path(__file__).resolve().parent.parent / 'datasets'
+    checkout = Path(__file__).resolve().parents[2] / 'datasets'
     if checkout.is_dir() and os.access(checkout, os.W_OK):
         return checkout
     return Path.home() / '.cache' / 'graphdim'
@@ -128,77 +110,3 @@ def load_with_pyg(family: str, folder: str, required: List[str], make: Callable,
         looked = [p / family / folder / required[0] for p in looked]
         looked.append(loader_root / folder / required[0])
         raise _not_found(folder, family, required, looked, error) from error
-
-
-# ----------------------------------------------------------------------------- node datasets
-def _planetoid(name: str) -> Tuple[str, str, List[str], Callable]:
-    from torch_geometric.datasets import Planetoid
-    files = [f'raw/ind.{name.lower()}.{part}'
-             for part in ('x', 'tx', 'allx', 'y', 'ty', 'ally', 'graph', 'test.index')]
-    return 'planetoid', name, files, lambda r: Planetoid(r, name, split='public')
-
-
-def _amazon(name: str):
-    from torch_geometric.datasets import Amazon
-    files = [f'raw/amazon_electronics_{name.lower()}.npz']
-    return 'gnn_benchmark', name, files, lambda r: Amazon(r, name)
-
-
-def _coauthor(name: str):
-    from torch_geometric.datasets import Coauthor
-    files = [f'raw/ms_academic_{name[:3].lower()}.npz']
-    return 'gnn_benchmark', name, files, lambda r: Coauthor(r, name)
-
-
-NODE_DATASETS: Dict[str, Callable] = {
-    'cora': lambda: _planetoid('Cora'),
-    'citeseer': lambda: _planetoid('CiteSeer'),
-    'pubmed': lambda: _planetoid('PubMed'),
-    'amazon-photo': lambda: _amazon('Photo'),
-    'amazon-computers': lambda: _amazon('Computers'),
-    'coauthor-cs': lambda: _coauthor('CS'),
-    'coauthor-physics': lambda: _coauthor('Physics'),
-}
-_ALIASES = {'photo': 'amazon-photo', 'computers': 'amazon-computers', 'cs': 'coauthor-cs',
-            'physics': 'coauthor-physics'}
-
-
-def karate_club() -> Data:
-    """Zachary's karate club from networkx: 34 nodes, one-hot identity features, 2 clubs."""
-    import networkx as nx
-    graph = nx.karate_club_graph()
-    edges = torch.tensor(list(graph.edges()), dtype=torch.long).t()
-    edge_index = torch.cat([edges, edges.flip(0)], dim=1)
-    clubs = sorted({graph.nodes[n]['club'] for n in graph.nodes})
-    y = torch.tensor([clubs.index(graph.nodes[n]['club']) for n in graph.nodes])
-    return Data(x=torch.eye(graph.number_of_nodes()), edge_index=edge_index, y=y)
-
-
-def row_normalize(x: torch.Tensor) -> torch.Tensor:
-    """Scale each row to sum to one (DGI's feature preprocessing); all-zero rows stay zero."""
-    return x / x.sum(dim=1, keepdim=True).clamp(min=1e-12)
-
-
-def load_node_dataset(name: str, root: Optional[str] = None, download: bool = True,
-                      normalize_features: bool = True) -> NodeDataset:
-    """Load a node-classification graph by name (case-insensitive).
-
-    Names: ``karate``, ``cora``, ``citeseer``, ``pubmed``, ``amazon-photo``,
-    ``amazon-computers``, ``coauthor-cs``, ``coauthor-physics``.
-    ``normalize_features`` row-normalises the (non-negative, bag-of-words) features as DGI
-    does; it keeps training stable on CiteSeer's raw binary features.
-    """
-    key = _ALIASES.get(name.lower(), name.lower())
-    if key == 'karate':
-        data, num_classes, public, canonical = karate_club(), 2, False, 'karate'
-    elif key in NODE_DATASETS:
-        family, folder, required, make = NODE_DATASETS[key]()
-        dataset = load_with_pyg(family, folder, required, make, root, download)
-        data, num_classes, canonical = dataset[0], dataset.num_classes, folder
-        public = family == 'planetoid'
-    else:
-        known = ', '.join(['karate', *NODE_DATASETS])
-        raise ValueError(f"unknown dataset {name!r}; choose one of {known}")
-    if normalize_features:
-        data.x = row_normalize(data.x)
-    return NodeDataset(canonical, data, num_classes, public)

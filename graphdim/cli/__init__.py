@@ -1,0 +1,38 @@
+"""Command line: ``graphdim <command> ...`` (also ``python -m graphdim``).
+
+The CLI only parses, calls the Python API and prints; with ``--json`` the last line of
+standard output is one JSON object with the run's summary. Each command lives in a module of
+this package that defines ``add_parser(subparsers)`` and sets ``run`` as the parser's default.
+"""
+import argparse
+import sys
+from typing import List, Optional
+
+from ..data import DatasetNotFoundError
+from ..graph.checks import GraphInputError
+from . import train
+
+COMMANDS = [train]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='graphdim', description='Deep InfoMax on graphs: train, probe, report.')
+    subparsers = parser.add_subparsers(dest='command', required=True)
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError) as error:
+        print(f"graphdim: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Experiments: a config in, a summary dictionary out (train, freeze, probe, over seeds).
+
+The CLI prints these summaries; benchmarks collect them.
+"""
+from .node import NodeConfig, build_node_model, run_node_experiment
+
+__all__ = ['NodeConfig', 'build_node_model', 'run_node_experiment']
