@@ -12,6 +12,7 @@ from .data import DatasetNotFoundError, NodeDataset, load_node_dataset
 from .evaluate import ProbeResult, Split, linear_probe, public_split, random_split
 from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
+from .prior import PriorMatching
 from .runtime import seed_everything
 
 __all__ = [
@@ -22,5 +23,5 @@ __all__ = [
     'DatasetNotFoundError', 'NodeDataset', 'load_node_dataset',
     'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
-    'seed_everything',
+    'seed_everything', 'PriorMatching',
 ]
