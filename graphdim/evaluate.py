@@ -28,6 +28,7 @@ class ProbeResult:
     test_acc: float
     val_acc: float
     c: float
+    normalization: str = 'none'
 
 
 def public_split(data) -> Split:
@@ -88,12 +89,28 @@ def _accuracy(linear: torch.nn.Linear, x: Tensor, y: Tensor) -> float:
     return float((linear(x).argmax(dim=1) == y).float().mean())
 
 
+NORMALIZATIONS = ('none', 'l2')
+
+
+def normalize_embeddings(embeddings: Tensor, kind: str) -> Tensor:
+    """``'none'`` or ``'l2'`` (each row scaled to unit length, so only directions count)."""
+    if kind == 'l2':
+        return F.normalize(embeddings, dim=1)
+    if kind != 'none':
+        raise ValueError(f"unknown normalization {kind!r}; choose one of "
+                         f"{', '.join(NORMALIZATIONS)}")
+    return embeddings
+
+
 def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                  c_grid: Sequence[float] = DEFAULT_C_GRID,
+                 normalizations: Sequence[str] = NORMALIZATIONS,
                  device: Optional[torch.device] = None) -> ProbeResult:
-    """Logistic regression on frozen embeddings; ``C`` chosen by validation accuracy.
+    """Logistic regression on frozen embeddings; ``C`` and the row normalisation (none or
+    L2) chosen together by validation accuracy.
 
-    Ties go to the stronger penalty (smaller ``C``). Only the chosen probe sees the test nodes.
+    Ties go to the earlier normalisation and the stronger penalty (smaller ``C``). Only the
+    chosen probe sees the test nodes.
     """
     if embeddings.dim() != 2 or labels.dim() != 1 or labels.numel() != embeddings.size(0):
         raise ValueError(f"embeddings must be [N, D] and labels [N]; got "
@@ -102,15 +119,17 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
         if int(mask.sum()) == 0:
             raise ValueError(f"the {name} split is empty")
     device = device or embeddings.device
-    x = embeddings.detach().to(device, torch.float32)
     y = labels.to(device)
     num_classes = int(labels.max()) + 1
     train, val, test = (m.to(device) for m in (split.train, split.val, split.test))
     best = None
-    for c in sorted(c_grid):
-        linear = fit_logistic_regression(x[train], y[train], num_classes, c)
-        val_acc = _accuracy(linear, x[val], y[val])
-        if best is None or val_acc > best[0]:
-            best = (val_acc, c, linear)
-    val_acc, c, linear = best
-    return ProbeResult(test_acc=_accuracy(linear, x[test], y[test]), val_acc=val_acc, c=c)
+    for normalization in normalizations:
+        x = normalize_embeddings(embeddings.detach().to(device, torch.float32), normalization)
+        for c in sorted(c_grid):
+            linear = fit_logistic_regression(x[train], y[train], num_classes, c)
+            val_acc = _accuracy(linear, x[val], y[val])
+            if best is None or val_acc > best[0]:
+                best = (val_acc, c, normalization, linear, x)
+    val_acc, c, normalization, linear, x = best
+    return ProbeResult(test_acc=_accuracy(linear, x[test], y[test]), val_acc=val_acc, c=c,
+                       normalization=normalization)

@@ -63,7 +63,8 @@ def _print_node_summary(summary) -> None:
     print(f"split: {summary['split']}")
     for run in summary['runs']:
         print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"
-              f"  (C={run['probe_c']:g}, {run['epochs']} epochs, best {run['best_epoch']}, "
+              f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
+              f"{run['epochs']} epochs, best {run['best_epoch']}, "
               f"{run['train_seconds']:.1f} s)")
     print(f"test accuracy: {summary['test_acc_mean']:.2f} ± {summary['test_acc_std']:.2f} % "
           f"over {len(summary['seeds'])} seed(s); {summary['epochs_mean']:.0f} epochs on "

@@ -105,6 +105,7 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         probe = linear_probe(embeddings, data.y, split, device=device)
         runs.append({'seed': seed, 'test_acc': 100 * probe.test_acc,
                      'val_acc': 100 * probe.val_acc, 'probe_c': probe.c,
+                     'probe_normalization': probe.normalization,
                      'epochs': history.epochs, 'best_epoch': history.best_epoch,
                      'final_loss': history.best_loss, 'train_seconds': train_seconds,
                      'epoch_seconds': history.epoch_seconds, 'losses': history.losses,

@@ -1,0 +1,227 @@
+"""Speed and memory of graphdim's node-level DIM against PyG's DeepGraphInfomax, same run.
+
+    python benchmarks/speed.py                      # timing + memory table, all graphs
+    python benchmarks/speed.py --accuracy-seeds 10  # also probe accuracy over 10 seeds
+
+Timing: both models in one process, the same data and threads, epochs alternating
+(graphdim, PyG, graphdim, ...) after warm-up; an epoch is forward + backward + Adam step.
+The reference is PyG's transductive example recipe: GCNConv(cached=True) 512 + PReLU,
+sigmoid(mean) summary, row-shuffle corruption. graphdim runs its defaults (the same function,
+computed by its fast path). Memory: each implementation trains in a fresh subprocess and
+reports its peak RSS (VmHWM) on CPU, or torch.cuda.max_memory_allocated on GPU.
+Accuracy: graphdim's default pipeline vs PyG's example recipe (300 epochs, raw features,
+``model.test(..., max_iter=150)`` on the train / test masks), over the same seeds.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+import graphdim
+from graphdim.data import load_node_dataset
+from graphdim.runtime import package_versions, resolve_device
+
+DEFAULT_GRAPHS = ['Cora', 'CiteSeer', 'PubMed', 'synthetic:10000:10', 'synthetic:100000:10',
+                  'synthetic:1000000:10']
+HIDDEN = 512
+# PyG materialises one message per edge and channel (plus its gradient and the softmax-free
+# scatter buffers); above this estimate the reference is not run.
+PYG_MESSAGE_BUDGET_GIB = 6.0
+
+
+def pyg_reference(in_channels: int, hidden: int = HIDDEN):
+    """PyG's examples/infomax_transductive.py model."""
+    from torch_geometric.nn import DeepGraphInfomax, GCNConv
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = GCNConv(in_channels, hidden, cached=True)
+            self.prelu = torch.nn.PReLU(hidden)
+
+        def forward(self, x, edge_index):
+            return self.prelu(self.conv(x, edge_index))
+
+    return DeepGraphInfomax(
+        hidden, encoder=Encoder(), summary=lambda z, *args, **kwargs: z.mean(dim=0).sigmoid(),
+        corruption=lambda x, edge_index: (x[torch.randperm(x.size(0), device=x.device)],
+                                          edge_index))
+
+
+def graphdim_model(in_channels: int):
+    return graphdim.DeepGraphInfomax.from_options(in_channels, HIDDEN)
+
+
+def make_step(model, data, lr=1e-3):
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = model.loss(*model(data.x, data.edge_index))
+        loss.backward()
+        optimizer.step()
+        return float(loss.detach())
+    return step
+
+
+def _sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize()
+
+
+def pyg_fits(data) -> bool:
+    return data.num_edges * HIDDEN * 4 * 3 / 2**30 <= PYG_MESSAGE_BUDGET_GIB
+
+
+def time_epochs(name, device, epochs, warmup):
+    data = load_node_dataset(name).data.to(device)
+    torch.manual_seed(0)
+    steps = {'graphdim': make_step(graphdim_model(data.num_features).to(device), data)}
+    if pyg_fits(data):
+        steps['pyg'] = make_step(pyg_reference(data.num_features).to(device), data)
+    times = {key: [] for key in steps}
+    for epoch in range(warmup + epochs):
+        for key, step in steps.items():
+            _sync(device)
+            start = time.perf_counter()
+            step()
+            _sync(device)
+            if epoch >= warmup:
+                times[key].append(time.perf_counter() - start)
+    return data, times
+
+
+def peak_memory_mb(impl, name, device, epochs):
+    """Train ``impl`` alone in a fresh process for a few epochs; its peak memory in MiB."""
+    done = subprocess.run([sys.executable, __file__, '--memory-probe', impl, name,
+                           '--device', str(device), '--epochs', str(epochs)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        return f"failed: {done.stderr.strip().splitlines()[-1] if done.stderr else '?'}"
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def memory_probe(impl, name, device, epochs):
+    device = torch.device(device)
+    data = load_node_dataset(name).data.to(device)
+    model = (graphdim_model if impl == 'graphdim' else pyg_reference)(data.num_features)
+    step = make_step(model.to(device), data)
+    for _ in range(epochs):
+        step()
+    if device.type == 'cuda':
+        print(torch.cuda.max_memory_allocated(device) / 2**20)
+    else:
+        with open('/proc/self/status') as status:
+            peak_kb = next(int(line.split()[1]) for line in status if line.startswith('VmHWM'))
+        print(peak_kb / 1024)
+
+
+def pyg_recipe_accuracy(name, seed, device):
+    """PyG's example end to end: raw features, 300 epochs, sklearn probe on train -> test."""
+    data = load_node_dataset(name, normalize_features=False).data.to(device)
+    graphdim.seed_everything(seed)
+    model = pyg_reference(data.num_features).to(device)
+    step = make_step(model, data)
+    for _ in range(300):
+        step()
+    model.eval()
+    with torch.no_grad():
+        z, _, _ = model(data.x, data.edge_index)
+    return 100 * model.test(z[data.train_mask], data.y[data.train_mask], z[data.test_mask],
+                            data.y[data.test_mask], max_iter=150)
+
+
+def _fmt(values):
+    ms = [1000 * v for v in values]
+    return f"{statistics.median(ms):.1f} ({min(ms):.1f}-{max(ms):.1f})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--graphs', nargs='+', default=DEFAULT_GRAPHS)
+    parser.add_argument('--epochs', type=int, default=20, help='timed epochs per model')
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--memory-epochs', type=int, default=5)
+    parser.add_argument('--accuracy-seeds', type=int, default=0,
+                        help='seeds for the accuracy comparison on Planetoid graphs (0: skip)')
+    parser.add_argument('--device', default='auto')
+    parser.add_argument('--out', default='benchmarks/results/speed.json')
+    parser.add_argument('--memory-probe', nargs=2, metavar=('IMPL', 'GRAPH'))
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    if args.memory_probe:
+        return memory_probe(*args.memory_probe, device, args.epochs)
+
+    print(f"device {device}, threads {torch.get_num_threads()}, hidden {HIDDEN}, "
+          f"{args.epochs} timed epochs after {args.warmup} warm-up, alternating")
+    print(f"versions {json.dumps(package_versions())}", flush=True)
+    rows = []
+    for name in args.graphs:
+        data, times = time_epochs(name, device, args.epochs, args.warmup)
+        row = {'graph': name, 'nodes': data.num_nodes, 'edges': data.num_edges,
+               'graphdim_ms': [1000 * t for t in times['graphdim']],
+               'pyg_ms': [1000 * t for t in times.get('pyg', [])]}
+        row['graphdim_mem_mb'] = peak_memory_mb('graphdim', name, device, args.memory_epochs)
+        row['pyg_mem_mb'] = (peak_memory_mb('pyg', name, device, args.memory_epochs)
+                             if 'pyg' in times else 'skipped')
+        rows.append(row)
+        speedup = (statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
+                   if row['pyg_ms'] else float('nan'))
+        print(f"{name}: graphdim {_fmt(times['graphdim'])} ms, pyg "
+              f"{_fmt(times['pyg']) if 'pyg' in times else 'skipped'} ms, x{speedup:.1f}",
+              flush=True)
+        del data, times
+
+    print('\n| graph | nodes | edges | graphdim ms/epoch median (min-max) | PyG ms/epoch '
+          '| speed-up | graphdim peak MiB | PyG peak MiB |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    for row in rows:
+        g, p = row['graphdim_ms'], row['pyg_ms']
+        speedup = f"{statistics.median(p) / statistics.median(g):.1f}x" if p else '-'
+        memory = (lambda v: f"{v:.0f}" if isinstance(v, float) else v)
+        print(f"| {row['graph']} | {row['nodes']} | {row['edges']} | "
+              f"{statistics.median(g):.1f} ({min(g):.1f}-{max(g):.1f}) | "
+              f"{(f'{statistics.median(p):.1f} ({min(p):.1f}-{max(p):.1f})') if p else 'skipped'}"
+              f" | {speedup} | {memory(row['graphdim_mem_mb'])} | "
+              f"{memory(row['pyg_mem_mb'])} |")
+    growth = [r for r in rows if r['graph'].startswith('synthetic')]
+    if len(growth) >= 2:
+        import math
+        first, last = growth[0], growth[-1]
+        slope = (math.log(statistics.median(last['graphdim_ms']))
+                 - math.log(statistics.median(first['graphdim_ms']))) / (
+                     math.log(last['edges']) - math.log(first['edges']))
+        print(f"\nlog-log slope of graphdim epoch time vs edges, {first['graph']} -> "
+              f"{last['graph']}: {slope:.2f}")
+
+    accuracy = []
+    if args.accuracy_seeds:
+        seeds = list(range(args.accuracy_seeds))
+        print(f"\naccuracy over seeds {seeds[0]}..{seeds[-1]}", flush=True)
+        print('| graph | graphdim defaults (%) | PyG example recipe (%) | difference |')
+        print('| --- | --- | --- | --- |')
+        for name in [g for g in args.graphs if not g.startswith('synthetic')]:
+            ours = graphdim.run_node_experiment(
+                graphdim.NodeConfig(dataset=name, seeds=len(seeds), device=str(device)),
+                progress=False)
+            theirs = [pyg_recipe_accuracy(name, seed, device) for seed in seeds]
+            mean, std = statistics.fmean(theirs), statistics.stdev(theirs)
+            accuracy.append({'graph': name, 'graphdim': ours['test_acc_mean'],
+                             'graphdim_std': ours['test_acc_std'], 'pyg': mean, 'pyg_std': std,
+                             'pyg_runs': theirs})
+            print(f"| {name} | {ours['test_acc_mean']:.2f} ± {ours['test_acc_std']:.2f} | "
+                  f"{mean:.2f} ± {std:.2f} | {ours['test_acc_mean'] - mean:+.2f} |", flush=True)
+    os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
+    with open(args.out, 'w') as file:
+        json.dump({'rows': rows, 'accuracy': accuracy, 'versions': package_versions(),
+                   'device': str(device), 'epochs': args.epochs}, file, indent=2)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == '__main__':
+    main()
