@@ -10,9 +10,9 @@ from typing import List, Optional
 
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
-from . import train
+from . import embed, plot, train
 
-COMMANDS = [train]
+COMMANDS = [train, embed, plot]
 
 
 def build_parser() -> argparse.ArgumentParser:

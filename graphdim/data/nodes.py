@@ -71,6 +71,11 @@ def row_normalize(x: torch.Tensor) -> torch.Tensor:
     return x / x.sum(dim=1, keepdim=True).clamp(min=1e-12)
 
 
+def maybe_row_normalize(x: torch.Tensor) -> torch.Tensor:
+    """Row-normalise non-negative (bag-of-words) features; leave any others as they are."""
+    return row_normalize(x) if bool((x >= 0).all()) else x
+
+
 def load_node_dataset(name: str, root: Optional[str] = None, download: bool = True,
                       normalize_features: bool = True) -> NodeDataset:
     """Load a node-classification graph by name (case-insensitive).
@@ -100,6 +105,6 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
     else:
         known = ', '.join(['karate', *NODE_DATASETS, 'synthetic:NODES:AVG_DEGREE'])
         raise ValueError(f"unknown dataset {name!r}; choose one of {known}")
-    if normalize_features and bool((data.x >= 0).all()):
-        data.x = row_normalize(data.x)
+    if normalize_features:
+        data.x = maybe_row_normalize(data.x)
     return NodeDataset(canonical, data, num_classes, public)

@@ -86,7 +86,8 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     check_graph(data)
     if out_dir is not None:
         out = Path(out_dir)
-        atomic_write_text(json.dumps({'config': asdict(config), 'seeds': seeds,
+        atomic_save(data.y, out / 'labels.pt')
+        atomic_write_text(json.dumps({'kind': 'node', 'config': asdict(config), 'seeds': seeds,
                                       'in_channels': data.num_features,
                                       'versions': package_versions()}, indent=2),
                           out / 'config.json')
@@ -113,6 +114,11 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         if out_dir is not None:
             atomic_save(model.state_dict(), Path(out_dir) / f'seed_{seed}' / 'model.pt')
             atomic_save(embeddings, Path(out_dir) / f'seed_{seed}' / 'embeddings.pt')
+            atomic_write_text(''.join(
+                json.dumps({'epoch': epoch, 'loss': loss, 'seconds': seconds, 'lr': config.lr})
+                + '\n' for epoch, (loss, seconds) in enumerate(
+                    zip(history.losses, history.epoch_seconds), start=1)),
+                Path(out_dir) / f'seed_{seed}' / 'log.jsonl')
     acc_mean, acc_std = _mean_std([r['test_acc'] for r in runs])
     summary = {
         'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,

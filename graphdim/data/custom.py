@@ -1,0 +1,185 @@
+"""Your own graph: from networkx, from an edge-list file (+ feature matrix), and its clean-up.
+
+Every reader returns a PyG ``Data`` with ``x``, ``edge_index``, optional ``y`` and
+``node_ids`` (the original node names, in row order), ready for training and embedding.
+
+Graph hygiene is explicit (:func:`prepare_graph`), with these defaults:
+
+* **directed edges** are made undirected (both directions), as GCN-style DIM assumes;
+  ``undirected=False`` keeps the direction (messages then flow source -> target);
+* **duplicate edges** are merged (weights averaged) so an edge is not counted twice, and an
+  edge listed in both directions keeps its weight;
+* **self-loops** in the input are removed, since GCN adds one per node itself;
+  ``self_loops='keep'`` keeps them;
+* **isolated nodes** need nothing: they keep their own features through the self-loop;
+* **a graph without features** fails unless ``missing_features=`` says what to use: ``'degree'``
+  (one-hot degree, capped), ``'identity'`` (one-hot node id, transductive only) or ``'ones'``.
+"""
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import coalesce, degree, remove_self_loops, to_undirected
+
+from ..graph.checks import GraphInputError
+
+FEATURE_FALLBACKS = ('degree', 'identity', 'ones')
+MAX_DEGREE_FEATURE = 64
+
+
+def _structural_features(kind: str, edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    if kind == 'identity':
+        return torch.eye(num_nodes)
+    if kind == 'ones':
+        return torch.ones(num_nodes, 1)
+    if kind == 'degree':
+        deg = degree(edge_index[1], num_nodes).long().clamp(max=MAX_DEGREE_FEATURE)
+        return torch.nn.functional.one_hot(deg, MAX_DEGREE_FEATURE + 1).float()
+    raise ValueError(f"unknown feature fallback {kind!r}; choose one of "
+                     f"{', '.join(FEATURE_FALLBACKS)}")
+
+
+def prepare_graph(data: Data, undirected: bool = True, self_loops: str = 'remove',
+                  missing_features: Optional[str] = None) -> Data:
+    """Apply the documented clean-up: undirected, merged duplicates, self-loops, features."""
+    if self_loops not in ('remove', 'keep'):
+        raise ValueError(f"self_loops must be 'remove' or 'keep'; got {self_loops!r}")
+    num_nodes = data.num_nodes
+    edge_index, edge_weight = data.edge_index, getattr(data, 'edge_weight', None)
+    if self_loops == 'remove':
+        edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    if undirected:
+        edge_index, edge_weight = to_undirected(edge_index, edge_weight, num_nodes,
+                                                reduce='mean')
+    else:
+        edge_index, edge_weight = coalesce(edge_index, edge_weight, num_nodes, reduce='mean')
+    data.edge_index = edge_index
+    if edge_weight is not None:
+        data.edge_weight = edge_weight
+    if getattr(data, 'x', None) is None:
+        if missing_features is None:
+            raise GraphInputError("the graph has no node features; give a feature matrix or "
+                                  "pass missing_features='degree', 'identity' or 'ones' (CLI: "
+                                  "--missing-features)")
+        data.x = _structural_features(missing_features, edge_index, num_nodes)
+    return data
+
+
+def _label_tensor(values: Sequence) -> torch.Tensor:
+    classes = sorted(set(values), key=str)
+    return torch.tensor([classes.index(v) for v in values])
+
+
+def from_networkx(graph, feature_attributes: Optional[Sequence[str]] = None,
+                  label_attribute: Optional[str] = None, **prepare_kwargs) -> Data:
+    """A networkx graph as ``Data``: node attributes as features, an optional label attribute.
+
+    ``feature_attributes`` lists numeric node attributes (scalars or vectors) concatenated
+    into ``x``; by default every numeric attribute except the label. Labels of any hashable
+    type are mapped to class indices in sorted order.
+    """
+    nodes = list(graph.nodes())
+    index = {node: i for i, node in enumerate(nodes)}
+    pairs = [(index[u], index[v]) for u, v in graph.edges()]
+    edge_index = torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
+    attributes = [graph.nodes[n] for n in nodes]
+    if feature_attributes is None:
+        feature_attributes = sorted({k for a in attributes for k, v in a.items()
+                                     if k != label_attribute and _is_numeric(v)})
+    x = None
+    if feature_attributes:
+        try:
+            rows = [np.concatenate([np.atleast_1d(np.asarray(a[k], dtype=np.float32))
+                                    for k in feature_attributes]) for a in attributes]
+        except KeyError as missing:
+            raise GraphInputError(f"node attribute {missing} is missing on some nodes; give "
+                                  f"every node the same feature attributes") from None
+        x = torch.from_numpy(np.stack(rows))
+    data = Data(x=x, edge_index=edge_index, num_nodes=len(nodes))
+    if label_attribute is not None:
+        try:
+            data.y = _label_tensor([a[label_attribute] for a in attributes])
+        except KeyError:
+            raise GraphInputError(f"label attribute {label_attribute!r} is missing on some "
+                                  f"nodes") from None
+    data.node_ids = nodes
+    return prepare_graph(data, **prepare_kwargs)
+
+
+def _is_numeric(value) -> bool:
+    try:
+        return np.asarray(value, dtype=np.float32).ndim <= 1
+    except (TypeError, ValueError):
+        return False
+
+
+def _read_matrix(path: Path) -> np.ndarray:
+    if path.suffix == '.npy':
+        return np.load(path, allow_pickle=False)
+    if path.suffix == '.pt':
+        return torch.load(path, weights_only=True).numpy()
+    return np.loadtxt(path, delimiter=',' if path.suffix == '.csv' else None, ndmin=2)
+
+
+def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]] = None,
+                   labels: Optional[Union[str, Path]] = None, **prepare_kwargs) -> Data:
+    """An edge-list text file (``u v`` or ``u v weight`` per line, ``#`` comments; commas or
+    white space) with an optional feature matrix (``.npy``, ``.pt``, ``.csv`` or text; row i
+    is node i) and optional labels (one integer per node, same formats).
+
+    Node ids must be integers ``0..N-1``; ``N`` is the number of feature rows when features
+    are given, else the largest id plus one.
+    """
+    path = Path(edges)
+    if not path.is_file():
+        raise FileNotFoundError(f"edge list {path} not found")
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.split('#', 1)[0].replace(',', ' ').split()
+        if not line:
+            continue
+        if len(line) not in (2, 3):
+            raise GraphInputError(f"{path}:{number}: expected 'u v' or 'u v weight', got "
+                                  f"{' '.join(line)!r}")
+        try:
+            rows.append((int(line[0]), int(line[1]), float(line[2]) if len(line) == 3 else 1.0))
+        except ValueError:
+            raise GraphInputError(f"{path}:{number}: node ids must be integers 0..N-1 and "
+                                  f"weights numbers; got {' '.join(line)!r}") from None
+    if not rows:
+        raise GraphInputError(f"{path} holds no edges")
+    table = torch.tensor(rows, dtype=torch.float64)
+    edge_index = table[:, :2].long().t().contiguous()
+    weights = table[:, 2].float()
+    x = torch.from_numpy(_read_matrix(Path(features)).astype(np.float32)) if features else None
+    num_nodes = x.size(0) if x is not None else int(edge_index.max()) + 1
+    if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
+        raise GraphInputError(f"{path}: node ids must be in [0, {num_nodes}) (one feature "
+                              f"row per node); found {int(edge_index.min())}.."
+                              f"{int(edge_index.max())}")
+    data = Data(x=x, edge_index=edge_index, num_nodes=num_nodes)
+    if bool((weights != 1).any()):
+        data.edge_weight = weights
+    if labels:
+        y = torch.from_numpy(_read_matrix(Path(labels)).reshape(-1).astype(np.int64))
+        if y.numel() != num_nodes:
+            raise GraphInputError(f"{labels}: {y.numel()} labels for {num_nodes} nodes")
+        data.y = y
+    data.node_ids = list(range(num_nodes))
+    return prepare_graph(data, **prepare_kwargs)
+
+
+def read_graph_file(path: Union[str, Path], features: Optional[str] = None,
+                    labels: Optional[str] = None, label_attribute: Optional[str] = None,
+                    **prepare_kwargs) -> Data:
+    """A graph file by extension: GraphML / GML through networkx, anything else an edge list."""
+    path = Path(path)
+    if path.suffix in ('.graphml', '.gml'):
+        import networkx as nx
+        if not path.is_file():
+            raise FileNotFoundError(f"graph file {path} not found")
+        graph = nx.read_graphml(path) if path.suffix == '.graphml' else nx.read_gml(path)
+        return from_networkx(graph, label_attribute=label_attribute, **prepare_kwargs)
+    return read_edge_list(path, features, labels, **prepare_kwargs)
