@@ -8,12 +8,16 @@ from .graph.corruptions import EdgeDrop, FeatureMask, RowShuffle, make_corruptio
 from .graph.encoders import GraphEncoder
 from .graph.node import DeepGraphInfomax
 from .graph.readouts import Readout
-from .data import DatasetNotFoundError, NodeDataset, load_node_dataset
+from .data import (DatasetNotFoundError, NodeDataset, from_networkx, load_node_dataset,
+                   prepare_graph, read_edge_list, read_graph_file)
 from .evaluate import ProbeResult, Split, linear_probe, public_split, random_split
 from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
 from .runtime import seed_everything
+from .runs import load_model, save_embeddings
+from .presets import PRESETS
+from .plots import plot_run
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -24,4 +28,6 @@ __all__ = [
     'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
     'seed_everything', 'PriorMatching',
+    'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
+    'save_embeddings', 'plot_run', 'PRESETS',
 ]

@@ -11,6 +11,7 @@ from typing import List, Optional
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, plot, train
+from .common import apply_config_defaults
 
 COMMANDS = [train, embed, plot]
 
@@ -21,14 +22,18 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest='command', required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
+    parser.command_parsers = subparsers.choices  # name -> sub-parser, for config defaults
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
+        args = apply_config_defaults(parser, args, argv)
         args.run(args)
-    except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError) as error:
+    except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError,
+            FileNotFoundError) as error:
         print(f"graphdim: error: {error}", file=sys.stderr)
         return 2
     return 0

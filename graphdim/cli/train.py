@@ -2,11 +2,13 @@
 import json
 from dataclasses import fields
 
+from ..data.custom import FEATURE_FALLBACKS
 from ..estimators import MEASURES
 from ..experiments import NodeConfig, run_node_experiment
 from ..graph.corruptions import CORRUPTIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
+from .common import add_config_options
 
 _DEFAULTS = {f.name: f.default for f in fields(NodeConfig)}
 
@@ -19,6 +21,16 @@ def add_parser(subparsers) -> None:
     p.add_argument('--dataset', default=_DEFAULTS['dataset'],
                    help='karate (built in, default), Cora, CiteSeer, PubMed, amazon-photo, '
                         'amazon-computers, coauthor-cs, coauthor-physics')
+    p.add_argument('--graph', default=None, metavar='FILE',
+                   help='your own graph instead of --dataset: an edge list (u v [weight] per '
+                        'line) or a .graphml/.gml file')
+    p.add_argument('--features', default=None, metavar='FILE',
+                   help='feature matrix for --graph (.npy/.pt/.csv/text; row i = node i)')
+    p.add_argument('--labels', default=None, metavar='FILE',
+                   help='labels for --graph (one integer per node); without them the graph '
+                        'is trained and embedded but not probed')
+    p.add_argument('--missing-features', default=None, choices=FEATURE_FALLBACKS,
+                   help='features for a graph that has none')
     p.add_argument('--root', default=None,
                    help='local data root laid out as planetoid/Cora/raw/... '
                         '(default: $GRAPHDIM_DATA, else download)')
@@ -51,6 +63,11 @@ def add_parser(subparsers) -> None:
     p.add_argument('--json', action='store_true',
                    help='print the summary as one JSON object on the last line')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--plot', action='store_true',
+                   help='also draw tsne_seed<s>.png and loss.png into --out DIR')
+    p.add_argument('--tensorboard', action='store_true',
+                   help='also write TensorBoard logs to --out DIR/tensorboard (needs tensorboard)')
+    add_config_options(p)
     p.set_defaults(run=run)
 
 
@@ -61,6 +78,12 @@ def _print_node_summary(summary) -> None:
           f"{config['hidden_channels']}, {config['readout']}, {config['corruption']}, "
           f"{config['estimator']} | device {summary['device']}")
     print(f"split: {summary['split']}")
+    if summary['test_acc_mean'] is None:
+        print(f"no labels: trained {len(summary['seeds'])} seed(s), "
+              f"{summary['epochs_mean']:.0f} epochs on average, not probed")
+        if 'out_dir' in summary:
+            print(f"wrote {summary['out_dir']}")
+        return
     for run in summary['runs']:
         print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"
               f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
@@ -75,9 +98,19 @@ def _print_node_summary(summary) -> None:
 
 
 def run(args) -> None:
+    if (args.plot or args.tensorboard) and not args.out:
+        raise ValueError("--plot and --tensorboard write into the run directory: add --out DIR")
+    if args.tensorboard:
+        import importlib.util
+        if importlib.util.find_spec('tensorboard') is None:
+            raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard")
     values = {f.name: getattr(args, f.name) for f in fields(NodeConfig) if hasattr(args, f.name)}
     summary = run_node_experiment(NodeConfig.from_dict(values), progress=not args.quiet,
-                                  out_dir=args.out)
+                                  out_dir=args.out, tensorboard=args.tensorboard)
     _print_node_summary(summary)
+    if args.plot:
+        from ..plots import plot_run
+        for path in plot_run(args.out):
+            print(f"wrote {path}")
     if args.json:
         print(json.dumps(summary))

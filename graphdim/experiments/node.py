@@ -10,12 +10,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from ..data import load_node_dataset
+from ..data import NodeDataset, load_node_dataset, read_graph_file
+from ..data.nodes import maybe_row_normalize
 from ..evaluate import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.node import DeepGraphInfomax
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                       resolve_device, seed_everything)
+from ..logs import write_epoch_log, write_tensorboard
 from ..train import embed, fit
 
 
@@ -42,6 +44,11 @@ class NodeConfig:
     device: str = 'auto'
     normalize_features: bool = True
     download: bool = True
+    # Your own graph instead of a named dataset (see graphdim.data.custom).
+    graph: Optional[str] = None
+    features: Optional[str] = None
+    labels: Optional[str] = None
+    missing_features: Optional[str] = None
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> 'NodeConfig':
@@ -66,27 +73,48 @@ def build_node_model(config: NodeConfig, in_channels: int) -> DeepGraphInfomax:
         corruption_p=config.corruption_p)
 
 
+def load_config_graph(config: NodeConfig) -> NodeDataset:
+    """The graph a config names: a dataset by name, or ``config.graph``, a file of your own."""
+    if config.graph is None:
+        return load_node_dataset(config.dataset, config.root, config.download,
+                                 config.normalize_features)
+    data = read_graph_file(config.graph, config.features, config.labels,
+                           missing_features=config.missing_features)
+    if config.normalize_features:
+        data.x = maybe_row_normalize(data.x)
+    num_classes = int(data.y.max()) + 1 if getattr(data, 'y', None) is not None else 0
+    return NodeDataset(Path(config.graph).stem, data, num_classes, public_split=False)
+
+
 def _mean_std(values):
     mean = statistics.fmean(values)
     return mean, (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def run_node_experiment(config: NodeConfig, progress: bool = True,
-                        out_dir: Optional[str] = None) -> Dict[str, Any]:
+                        out_dir: Optional[str] = None, dataset: Optional[NodeDataset] = None,
+                        tensorboard: bool = False) -> Dict[str, Any]:
     """Train and probe once per seed; return the summary (accuracies in percent).
 
+    ``dataset`` overrides the graph the config names (e.g. ``NodeDataset('mine',
+    from_networkx(g, label_attribute='club'), 2, False)``). A graph without labels is trained
+    and embedded but not probed (its accuracies are None).
+
     With ``out_dir``: ``config.json`` (resolved config, seeds, versions), ``results.json``,
-    and per seed ``seed_<s>/model.pt`` (state dict) and ``seed_<s>/embeddings.pt``.
+    and per seed ``seed_<s>/model.pt`` (state dict), ``seed_<s>/embeddings.pt`` and
+    ``seed_<s>/log.jsonl`` (one JSON line per epoch); ``tensorboard=True`` also writes
+    TensorBoard event files to ``tensorboard/seed_<s>``.
     """
     seeds = config.seed_list()
     device = resolve_device(config.device)
-    dataset = load_node_dataset(config.dataset, config.root, config.download,
-                                config.normalize_features)
+    dataset = dataset if dataset is not None else load_config_graph(config)
     data = dataset.data
+    labelled = getattr(data, 'y', None) is not None
     check_graph(data)
     if out_dir is not None:
         out = Path(out_dir)
-        atomic_save(data.y, out / 'labels.pt')
+        if labelled:
+            atomic_save(data.y, out / 'labels.pt')
         atomic_write_text(json.dumps({'kind': 'node', 'config': asdict(config), 'seeds': seeds,
                                       'in_channels': data.num_features,
                                       'versions': package_versions()}, indent=2),
@@ -102,27 +130,28 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
                       desc=f'{dataset.name} seed {seed}')
         train_seconds = time.perf_counter() - start
         embeddings = embed(model, data)
-        split = public_split(data) if dataset.public_split else random_split(data.y, seed)
-        probe = linear_probe(embeddings, data.y, split, device=device)
-        runs.append({'seed': seed, 'test_acc': 100 * probe.test_acc,
-                     'val_acc': 100 * probe.val_acc, 'probe_c': probe.c,
-                     'probe_normalization': probe.normalization,
+        split = (public_split(data) if dataset.public_split else random_split(data.y, seed)) \
+            if labelled else None
+        probe = linear_probe(embeddings, data.y, split, device=device) if labelled else None
+        runs.append({'seed': seed, 'test_acc': 100 * probe.test_acc if probe else None,
+                     'val_acc': 100 * probe.val_acc if probe else None,
+                     'probe_c': probe.c if probe else None,
+                     'probe_normalization': probe.normalization if probe else None,
                      'epochs': history.epochs, 'best_epoch': history.best_epoch,
                      'final_loss': history.best_loss, 'train_seconds': train_seconds,
                      'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
-                     'split': split.description})
+                     'split': split.description if split else 'no labels: not probed'})
         if out_dir is not None:
             atomic_save(model.state_dict(), Path(out_dir) / f'seed_{seed}' / 'model.pt')
             atomic_save(embeddings, Path(out_dir) / f'seed_{seed}' / 'embeddings.pt')
-            atomic_write_text(''.join(
-                json.dumps({'epoch': epoch, 'loss': loss, 'seconds': seconds, 'lr': config.lr})
-                + '\n' for epoch, (loss, seconds) in enumerate(
-                    zip(history.losses, history.epoch_seconds), start=1)),
-                Path(out_dir) / f'seed_{seed}' / 'log.jsonl')
-    acc_mean, acc_std = _mean_std([r['test_acc'] for r in runs])
+            write_epoch_log(history, config.lr, Path(out_dir) / f'seed_{seed}' / 'log.jsonl')
+            if tensorboard:
+                write_tensorboard(history, config.lr, Path(out_dir) / 'tensorboard' / f'seed_{seed}')
+    acc_mean, acc_std = _mean_std([r['test_acc'] for r in runs]) if labelled else (None, None)
     summary = {
         'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
-        'test_acc_std': acc_std, 'val_acc_mean': _mean_std([r['val_acc'] for r in runs])[0],
+        'test_acc_std': acc_std,
+        'val_acc_mean': _mean_std([r['val_acc'] for r in runs])[0] if labelled else None,
         'epochs_mean': statistics.fmean(r['epochs'] for r in runs),
         'epoch_seconds_median': statistics.median(
             s for r in runs for s in r['epoch_seconds']),

@@ -1,0 +1,205 @@
+"""Everyday use: your own graph, saved runs, embed, plot, logs, configs and presets."""
+import json
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+import graphdim as gd
+from graphdim import cli
+from graphdim.cli.common import apply_config_defaults
+
+QUICK = ['--epochs', '20', '--hidden', '16', '--quiet']
+
+
+def _karate_files(folder: Path, with_labels: bool = True):
+    """Karate club as an edge list (with a comment, one duplicate and one self-loop) + features."""
+    graph = nx.karate_club_graph()
+    lines = ['# karate club, both clubs'] + [f'{u} {v}' for u, v in graph.edges()]
+    lines += ['0 1', '5 5']  # a duplicate edge and a self-loop, cleaned up on reading
+    (folder / 'edges.txt').write_text('\n'.join(lines) + '\n')
+    np.save(folder / 'x.npy', np.eye(34, dtype=np.float32))
+    if with_labels:
+        clubs = [int(graph.nodes[n]['club'] == 'Officer') for n in graph.nodes]
+        np.savetxt(folder / 'y.txt', clubs, fmt='%d')
+    return folder / 'edges.txt', folder / 'x.npy', folder / 'y.txt'
+
+
+def _run_cli(argv, capsys):
+    code = cli.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# --- your own graph -------------------------------------------------------------------------
+
+def test_from_networkx_cleans_directed_duplicate_and_self_loop_edges():
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from([('a', {'f': [1.0, 0.0], 'kind': 'x'}), ('b', {'f': [0.0, 1.0], 'kind': 'y'}),
+                          ('c', {'f': [1.0, 1.0], 'kind': 'x'}), ('lonely', {'f': [0.5, 0.5], 'kind': 'y'})])
+    graph.add_edges_from([('a', 'b'), ('a', 'b'), ('b', 'c'), ('c', 'c')])
+    data = gd.from_networkx(graph, label_attribute='kind')
+    assert data.node_ids == ['a', 'b', 'c', 'lonely']
+    assert data.x.shape == (4, 2) and data.y.tolist() == [0, 1, 0, 1]
+    edges = set(map(tuple, data.edge_index.t().tolist()))
+    assert edges == {(0, 1), (1, 0), (1, 2), (2, 1)}  # undirected, merged, no self-loop
+    gd.check_graph(data)  # the isolated node 'lonely' is fine
+
+
+def test_from_networkx_keeps_direction_and_self_loops_when_asked():
+    graph = nx.DiGraph([(0, 1), (1, 1)])
+    for n in graph.nodes:
+        graph.nodes[n]['w'] = 1.0
+    data = gd.from_networkx(graph, undirected=False, self_loops='keep')
+    assert set(map(tuple, data.edge_index.t().tolist())) == {(0, 1), (1, 1)}
+
+
+def test_a_graph_without_features_needs_a_documented_fallback():
+    graph = nx.path_graph(5)
+    with pytest.raises(gd.GraphInputError, match="no node features.*missing_features"):
+        gd.from_networkx(graph)
+    data = gd.from_networkx(graph, missing_features='degree')
+    assert data.x.shape[0] == 5 and torch.equal(data.x.sum(dim=1), torch.ones(5))
+
+
+def test_read_edge_list_with_features_and_labels(tmp_path):
+    edges, x, y = _karate_files(tmp_path)
+    data = gd.read_edge_list(edges, x, y)
+    assert data.num_nodes == 34 and data.y.numel() == 34
+    assert data.edge_index.size(1) == 2 * nx.karate_club_graph().number_of_edges()
+
+
+@pytest.mark.parametrize('line, message', [('0 1 2 3', "expected 'u v' or 'u v weight'"),
+                                           ('0 x', 'node ids must be integers'),
+                                           ('0 99', r'node ids must be in \[0, 34\)')])
+def test_read_edge_list_names_the_bad_line(tmp_path, line, message):
+    edges, x, _ = _karate_files(tmp_path)
+    edges.write_text(edges.read_text() + line + '\n')
+    with pytest.raises(gd.GraphInputError, match=message):
+        gd.read_edge_list(edges, x)
+
+
+def test_read_edge_list_rejects_a_label_count_mismatch(tmp_path):
+    edges, x, _ = _karate_files(tmp_path)
+    np.savetxt(tmp_path / 'short.txt', [0, 1, 0], fmt='%d')
+    with pytest.raises(gd.GraphInputError, match='3 labels for 34 nodes'):
+        gd.read_edge_list(edges, x, tmp_path / 'short.txt')
+
+
+def test_train_embed_and_plot_your_own_graph_from_the_cli(tmp_path, capsys):
+    edges, x, y = _karate_files(tmp_path)
+    run_dir = tmp_path / 'run'
+    code, out, err = _run_cli(['train', '--graph', str(edges), '--features', str(x), '--labels',
+                               str(y), '--out', str(run_dir), '--plot', '--json', *QUICK], capsys)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary['dataset'] == 'edges' and summary['num_nodes'] == 34
+    assert 0 <= summary['test_acc_mean'] <= 100 and 'random 10%/10%/80%' in summary['split']
+    for name in ('tsne_seed0.png', 'loss.png'):  # real PNG files, not empty placeholders
+        assert (run_dir / name).read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    log = [json.loads(line) for line in (run_dir / 'seed_0' / 'log.jsonl').read_text().splitlines()]
+    assert [r['epoch'] for r in log] == list(range(1, 21)) and {'loss', 'seconds', 'lr'} <= set(log[0])
+
+    code, out, err = _run_cli(['embed', str(run_dir), '--graph', str(edges), '--features', str(x),
+                               '--out', str(tmp_path / 'emb')], capsys)
+    assert code == 0, err
+    saved = torch.load(tmp_path / 'emb.pt', weights_only=True)
+    assert saved['embeddings'].shape == (34, 16) and saved['node_ids'] == list(range(34))
+    assert np.load(tmp_path / 'emb.npy').shape == (34, 16)
+    # The saved model reproduces the run's own embeddings of the same graph.
+    model, _ = gd.load_model(run_dir)
+    same = torch.load(run_dir / 'seed_0' / 'embeddings.pt', weights_only=True)
+    assert torch.allclose(saved['embeddings'], same, atol=1e-5)
+    assert model.hidden_channels == 16
+
+
+def test_a_graph_without_labels_is_trained_but_not_probed(tmp_path, capsys):
+    edges, x, _ = _karate_files(tmp_path, with_labels=False)
+    code, out, err = _run_cli(['train', '--graph', str(edges), '--features', str(x), '--json',
+                               *QUICK], capsys)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary['test_acc_mean'] is None and 'not probed' in out
+
+
+def test_run_experiment_on_a_networkx_graph_in_python():
+    graph = nx.karate_club_graph()
+    for n in graph.nodes:
+        graph.nodes[n]['onehot'] = np.eye(34, dtype=np.float32)[n]
+    data = gd.from_networkx(graph, label_attribute='club')
+    summary = gd.run_node_experiment(gd.NodeConfig(epochs=10, hidden_channels=8), progress=False,
+                                     dataset=gd.NodeDataset('karate-nx', data, 2, False))
+    assert summary['dataset'] == 'karate-nx' and summary['num_nodes'] == 34
+
+
+def test_plot_and_tensorboard_need_an_out_dir(capsys):
+    code, _, err = _run_cli(['train', '--plot', *QUICK], capsys)
+    assert code == 2 and '--out DIR' in err
+
+
+def test_tensorboard_writes_event_files(tmp_path, capsys):
+    pytest.importorskip('tensorboard')
+    code, _, err = _run_cli(['train', '--epochs', '5', '--hidden', '8', '--quiet', '--out',
+                             str(tmp_path), '--tensorboard'], capsys)
+    assert code == 0, err
+    events = list((tmp_path / 'tensorboard' / 'seed_0').glob('events.out.tfevents.*'))
+    assert events and events[0].stat().st_size > 0
+
+
+# --- configs and presets --------------------------------------------------------------------
+
+def test_config_file_reproduces_a_run(tmp_path, capsys):
+    code, out, err = _run_cli(['train', '--out', str(tmp_path / 'a'), '--seed', '3', '--json',
+                               *QUICK], capsys)
+    assert code == 0, err
+    first = json.loads(out.strip().splitlines()[-1])
+    saved = json.loads((tmp_path / 'a' / 'config.json').read_text())
+    assert saved['seeds'] == [3] and 'torch' in saved['versions']
+    code, out, err = _run_cli(['train', '--config', str(tmp_path / 'a' / 'config.json'),
+                               '--json', '--quiet'], capsys)
+    assert code == 0, err
+    again = json.loads(out.strip().splitlines()[-1])
+    assert again['config'] == first['config']
+    assert again['test_acc_mean'] == first['test_acc_mean']
+    assert again['runs'][0]['final_loss'] == pytest.approx(first['runs'][0]['final_loss'])
+
+
+def _parse(argv):
+    parser = cli.build_parser()
+    return apply_config_defaults(parser, parser.parse_args(argv), argv)
+
+
+def test_preset_sets_the_recipe_and_the_command_line_still_wins():
+    args = _parse(['train', '--preset', 'dgi-cora'])
+    assert (args.dataset, args.seeds, args.hidden_channels, args.estimator) == \
+        ('Cora', 10, 512, 'bce')
+    args = _parse(['train', '--preset', 'dgi-cora', '--seeds', '2'])
+    assert args.seeds == 2
+
+
+def test_every_preset_names_only_options_of_its_command():
+    parser = cli.build_parser()
+    for name, (command, values) in gd.PRESETS.items():
+        known = {a.dest for a in parser.command_parsers[command]._actions}
+        assert set(values) <= known, name
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['train', '--preset', 'dgi-mars'], "unknown preset 'dgi-mars'"),
+    (['train', '--config', '/no/such/config.json'], 'config file /no/such/config.json not found'),
+])
+def test_bad_preset_or_config_is_a_clear_error(argv, message, capsys):
+    code, _, err = _run_cli(argv, capsys)
+    assert code == 2 and message in err
+
+
+def test_config_with_unknown_keys_is_rejected(tmp_path, capsys):
+    path = tmp_path / 'c.json'
+    path.write_text(json.dumps({'dataset': 'karate', 'hidden_size': 3}))
+    code, _, err = _run_cli(['train', '--config', str(path)], capsys)
+    assert code == 2 and 'unknown options in the config: hidden_size' in err
+    path.write_text('{not json')
+    code, _, err = _run_cli(['train', '--config', str(path)], capsys)
+    assert code == 2 and 'not valid JSON' in err

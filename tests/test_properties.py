@@ -1,0 +1,110 @@
+"""Property-based tests (Hypothesis) of the estimators and of the graph input checks."""
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
+from torch_geometric.data import Data
+
+import graphdim as gd
+
+SETTINGS = settings(max_examples=60, deadline=None)
+scores = arrays('float64', st.integers(1, 40),
+                elements=st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False))
+moderate = arrays('float64', st.integers(1, 40),
+                  elements=st.floats(-30, 30, allow_nan=False, allow_infinity=False))
+
+
+@SETTINGS
+@given(pos=scores, neg=scores, measure=st.sampled_from(gd.MEASURES))
+def test_every_loss_and_gradient_is_finite_for_any_scores(pos, neg, measure):
+    pos = torch.tensor(pos, dtype=torch.float32, requires_grad=True)
+    neg = torch.tensor(neg, dtype=torch.float32, requires_grad=True)
+    loss = gd.mi_loss(pos, neg, measure)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert torch.isfinite(pos.grad).all() and torch.isfinite(neg.grad).all()
+
+
+@SETTINGS
+@given(pos=moderate, neg=moderate)
+def test_bce_is_jsd_plus_two_log_two(pos, neg):
+    pos, neg = torch.tensor(pos), torch.tensor(neg)
+    assert float(gd.mi_loss(pos, neg, 'bce')) == pytest.approx(
+        float(gd.mi_loss(pos, neg, 'jsd')) + 2 * math.log(2), abs=1e-9)
+
+
+@SETTINGS
+@given(pos=moderate, neg=moderate)
+def test_bounds_respect_their_ceilings_and_order(pos, neg):
+    pos, neg = torch.tensor(pos), torch.tensor(neg)
+    # JSD's bound never exceeds 2 log 2; InfoNCE's never exceeds log K (K = 1 + negatives).
+    assert -float(gd.mi_loss(pos, neg, 'jsd')) <= 2 * math.log(2) + 1e-9
+    assert -float(gd.mi_loss(pos, neg, 'infonce')) <= math.log(neg.numel() + 1) + 1e-9
+    # log z <= z / e, so Donsker-Varadhan's bound is at least the NWJ bound for any critic.
+    assert -float(gd.mi_loss(pos, neg, 'dv')) >= -float(gd.mi_loss(pos, neg, 'nwj')) - 1e-9
+
+
+@SETTINGS
+@given(num_locals=st.integers(2, 12), num_globals=st.integers(2, 5), dim=st.integers(1, 6),
+       measure=st.sampled_from(gd.MEASURES), seed=st.integers(0, 2**16))
+def test_local_global_loss_ignores_the_order_of_local_features(num_locals, num_globals, dim,
+                                                               measure, seed):
+    generator = torch.Generator().manual_seed(seed)
+    local = torch.randn(num_locals, dim, generator=generator, dtype=torch.float64)
+    global_ = torch.randn(num_globals, dim, generator=generator, dtype=torch.float64)
+    batch = torch.arange(num_locals) % num_globals  # every sample owns at least one local
+    mask = gd.batch_pos_mask(batch, num_globals)
+    order = torch.randperm(num_locals, generator=generator)
+    assert float(gd.local_global_loss(local, global_, mask, measure)) == pytest.approx(
+        float(gd.local_global_loss(local[order], global_, mask[order], measure)), rel=1e-9,
+        abs=1e-9)
+
+
+@st.composite
+def graphs(draw):
+    num_nodes = draw(st.integers(1, 30))
+    num_edges = draw(st.integers(0, 60))
+    edges = draw(arrays('int64', (2, num_edges), elements=st.integers(0, num_nodes - 1)))
+    features = draw(st.integers(1, 5))
+    return Data(x=torch.randn(num_nodes, features), edge_index=torch.from_numpy(edges))
+
+
+@SETTINGS
+@given(data=graphs())
+def test_valid_graphs_always_pass_the_checks(data):
+    gd.check_graph(data)
+
+
+@SETTINGS
+@given(data=graphs(), excess=st.integers(0, 1000), position=st.integers(0, 10**6))
+def test_an_out_of_range_node_index_is_always_named(data, excess, position):
+    if data.edge_index.numel() == 0:
+        data.edge_index = torch.zeros(2, 1, dtype=torch.long)
+    flat = data.edge_index.view(-1)
+    flat[position % flat.numel()] = data.num_nodes + excess
+    with pytest.raises(gd.GraphInputError, match=f"refers to node {data.num_nodes + excess} "
+                                                 f"but the graph has {data.num_nodes} nodes"):
+        gd.check_graph(data)
+
+
+@SETTINGS
+@given(data=graphs(), value=st.integers(-1000, -1), position=st.integers(0, 10**6))
+def test_a_negative_node_index_is_always_named(data, value, position):
+    if data.edge_index.numel() == 0:
+        data.edge_index = torch.zeros(2, 1, dtype=torch.long)
+    flat = data.edge_index.view(-1)
+    flat[position % flat.numel()] = value
+    with pytest.raises(gd.GraphInputError, match='negative node index'):
+        gd.check_graph(data)
+
+
+@SETTINGS
+@given(data=graphs(), bad=st.sampled_from([float('nan'), float('inf'), -float('inf')]),
+       position=st.integers(0, 10**6))
+def test_non_finite_features_are_always_rejected(data, bad, position):
+    flat = data.x.view(-1)
+    flat[position % flat.numel()] = bad
+    with pytest.raises(gd.GraphInputError, match='NaN or inf in 1 of'):
+        gd.check_graph(data)
