@@ -2,6 +2,7 @@
 
     python benchmarks/speed.py                      # timing + memory table, all graphs
     python benchmarks/speed.py --accuracy-seeds 10  # also probe accuracy over 10 seeds
+    python benchmarks/speed.py --probe              # also graphdim's probe vs scikit-learn's
 
 Timing: both models in one process, the same data and threads, epochs alternating
 (graphdim, PyG, graphdim, ...) after warm-up; an epoch is forward + backward + Adam step.
@@ -136,6 +137,47 @@ def pyg_recipe_accuracy(name, seed, device):
                             data.y[data.test_mask], max_iter=150)
 
 
+def sklearn_probe(embeddings, labels, split, c_grid, normalizations):
+    """scikit-learn's LogisticRegression(lbfgs) with the same validation-chosen grid."""
+    from sklearn.linear_model import LogisticRegression
+    from graphdim.evaluate import normalize_embeddings
+    y = labels.numpy()
+    train, val, test = (m.numpy() for m in (split.train, split.val, split.test))
+    best = None
+    for normalization in normalizations:
+        x = normalize_embeddings(embeddings.float(), normalization).numpy()
+        for c in sorted(c_grid):
+            clf = LogisticRegression(C=c, solver='lbfgs', max_iter=1000).fit(x[train], y[train])
+            val_acc = clf.score(x[val], y[val])
+            if best is None or val_acc > best[0]:
+                best = (val_acc, clf, x)
+    val_acc, clf, x = best
+    return clf.score(x[test], y[test])
+
+
+def probe_comparison(name, device, repeats=3):
+    """Train graphdim's default model once (seed 0), then probe its frozen embeddings with
+    graphdim's torch L-BFGS probe and with scikit-learn, same grid, same split; best of
+    ``repeats`` wall times each."""
+    from graphdim.evaluate import DEFAULT_C_GRID, NORMALIZATIONS
+    data = load_node_dataset(name).data
+    graphdim.seed_everything(0)
+    model = graphdim_model(data.num_features)
+    graphdim.fit(model, data, device=device, progress=False)
+    z = graphdim.embed(model, data)
+    split = graphdim.public_split(data)
+    ours, theirs, ours_s, theirs_s = None, None, [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ours = graphdim.linear_probe(z, data.y, split, device=device).test_acc
+        ours_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs = sklearn_probe(z, data.y, split, DEFAULT_C_GRID, NORMALIZATIONS)
+        theirs_s.append(time.perf_counter() - start)
+    return {'graph': name, 'graphdim_acc': 100 * ours, 'sklearn_acc': 100 * theirs,
+            'graphdim_s': min(ours_s), 'sklearn_s': min(theirs_s)}
+
+
 def _fmt(values):
     ms = [1000 * v for v in values]
     return f"{statistics.median(ms):.1f} ({min(ms):.1f}-{max(ms):.1f})"
@@ -149,6 +191,14 @@ def main():
     parser.add_argument('--memory-epochs', type=int, default=5)
     parser.add_argument('--accuracy-seeds', type=int, default=0,
                         help='seeds for the accuracy comparison on Planetoid graphs (0: skip)')
+    parser.add_argument('--reference-seeds', type=int, default=None,
+                        help="seeds for PyG's recipe in the accuracy comparison "
+                             "(default: --accuracy-seeds)")
+    parser.add_argument('--ours-from', metavar='JSON',
+                        help="take graphdim's accuracy from benchmarks/accuracy.py's output "
+                             "(same defaults and seeds) instead of training again")
+    parser.add_argument('--probe', action='store_true',
+                        help="compare graphdim's probe with scikit-learn's on Planetoid graphs")
     parser.add_argument('--device', default='auto')
     parser.add_argument('--out', default='benchmarks/results/speed.json')
     parser.add_argument('--memory-probe', nargs=2, metavar=('IMPL', 'GRAPH'))
@@ -199,18 +249,42 @@ def main():
         print(f"\nlog-log slope of graphdim epoch time vs edges, {first['graph']} -> "
               f"{last['graph']}: {slope:.2f}")
 
+    probes = []
+    if args.probe:
+        print('\nprobe on frozen embeddings (graphdim defaults, seed 0): C in '
+              '{0.01..100} x {none, l2} chosen on validation, best of 3 wall times')
+        print('| graph | graphdim probe acc (%) | scikit-learn lbfgs acc (%) | graphdim s '
+              '| scikit-learn s | speed-up |')
+        print('| --- | --- | --- | --- | --- | --- |')
+        for name in [g for g in args.graphs if not g.startswith('synthetic')]:
+            row = probe_comparison(name, device)
+            probes.append(row)
+            print(f"| {name} | {row['graphdim_acc']:.2f} | {row['sklearn_acc']:.2f} | "
+                  f"{row['graphdim_s']:.2f} | {row['sklearn_s']:.2f} | "
+                  f"{row['sklearn_s'] / row['graphdim_s']:.1f}x |", flush=True)
+
     accuracy = []
     if args.accuracy_seeds:
         seeds = list(range(args.accuracy_seeds))
-        print(f"\naccuracy over seeds {seeds[0]}..{seeds[-1]}", flush=True)
+        reference_seeds = list(range(args.reference_seeds or args.accuracy_seeds))
+        saved = {}
+        if args.ours_from:  # graphdim's 10-seed results from benchmarks/accuracy.py
+            with open(args.ours_from) as file:
+                saved = {s['dataset']: s for s in json.load(file)}
+        print(f"\naccuracy: graphdim over seeds {seeds[0]}..{seeds[-1]}"
+              f"{' (from ' + args.ours_from + ')' if saved else ''}, PyG's recipe over "
+              f"seeds {reference_seeds[0]}..{reference_seeds[-1]}", flush=True)
         print('| graph | graphdim defaults (%) | PyG example recipe (%) | difference |')
         print('| --- | --- | --- | --- |')
         for name in [g for g in args.graphs if not g.startswith('synthetic')]:
-            ours = graphdim.run_node_experiment(
-                graphdim.NodeConfig(dataset=name, seeds=len(seeds), device=str(device)),
-                progress=False)
-            theirs = [pyg_recipe_accuracy(name, seed, device) for seed in seeds]
-            mean, std = statistics.fmean(theirs), statistics.stdev(theirs)
+            ours = saved.get(name)
+            if ours is None or ours['seeds'] != seeds:
+                ours = graphdim.run_node_experiment(
+                    graphdim.NodeConfig(dataset=name, seeds=len(seeds), device=str(device)),
+                    progress=False)
+            theirs = [pyg_recipe_accuracy(name, seed, device) for seed in reference_seeds]
+            mean = statistics.fmean(theirs)
+            std = statistics.stdev(theirs) if len(theirs) > 1 else 0.0
             accuracy.append({'graph': name, 'graphdim': ours['test_acc_mean'],
                              'graphdim_std': ours['test_acc_std'], 'pyg': mean, 'pyg_std': std,
                              'pyg_runs': theirs})
@@ -218,7 +292,8 @@ def main():
                   f"{mean:.2f} ± {std:.2f} | {ours['test_acc_mean'] - mean:+.2f} |", flush=True)
     os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
     with open(args.out, 'w') as file:
-        json.dump({'rows': rows, 'accuracy': accuracy, 'versions': package_versions(),
+        json.dump({'rows': rows, 'probes': probes, 'accuracy': accuracy,
+                   'versions': package_versions(),
                    'device': str(device), 'epochs': args.epochs}, file, indent=2)
     print(f"\nwrote {args.out}")
 
