@@ -29,6 +29,7 @@ class ProbeResult:
     val_acc: float
     c: float
     normalization: str = 'none'
+    test_pred: Optional[Tensor] = None  # the chosen probe's class per test node
 
 
 def public_split(data) -> Split:
@@ -132,4 +133,5 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                 best = (val_acc, c, normalization, linear, x)
     val_acc, c, normalization, linear, x = best
     return ProbeResult(test_acc=_accuracy(linear, x[test], y[test]), val_acc=val_acc, c=c,
-                       normalization=normalization)
+                       normalization=normalization,
+                       test_pred=linear(x[test]).argmax(dim=1).cpu())

@@ -3,6 +3,11 @@
 The loop knows a model only through ``model.training_loss(batch)`` (a scalar to minimise) and
 ``model.embed(batch)`` (features to keep). ``data`` is one batch (a PyG ``Data``: full-batch
 training) or an iterable of batches (a ``DataLoader``).
+
+Checkpoints (:mod:`graphdim.checkpoints`) and ``DistributedDataParallel`` are options of the
+same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state every ``K`` epochs,
+``resume=True`` continues from it; ``distributed=True`` trains under an initialised
+``torch.distributed`` process group, averaging gradients (and the epoch loss) over processes.
 """
 import copy
 import time
@@ -14,6 +19,8 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .runtime import resolve_device
+from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
+                          rng_states, save_checkpoint)
 
 
 @dataclass
@@ -38,9 +45,40 @@ def _batches(data):
     return [data] if _is_single_batch(data) else data
 
 
+class _TrainingLoss(torch.nn.Module):
+    """``forward(batch) = model.training_loss(batch)``, so DDP sees the loss as a forward call."""
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch):
+        return self.model.training_loss(batch)
+
+
+def _distributed_loss(model: torch.nn.Module, device: torch.device):
+    """The DDP-wrapped loss of ``model`` (gloo on CPU, nccl on GPU: the process group's)."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+    if not dist.is_available() or not dist.is_initialized():
+        raise ValueError("distributed=True needs an initialised torch.distributed process "
+                         "group; launch with torchrun and pass --distributed")
+    ddp = DistributedDataParallel(_TrainingLoss(model),
+                                  device_ids=[device.index] if device.type == 'cuda' else None)
+    return ddp, dist.get_rank(), dist.get_world_size()
+
+
+def _all_reduce_sum(values: List[float], device: torch.device) -> List[float]:
+    import torch.distributed as dist
+    tensor = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(tensor)
+    return tensor.tolist()
+
+
 def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         weight_decay: float = 0.0, patience: int = 20, min_epochs: int = 50,
-        device=None, progress: bool = True, desc: str = 'train') -> FitResult:
+        device=None, progress: bool = True, desc: str = 'train',
+        checkpoint=None, checkpoint_every: int = 0, resume: bool = False,
+        distributed: bool = False) -> FitResult:
     """Train ``model`` with Adam; stop early on the training loss and restore the best state.
 
     Early stopping (DGI's rule): stop once the loss has not improved for ``patience`` epochs,
@@ -48,27 +86,49 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     CiteSeer's raw features a patience-only rule stopped 3 of 10 seeds at epoch 23). The
     parameters of the epoch with the lowest loss are restored at the end. ``patience=0``
     disables early stopping. A non-finite loss stops the run with an error.
+
+    ``checkpoint`` (a file path) with ``checkpoint_every=K`` saves, atomically, the model,
+    optimizer, early-stopping state, losses and RNG states after every ``K``-th and the last
+    epoch; ``resume=True`` loads that file if it exists and continues the same run, so a
+    killed run loses at most ``K`` epochs and ends where an uninterrupted one would. Loaders
+    with ``set_epoch`` (:mod:`graphdim.loaders`) are told the epoch, which fixes their order.
+    ``distributed=True`` wraps the loss in ``DistributedDataParallel``; only rank 0 shows
+    progress and writes checkpoints.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
+    check_checkpoint_options(checkpoint, checkpoint_every, resume)
     device = resolve_device(device)
     model.to(device)
     batches = _batches(data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_of, rank, world_size = (_distributed_loss(model, device) if distributed
+                                 else (model.training_loss, 0, 1))
     result = FitResult()
     best_state = copy.deepcopy(model.state_dict())
-    waited = 0
-    bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False,
-               dynamic_ncols=True)
+    waited, first_epoch, done = 0, 1, False
+    saved = load_checkpoint(checkpoint) if resume else None
+    if saved is not None:
+        model.load_state_dict(saved['model'])
+        optimizer.load_state_dict(saved['optimizer'])
+        best_state, waited, done = saved['best_state'], saved['waited'], saved['done']
+        result = FitResult(**saved['result'])
+        first_epoch = result.epochs + 1
+        restore_rng_states(saved['rng'], rank, world_size)
+    bar = tqdm(range(first_epoch, epochs + 1) if not done else [], desc=desc,
+               disable=not progress or rank != 0, leave=False, dynamic_ncols=True,
+               initial=first_epoch - 1, total=epochs)
     full_batch = _is_single_batch(data)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
+        if hasattr(batches, 'set_epoch'):
+            batches.set_epoch(epoch)
         total, count, pre_step_state = 0.0, 0, None
         for batch in batches:
             batch = batch.to(device)
             optimizer.zero_grad(set_to_none=True)
-            loss = model.training_loss(batch)
+            loss = loss_of(batch)
             loss.backward()
             value = float(loss.detach())
             if full_batch and value < result.best_loss:
@@ -78,6 +138,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
             total, count = total + value, count + 1
         if count == 0:
             raise ValueError("the data yielded no batches")
+        if world_size > 1:
+            total, count = _all_reduce_sum([total, count], device)
         epoch_loss = total / count
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(epoch_loss)
@@ -92,6 +154,14 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}')
         if patience and waited >= patience and epoch >= min_epochs:
             result.stopped_early = True
+        done = result.stopped_early or epoch == epochs
+        if checkpoint_every and (epoch % checkpoint_every == 0 or done):
+            rng = rng_states(world_size)  # every rank takes part in gathering the states
+            if rank == 0:
+                save_checkpoint(checkpoint, model=model.state_dict(),
+                                optimizer=optimizer.state_dict(), best_state=best_state,
+                                waited=waited, done=done, result=result, rng=rng)
+        if result.stopped_early:
             break
     bar.close()
     model.load_state_dict(best_state)

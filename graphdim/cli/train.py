@@ -68,7 +68,27 @@ def add_parser(subparsers) -> None:
     p.add_argument('--tensorboard', action='store_true',
                    help='also write TensorBoard logs to --out DIR/tensorboard (needs tensorboard)')
     add_config_options(p)
+    add_scaling_arguments(p)
     p.set_defaults(run=run)
+
+
+def add_scaling_arguments(p) -> None:
+    """Mini-batches, torch.distributed and checkpoints (graphdim.experiments.scaling)."""
+    g = p.add_argument_group('large graphs, several processes, checkpoints')
+    g.add_argument('--batch-size', type=int, default=_DEFAULTS['batch_size'],
+                   help='seed nodes per mini-batch (per process); 0 (default): full-batch')
+    g.add_argument('--num-neighbors', default=None, metavar='F1,F2',
+                   help="fan-outs per layer, e.g. 10,10: PyG's NeighborLoader (needs pyg-lib "
+                        "or torch-sparse); default: full neighbourhoods, no extension needed")
+    g.add_argument('--inference-batch-size', type=int,
+                   default=_DEFAULTS['inference_batch_size'],
+                   help='nodes per batch of the layer-wise whole-graph inference')
+    g.add_argument('--distributed', action='store_true',
+                   help='DistributedDataParallel under torchrun (gloo on CPU, nccl on GPU)')
+    g.add_argument('--checkpoint-every', type=int, default=_DEFAULTS['checkpoint_every'],
+                   metavar='K', help='save DIR/seed_<s>/checkpoint.pt every K epochs (needs --out)')
+    g.add_argument('--resume', action='store_true',
+                   help='continue the run in --out DIR from its checkpoints')
 
 
 def _print_node_summary(summary) -> None:
@@ -107,6 +127,8 @@ def run(args) -> None:
     values = {f.name: getattr(args, f.name) for f in fields(NodeConfig) if hasattr(args, f.name)}
     summary = run_node_experiment(NodeConfig.from_dict(values), progress=not args.quiet,
                                   out_dir=args.out, tensorboard=args.tensorboard)
+    if summary.get('rank', 0) != 0:
+        return  # only rank 0 of a distributed run reports
     _print_node_summary(summary)
     if args.plot:
         from ..plots import plot_run

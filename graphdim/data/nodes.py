@@ -6,6 +6,7 @@ import torch
 from torch_geometric.data import Data
 
 from .roots import load_with_pyg
+from .ogb_nodes import load_ogb_node_dataset
 from .synthetic import parse_synthetic_name, synthetic_graph
 
 
@@ -81,7 +82,8 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
     """Load a node-classification graph by name (case-insensitive).
 
     Names: ``karate``, ``cora``, ``citeseer``, ``pubmed``, ``amazon-photo``,
-    ``amazon-computers``, ``coauthor-cs``, ``coauthor-physics``, and
+    ``amazon-computers``, ``coauthor-cs``, ``coauthor-physics``, ``ogbn-arxiv``,
+    ``ogbn-products``, ``ogbn-papers100M`` (:mod:`.ogb_nodes`, official splits), and
     ``synthetic:NODES:AVG_DEGREE[:FEATURES]`` (see :func:`~.synthetic.synthetic_graph`).
     ``normalize_features`` row-normalises non-negative (bag-of-words) features as DGI does;
     it keeps training stable on CiteSeer's raw binary features. Features with negative
@@ -95,6 +97,9 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
                              f"[:FEATURES], e.g. synthetic:100000:10; got {name!r}")
         data, num_classes, public = synthetic_graph(**kwargs), 8, False
         canonical = key
+    elif key.startswith('ogbn-'):
+        data, num_classes, canonical = load_ogb_node_dataset(key, root, download)
+        public = True  # OGB's official split, as masks
     elif key == 'karate':
         data, num_classes, public, canonical = karate_club(), 2, False, 'karate'
     elif key in NODE_DATASETS:
@@ -103,7 +108,8 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
         data, num_classes, canonical = dataset[0], dataset.num_classes, folder
         public = family == 'planetoid'
     else:
-        known = ', '.join(['karate', *NODE_DATASETS, 'synthetic:NODES:AVG_DEGREE'])
+        known = ', '.join(['karate', *NODE_DATASETS, 'synthetic:NODES:AVG_DEGREE',
+                           'ogbn-arxiv', 'ogbn-products'])
         raise ValueError(f"unknown dataset {name!r}; choose one of {known}")
     if normalize_features:
         data.x = maybe_row_normalize(data.x)

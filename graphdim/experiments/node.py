@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional
 
 from ..data import NodeDataset, load_node_dataset, read_graph_file
 from ..data.nodes import maybe_row_normalize
+from ..data.ogb_nodes import ogb_accuracy
 from ..evaluate import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.node import DeepGraphInfomax
@@ -19,6 +20,8 @@ from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rs
                       resolve_device, seed_everything)
 from ..logs import write_epoch_log, write_tensorboard
 from ..train import embed, fit
+from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
+                      stop_distributed, training_inputs)
 
 
 @dataclass
@@ -49,6 +52,13 @@ class NodeConfig:
     features: Optional[str] = None
     labels: Optional[str] = None
     missing_features: Optional[str] = None
+    # Past one machine (graphdim.experiments.scaling): 0 = full-batch.
+    batch_size: int = 0
+    num_neighbors: Optional[str] = None
+    inference_batch_size: int = 8192
+    distributed: bool = False
+    checkpoint_every: int = 0
+    resume: bool = False
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> 'NodeConfig':
@@ -106,7 +116,12 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     TensorBoard event files to ``tensorboard/seed_<s>``.
     """
     seeds = config.seed_list()
-    device = resolve_device(config.device)
+    check_scaling_options(config, out_dir)
+    if config.resume:
+        check_resume(config, out_dir)
+    rank, world_size, device = start_distributed(config)
+    progress = progress and rank == 0
+    writer_dir, out_dir = out_dir, (out_dir if rank == 0 else None)
     dataset = dataset if dataset is not None else load_config_graph(config)
     data = dataset.data
     labelled = getattr(data, 'y', None) is not None
@@ -123,16 +138,22 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     for seed in seeds:
         seed_everything(seed)
         model = build_node_model(config, data.num_features)
+        trainee, train_data = training_inputs(config, model, data, seed, rank, world_size)
+        checkpoint = Path(writer_dir) / f'seed_{seed}' / 'checkpoint.pt' if writer_dir else None
         start = time.perf_counter()
-        history = fit(model, data, epochs=config.epochs, lr=config.lr,
+        history = fit(trainee, train_data, epochs=config.epochs, lr=config.lr,
                       weight_decay=config.weight_decay, patience=config.patience,
                       min_epochs=config.min_epochs, device=device, progress=progress,
-                      desc=f'{dataset.name} seed {seed}')
+                      desc=f'{dataset.name} seed {seed}', checkpoint=checkpoint,
+                      checkpoint_every=config.checkpoint_every, resume=config.resume,
+                      distributed=config.distributed)
         train_seconds = time.perf_counter() - start
-        embeddings = embed(model, data)
+        embeddings = node_embeddings(config, model, data, device, progress)
         split = (public_split(data) if dataset.public_split else random_split(data.y, seed)) \
             if labelled else None
         probe = linear_probe(embeddings, data.y, split, device=device) if labelled else None
+        if probe is not None and dataset.name.startswith('ogbn-'):  # the official Evaluator
+            probe.test_acc = ogb_accuracy(dataset.name, data.y[split.test], probe.test_pred)
         runs.append({'seed': seed, 'test_acc': 100 * probe.test_acc if probe else None,
                      'val_acc': 100 * probe.val_acc if probe else None,
                      'probe_c': probe.c if probe else None,
@@ -160,6 +181,7 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         'split': 'public' if dataset.public_split else runs[0]['split'].replace(
             f", seed {seeds[0]}", ", seed = run seed"),
         'num_nodes': data.num_nodes, 'num_edges': data.num_edges,
+        'rank': rank, 'world_size': world_size,
         'config': asdict(config), 'versions': package_versions(),
         'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
                  for r in runs],
@@ -167,4 +189,5 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     if out_dir is not None:
         atomic_write_text(json.dumps(summary, indent=2), Path(out_dir) / 'results.json')
         summary['out_dir'] = str(out_dir)
+    stop_distributed(config)
     return summary

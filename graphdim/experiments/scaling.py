@@ -1,0 +1,104 @@
+"""What a node-level run does differently past one machine: mini-batches, processes, checkpoints.
+
+Used by :func:`~graphdim.experiments.node.run_node_experiment` when its config asks for
+``batch_size``, ``distributed``, ``checkpoint_every`` or ``resume``; full-batch runs do not
+touch it.
+"""
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional, Tuple
+
+import torch
+
+from ..graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
+from ..loaders import node_loader, parse_num_neighbors
+from ..runtime import resolve_device
+from ..train import embed
+
+# Config fields that may change between a run and its resumption.
+RESUME_MAY_CHANGE = ('resume', 'device', 'checkpoint_every', 'root', 'download')
+
+
+def check_scaling_options(config, out_dir: Optional[str]) -> None:
+    """Reject option combinations that cannot work, naming the fix."""
+    if config.batch_size < 0:
+        raise ValueError(f"--batch-size must be >= 0 (0: full-batch); got {config.batch_size}")
+    if config.inference_batch_size < 1:
+        raise ValueError(f"--inference-batch-size must be >= 1; got "
+                         f"{config.inference_batch_size}")
+    fanouts = parse_num_neighbors(config.num_neighbors)
+    if fanouts is not None and not config.batch_size:
+        raise ValueError("--num-neighbors samples mini-batches: give --batch-size N as well")
+    if fanouts is not None and len(fanouts) != config.num_layers:
+        raise ValueError(f"--num-neighbors needs one fan-out per layer (--layers "
+                         f"{config.num_layers}); got {config.num_neighbors!r}")
+    if config.distributed and not config.batch_size:
+        raise ValueError("--distributed splits seed nodes between processes: give "
+                         "--batch-size N as well (full-batch training has nothing to split)")
+    if config.checkpoint_every < 0:
+        raise ValueError(f"--checkpoint-every must be >= 0; got {config.checkpoint_every}")
+    if (config.checkpoint_every or config.resume) and out_dir is None:
+        raise ValueError("--checkpoint-every and --resume need --out DIR (checkpoints are "
+                         "written to DIR/seed_<s>/checkpoint.pt)")
+
+
+def start_distributed(config) -> Tuple[int, int, torch.device]:
+    """``(rank, world_size, device)``; with ``config.distributed`` joins the torchrun group
+    (nccl on GPU, gloo on CPU) and uses the GPU of this process's ``LOCAL_RANK``."""
+    device = resolve_device(config.device)
+    if not config.distributed:
+        return 0, 1, device
+    import torch.distributed as dist
+    if 'RANK' not in os.environ or 'WORLD_SIZE' not in os.environ:
+        raise ValueError("--distributed runs under torchrun, which sets RANK and WORLD_SIZE: "
+                         "torchrun --nproc_per_node=N -m graphdim train ... --distributed")
+    if device.type == 'cuda':
+        device = torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def stop_distributed(config) -> None:
+    if config.distributed:
+        import torch.distributed as dist
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def check_resume(config, out_dir: str) -> None:
+    """``--resume`` continues the run in ``out_dir`` only if it is the same run."""
+    path = Path(out_dir) / 'config.json'
+    if not path.exists():
+        return  # nothing written yet: the run starts from the beginning
+    saved = json.loads(path.read_text())['config']
+    current = asdict(config)
+    changed = sorted(k for k in current if k not in RESUME_MAY_CHANGE
+                     and saved.get(k, current[k]) != current[k])
+    if changed:
+        raise ValueError(f"--resume continues the run in {out_dir}, but these settings differ "
+                         f"from it: {', '.join(f'{k} (was {saved[k]!r}, now {current[k]!r})' for k in changed)}; "
+                         f"use the same settings or a new --out DIR")
+
+
+def training_inputs(config, model, data, seed: int, rank: int, world_size: int):
+    """What :func:`graphdim.fit` trains on: ``(model, data)`` full-batch, else the per-batch
+    wrapper and this process's loader."""
+    if not config.batch_size:
+        return model, data
+    loader = node_loader(data, config.batch_size, config.num_layers,
+                         parse_num_neighbors(config.num_neighbors),
+                         gcn_normalized=uses_gcn(model), seed=seed, rank=rank,
+                         world_size=world_size)
+    return MiniBatchDGI(model), loader
+
+
+def node_embeddings(config, model, data, device, progress: bool):
+    """All node embeddings: layer by layer in batches after mini-batch training."""
+    if not config.batch_size:
+        return embed(model, data)
+    return layerwise_embed(model.encoder, data, config.inference_batch_size, device=device,
+                           progress=progress)
