@@ -19,7 +19,7 @@ from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rs
                       resolve_device, seed_everything)
 from ..train import embed, fit
 from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
-                      stop_distributed, training_inputs)
+                      stop_distributed, training_inputs, wait_for_rank_zero)
 
 
 @dataclass
@@ -95,8 +95,10 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     rank, world_size, device = start_distributed(config)
     progress = progress and rank == 0
     writer_dir, out_dir = out_dir, (out_dir if rank == 0 else None)
+    wait_for_rank_zero(rank, world_size, before=True)  # one process writes the cache
     dataset = load_node_dataset(config.dataset, config.root, config.download,
                                 config.normalize_features)
+    wait_for_rank_zero(rank, world_size, before=False)
     data = dataset.data
     check_graph(data)
     if out_dir is not None:
