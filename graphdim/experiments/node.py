@@ -21,7 +21,7 @@ from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rs
 from ..logs import write_epoch_log, write_tensorboard
 from ..train import embed, fit
 from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
-                      stop_distributed, training_inputs)
+                      stop_distributed, training_inputs, wait_for_rank_zero)
 
 
 @dataclass
@@ -122,7 +122,9 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     rank, world_size, device = start_distributed(config)
     progress = progress and rank == 0
     writer_dir, out_dir = out_dir, (out_dir if rank == 0 else None)
+    wait_for_rank_zero(rank, world_size, before=True)  # one process writes the cache
     dataset = dataset if dataset is not None else load_config_graph(config)
+    wait_for_rank_zero(rank, world_size, before=False)
     data = dataset.data
     labelled = getattr(data, 'y', None) is not None
     check_graph(data)

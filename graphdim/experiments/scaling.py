@@ -62,6 +62,14 @@ def start_distributed(config) -> Tuple[int, int, torch.device]:
     return dist.get_rank(), dist.get_world_size(), device
 
 
+def wait_for_rank_zero(rank: int, world_size: int, before: bool) -> None:
+    """Around a step only rank 0 should do first (processing a dataset into the cache):
+    the other ranks wait ``before`` it, rank 0 releases them after it."""
+    if world_size > 1 and (rank != 0) == before:
+        import torch.distributed as dist
+        dist.barrier()
+
+
 def stop_distributed(config) -> None:
     if config.distributed:
         import torch.distributed as dist

@@ -181,3 +181,20 @@ def encode(encoder: GraphEncoder, ops: GraphOperators,
             layers.append(h)
         outputs.append(torch.cat(layers, dim=-1) if encoder.concat_layers else h)
     return outputs[0], (outputs[1] if permutation is not None else None)
+
+
+def operators_from_normalized(x: Tensor, edge_index: Tensor,
+                              weight: Tensor) -> GraphOperators:
+    """Operators of a graph whose ``weight`` already is :math:`\\hat A` (self-loops included),
+    e.g. a mini-batch subgraph carrying the whole graph's normalisation
+    (:mod:`graphdim.loaders`); built per batch, not cached."""
+    num_nodes = x.size(0)
+    adjacency, adjacency_t = _csr_pair(edge_index[1], edge_index[0], weight.to(x.dtype),
+                                       (num_nodes, num_nodes))
+    features, features_t = x, None
+    if float(torch.count_nonzero(x)) / max(x.numel(), 1) < SPARSE_FEATURE_DENSITY:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)
+            features, features_t = x.to_sparse_csr(), x.t().to_sparse_csr()
+    return GraphOperators(x, edge_index, weight, _versions(x, edge_index, weight), features,
+                          features_t, adjacency, adjacency_t)

@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from ..loaders import NeighborhoodIndex
 from .encoders import GraphEncoder
+from .fast import encode, fast_path_applies, operators_from_normalized
 from .node import DeepGraphInfomax, graph_inputs
 
 
@@ -61,12 +62,26 @@ class MiniBatchDGI(torch.nn.Module):
         with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
             return self.model.encoder(*inputs)[:batch.batch_size]
 
+    def _fast(self, batch: Data) -> bool:
+        # DGI's own fast path (graphdim.graph.fast) on the batch: one shared XW for both
+        # views, sparse X; the same function as the plain path below.
+        return (self.model.fast_path and bool(getattr(batch, 'gcn_normalized', False))
+                and getattr(batch, 'edge_weight', None) is not None
+                and fast_path_applies(self.model))
+
     def forward(self, batch: Data) -> Tensor:
-        inputs = graph_inputs(batch)
-        pos_z = self._encode(batch, inputs)
-        corrupted = self.model.corruption(*inputs)
-        neg_z = self._encode(batch, corrupted if isinstance(corrupted, tuple)
-                             else (corrupted, *inputs[1:]))
+        size = batch.batch_size
+        if self._fast(batch):
+            operators = operators_from_normalized(batch.x, batch.edge_index, batch.edge_weight)
+            permutation = self.model.corruption.permutation(batch.num_nodes, batch.x.device)
+            pos_z, neg_z = encode(self.model.encoder, operators, permutation)
+            pos_z, neg_z = pos_z[:size], neg_z[:size]
+        else:
+            inputs = graph_inputs(batch)
+            pos_z = self._encode(batch, inputs)
+            corrupted = self.model.corruption(*inputs)
+            neg_z = self._encode(batch, corrupted if isinstance(corrupted, tuple)
+                                 else (corrupted, *inputs[1:]))
         return self.model.loss(pos_z, neg_z, self.model.summary(pos_z))
 
     def training_loss(self, batch: Data) -> Tensor:
