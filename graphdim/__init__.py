@@ -14,6 +14,10 @@ from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
 from .runtime import seed_everything
+from .graph.graph_level import InfoGraph
+from .data import GraphDataset, load_graph_dataset
+from .evaluate_graphs import cross_validate, ogb_probe
+from .experiments import GraphConfig, build_graph_model, run_graph_experiment
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -25,3 +29,5 @@ __all__ = [
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
     'seed_everything', 'PriorMatching',
 ]
+__all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
+            'GraphConfig', 'build_graph_model', 'run_graph_experiment']

@@ -7,6 +7,7 @@ from ..experiments import NodeConfig, run_node_experiment
 from ..graph.corruptions import CORRUPTIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
+from .train_graph import add_graph_level_options, reject_graph_only_options, run_graph_level
 
 _DEFAULTS = {f.name: f.default for f in fields(NodeConfig)}
 
@@ -52,6 +53,7 @@ def add_parser(subparsers) -> None:
                    help='print the summary as one JSON object on the last line')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(run=run)
+    add_graph_level_options(p)
 
 
 def _print_node_summary(summary) -> None:
@@ -75,6 +77,9 @@ def _print_node_summary(summary) -> None:
 
 
 def run(args) -> None:
+    if args.level == 'graph':
+        return run_graph_level(args)
+    reject_graph_only_options(args)
     values = {f.name: getattr(args, f.name) for f in fields(NodeConfig) if hasattr(args, f.name)}
     summary = run_node_experiment(NodeConfig.from_dict(values), progress=not args.quiet,
                                   out_dir=args.out)

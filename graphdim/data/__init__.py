@@ -1,5 +1,7 @@
 """Datasets by name. Where data is read from and cached is decided in :mod:`.roots` alone."""
 from .nodes import NODE_DATASETS, NodeDataset, karate_club, load_node_dataset, row_normalize
+from .graphs import (OGB_DATASETS, TU_DATASETS, GraphDataset, degree_features,
+                     load_graph_dataset)
 from .synthetic import parse_synthetic_name, synthetic_graph
 from .roots import (ENV_CACHE, ENV_ROOT, DatasetNotFoundError, cache_dir, load_with_pyg,
                     prepare_dataset_dir, resolve_root)
@@ -7,3 +9,4 @@ from .roots import (ENV_CACHE, ENV_ROOT, DatasetNotFoundError, cache_dir, load_w
 __all__ = ['NODE_DATASETS', 'NodeDataset', 'karate_club', 'load_node_dataset', 'row_normalize',
            'ENV_CACHE', 'ENV_ROOT', 'DatasetNotFoundError', 'cache_dir', 'load_with_pyg',
            'prepare_dataset_dir', 'resolve_root', 'synthetic_graph', 'parse_synthetic_name']
+__all__ += ['GraphDataset', 'load_graph_dataset', 'TU_DATASETS', 'OGB_DATASETS', 'degree_features']
