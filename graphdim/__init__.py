@@ -18,6 +18,10 @@ from .runtime import seed_everything
 from .runs import load_model, save_embeddings
 from .presets import PRESETS
 from .plots import plot_run
+from .graph.graph_level import InfoGraph
+from .data import GraphDataset, load_graph_dataset
+from .evaluate_graphs import cross_validate, ogb_probe
+from .experiments import GraphConfig, build_graph_model, run_graph_experiment
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -31,3 +35,5 @@ __all__ = [
     'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
     'save_embeddings', 'plot_run', 'PRESETS',
 ]
+__all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
+            'GraphConfig', 'build_graph_model', 'run_graph_experiment']

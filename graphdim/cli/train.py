@@ -9,6 +9,7 @@ from ..graph.corruptions import CORRUPTIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
 from .common import add_config_options
+from .train_graph import add_graph_level_options, reject_graph_only_options, run_graph_level
 
 _DEFAULTS = {f.name: f.default for f in fields(NodeConfig)}
 
@@ -70,6 +71,7 @@ def add_parser(subparsers) -> None:
     add_config_options(p)
     add_scaling_arguments(p)
     p.set_defaults(run=run)
+    add_graph_level_options(p)
 
 
 def add_scaling_arguments(p) -> None:
@@ -118,6 +120,9 @@ def _print_node_summary(summary) -> None:
 
 
 def run(args) -> None:
+    if args.level == 'graph':
+        return run_graph_level(args)
+    reject_graph_only_options(args)
     if (args.plot or args.tensorboard) and not args.out:
         raise ValueError("--plot and --tensorboard write into the run directory: add --out DIR")
     if args.tensorboard:

@@ -29,14 +29,21 @@ FEATURE_FALLBACKS = ('degree', 'identity', 'ones')
 MAX_DEGREE_FEATURE = 64
 
 
+def degree_features(edge_index: torch.Tensor, num_nodes: int,
+                    max_degree: int = MAX_DEGREE_FEATURE) -> torch.Tensor:
+    """One-hot in-degree, capped at ``max_degree`` (``[num_nodes, max_degree + 1]``, float):
+    every node of degree ``max_degree`` or more shares the last column (GIN, InfoGraph)."""
+    deg = degree(edge_index[1], num_nodes).long().clamp(max=max_degree)
+    return torch.nn.functional.one_hot(deg, max_degree + 1).float()
+
+
 def _structural_features(kind: str, edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     if kind == 'identity':
         return torch.eye(num_nodes)
     if kind == 'ones':
         return torch.ones(num_nodes, 1)
     if kind == 'degree':
-        deg = degree(edge_index[1], num_nodes).long().clamp(max=MAX_DEGREE_FEATURE)
-        return torch.nn.functional.one_hot(deg, MAX_DEGREE_FEATURE + 1).float()
+        return degree_features(edge_index, num_nodes)
     raise ValueError(f"unknown feature fallback {kind!r}; choose one of "
                      f"{', '.join(FEATURE_FALLBACKS)}")
 
