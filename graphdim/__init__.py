@@ -14,6 +14,12 @@ from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
 from .runtime import seed_everything
+from .critics import EncodeAndDotCritic
+from .data.images import ImageBatches, ImageDataset, load_image_dataset
+from .image.encoders import ConvEncoder
+from .image.dim import ImageDIM
+from .image.probes import holdout_split, image_features, mlp_probe, raw_pixels
+from .experiments.image import ImageConfig, run_image_experiment
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -24,4 +30,7 @@ __all__ = [
     'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
     'seed_everything', 'PriorMatching',
+    'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',
+    'ImageDIM', 'holdout_split', 'image_features', 'mlp_probe', 'raw_pixels', 'ImageConfig',
+    'run_image_experiment',
 ]

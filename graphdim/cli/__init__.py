@@ -11,8 +11,10 @@ from typing import List, Optional
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, plot, train
+from . import image
 
 COMMANDS = [train, embed, plot]
+COMMANDS.append(image)
 
 
 def build_parser() -> argparse.ArgumentParser:

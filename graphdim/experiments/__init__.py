@@ -3,5 +3,7 @@
 The CLI prints these summaries; benchmarks collect them.
 """
 from .node import NodeConfig, build_node_model, run_node_experiment
+from .image import ImageConfig, build_image_model, run_image_experiment
 
 __all__ = ['NodeConfig', 'build_node_model', 'run_node_experiment']
+__all__ += ['ImageConfig', 'build_image_model', 'run_image_experiment']
