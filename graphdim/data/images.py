@@ -41,8 +41,15 @@ class ImageDataset:
 
 
 def _mnist(root: Optional[str]) -> ImageDataset:
-    loader_root, _ = prepare_dataset_dir('images', 'mnist', ['train.npz', 'test.npz'], root,
-                                         download=False)
+    try:
+        loader_root, _ = prepare_dataset_dir('images', 'mnist', ['train.npz', 'test.npz'], root,
+                                             download=False)
+    except DatasetNotFoundError as error:  # there is no downloader for the .npz layout
+        looked = str(error).split('Provide it')[0]
+        raise DatasetNotFoundError(
+            f"{looked}Point --root DIR (or the GRAPHDIM_DATA environment variable) at a folder "
+            f"holding images/mnist/train.npz and test.npz (numpy .npz files with images uint8 "
+            f"[N, 28, 28, 1] and labels [N])") from None
     arrays = {}
     for split in ('train', 'test'):
         with np.load(loader_root / 'mnist' / f'{split}.npz') as npz:
