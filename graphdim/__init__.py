@@ -22,6 +22,12 @@ from .graph.graph_level import InfoGraph
 from .data import GraphDataset, load_graph_dataset
 from .evaluate_graphs import cross_validate, ogb_probe
 from .experiments import GraphConfig, build_graph_model, run_graph_experiment
+from .critics import EncodeAndDotCritic
+from .data.images import ImageBatches, ImageDataset, load_image_dataset
+from .image.encoders import ConvEncoder
+from .image.dim import ImageDIM
+from .image.probes import holdout_split, image_features, mlp_probe, raw_pixels
+from .experiments.image import ImageConfig, run_image_experiment
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -34,6 +40,9 @@ __all__ = [
     'seed_everything', 'PriorMatching',
     'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
     'save_embeddings', 'plot_run', 'PRESETS',
+    'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',
+    'ImageDIM', 'holdout_split', 'image_features', 'mlp_probe', 'raw_pixels', 'ImageConfig',
+    'run_image_experiment',
 ]
 __all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
             'GraphConfig', 'build_graph_model', 'run_graph_experiment']

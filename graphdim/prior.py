@@ -70,6 +70,9 @@ class PriorMatching(torch.nn.Module):
             self.optimizer.zero_grad(set_to_none=True)
             self.discriminator_loss(y).backward()
             self.optimizer.step()
+            # Drop these gradients: a model-wide optimiser (graphdim.fit's Adam sees every
+            # parameter) would otherwise step the discriminator a second time with them.
+            self.optimizer.zero_grad(set_to_none=True)
         return self.encoder_loss(y)
 
     # The discriminator's optimiser state is part of the module state (for checkpoints).

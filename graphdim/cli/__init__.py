@@ -10,10 +10,10 @@ from typing import List, Optional
 
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
-from . import embed, plot, train
+from . import embed, image, plot, train
 from .common import apply_config_defaults
 
-COMMANDS = [train, embed, plot]
+COMMANDS = [train, image, embed, plot]
 
 
 def build_parser() -> argparse.ArgumentParser:

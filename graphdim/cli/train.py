@@ -78,7 +78,9 @@ def add_scaling_arguments(p) -> None:
     """Mini-batches, torch.distributed and checkpoints (graphdim.experiments.scaling)."""
     g = p.add_argument_group('large graphs, several processes, checkpoints')
     g.add_argument('--batch-size', type=int, default=_DEFAULTS['batch_size'],
-                   help='seed nodes per mini-batch (per process); 0 (default): full-batch')
+                   help='node level: seed nodes per mini-batch (per process), 0 (default): '
+                        'full-batch; graph level: graphs per batch, the others in the batch '
+                        'being the negatives (default 128)')
     g.add_argument('--num-neighbors', default=None, metavar='F1,F2',
                    help="fan-outs per layer, e.g. 10,10: PyG's NeighborLoader (needs pyg-lib "
                         "or torch-sparse); default: full neighbourhoods, no extension needed")

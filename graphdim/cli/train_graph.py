@@ -14,7 +14,7 @@ _GRAPH_DEFAULTS = {f.name: f.default for f in fields(GraphConfig)}
 # Options of node-level DIM only: giving one with --level graph is an error.
 _NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p')
 # Options of graph-level DIM only: giving one with --level node is an error.
-_GRAPH_ONLY = ('batch_size', 'projection_heads', 'prior_weight', 'max_degree', 'folds',
+_GRAPH_ONLY = ('projection_heads', 'prior_weight', 'max_degree', 'folds',
                'inner_folds', 'random_baseline', 'jobs')
 
 
@@ -50,8 +50,7 @@ def add_graph_level_options(p) -> None:
                         'or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
                         'defaults are InfoGraph\'s: --hidden 32 --layers 5 --estimator jsd '
                         '--epochs 20 --patience 0, dataset MUTAG')
-    g.add_argument('--batch-size', type=int, default=_DefaultInt(_GRAPH_DEFAULTS['batch_size']),
-                   help='graphs per batch; the other graphs are the negatives (default 128)')
+    # --batch-size is shared with node level (added with the mini-batch options).
     g.add_argument('--no-projection-heads', dest='projection_heads', action='store_false',
                    help="drop InfoGraph's residual MLP heads before the critic")
     g.add_argument('--prior-weight', type=float,

@@ -1,0 +1,1 @@
+"""Image-side modules: the DIM paper's convolutional encoders, the image DIM model, probes."""
