@@ -14,6 +14,8 @@ from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
 from .runtime import seed_everything
+from .loaders import NeighborhoodLoader, node_loader
+from .graph.minibatch import MiniBatchDGI, layerwise_embed
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -24,4 +26,5 @@ __all__ = [
     'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
     'seed_everything', 'PriorMatching',
+    'NeighborhoodLoader', 'node_loader', 'MiniBatchDGI', 'layerwise_embed',
 ]
