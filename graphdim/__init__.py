@@ -28,6 +28,8 @@ from .image.encoders import ConvEncoder
 from .image.dim import ImageDIM
 from .image.probes import holdout_split, image_features, mlp_probe, raw_pixels
 from .experiments.image import ImageConfig, run_image_experiment
+from .loaders import NeighborhoodLoader, node_loader
+from .graph.minibatch import MiniBatchDGI, layerwise_embed
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -43,6 +45,7 @@ __all__ = [
     'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',
     'ImageDIM', 'holdout_split', 'image_features', 'mlp_probe', 'raw_pixels', 'ImageConfig',
     'run_image_experiment',
+    'NeighborhoodLoader', 'node_loader', 'MiniBatchDGI', 'layerwise_embed',
 ]
 __all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
             'GraphConfig', 'build_graph_model', 'run_graph_experiment']
