@@ -24,6 +24,11 @@ PRESETS: Dict[str, tuple] = {
     'infograph-mutag': ('train', {'level': 'graph', 'dataset': 'MUTAG', 'hidden_channels': 32,
                                   'num_layers': 5, 'estimator': 'jsd', 'batch_size': 128,
                                   'lr': 0.01, 'epochs': 20, 'patience': 0, 'seeds': 5}),
+    # DIM(L) (Hjelm et al., 2019) on MNIST with the 28x28 encoder: alpha 0, beta 1, gamma 0.1,
+    # JSD, batch 64; critic width 256 and 2 epochs on 32,000 images to fit 2 CPU cores.
+    'dim-mnist': ('image', {'dataset': 'mnist', 'mode': 'local', 'estimator': 'jsd',
+                            'epochs': 2, 'train_size': 32000, 'batch_size': 64, 'lr': 1e-3,
+                            'mi_units': 256}),
 }
 
 

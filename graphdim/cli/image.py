@@ -7,6 +7,7 @@ from ..estimators import MEASURES
 from ..experiments.image import PROBES, ImageConfig, run_image_experiment
 from ..image.dim import MODES
 from ..image.probes import FEATURES
+from .common import add_config_options
 
 _DEFAULTS = {f.name: f.default for f in fields(ImageConfig)}
 
@@ -62,6 +63,7 @@ def add_parser(subparsers) -> None:
     p.add_argument('--json', action='store_true',
                    help='print the summary as one JSON object on the last line')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    add_config_options(p)
     p.set_defaults(run=run)
 
 
