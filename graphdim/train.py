@@ -12,7 +12,7 @@ same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state eve
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List
 
 import torch
 from torch import Tensor

@@ -10,7 +10,7 @@ ROC-AUC beside it.
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -24,10 +24,11 @@ from ..graph.graph_level import InfoGraph
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                       resolve_device, seed_everything)
 from ..train import embed, fit
+from .config import RunConfig
 
 
 @dataclass
-class GraphConfig:
+class GraphConfig(RunConfig):
     """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
     dataset: str = 'MUTAG'
     root: Optional[str] = None
@@ -51,19 +52,6 @@ class GraphConfig:
     inner_folds: int = 5
     random_baseline: bool = False
     jobs: int = 1
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'GraphConfig':
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**values)
-
-    def seed_list(self):
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
-        return list(range(self.seed, self.seed + self.seeds))
 
     def check(self) -> None:
         """Reject settings that cannot train, before any data is loaded."""

@@ -8,7 +8,7 @@ import copy
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple
 
@@ -21,13 +21,14 @@ from ..image.probes import FEATURES, holdout_split, image_features, probe_featur
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                        resolve_device, seed_everything)
 from ..train import fit
+from .config import RunConfig
 
 PROBES = ('linear', 'mlp')
 HEADLINE = 'linear/y'
 
 
 @dataclass
-class ImageConfig:
+class ImageConfig(RunConfig):
     """Every setting of an image DIM run.
 
     The defaults follow DIM (encoder, batch 64, JSD, the mode's alpha / beta / gamma, prior
@@ -58,19 +59,6 @@ class ImageConfig:
     seed: int = 0
     device: str = 'auto'
     download: bool = True
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'ImageConfig':
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**values)
-
-    def seed_list(self):
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
-        return list(range(self.seed, self.seed + self.seeds))
 
     def check(self) -> None:
         """Reject bad settings before any data is loaded."""

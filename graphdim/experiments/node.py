@@ -6,7 +6,7 @@ its result dictionary is what the CLI prints and ``--json`` emits.
 import json
 import statistics
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -17,15 +17,16 @@ from ..evaluate import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.node import DeepGraphInfomax
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
-                      resolve_device, seed_everything)
+                      seed_everything)
 from ..logs import write_epoch_log, write_tensorboard
-from ..train import embed, fit
+from ..train import fit
 from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
                       stop_distributed, training_inputs, wait_for_rank_zero)
+from .config import RunConfig
 
 
 @dataclass
-class NodeConfig:
+class NodeConfig(RunConfig):
     """Every setting of a node-level run; the defaults are DGI's transductive recipe."""
     dataset: str = 'karate'
     root: Optional[str] = None
@@ -59,19 +60,6 @@ class NodeConfig:
     distributed: bool = False
     checkpoint_every: int = 0
     resume: bool = False
-
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'NodeConfig':
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        return cls(**values)
-
-    def seed_list(self):
-        if self.seeds < 1:
-            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
-        return list(range(self.seed, self.seed + self.seeds))
 
 
 def build_node_model(config: NodeConfig, in_channels: int) -> DeepGraphInfomax:

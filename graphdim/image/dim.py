@@ -1,7 +1,6 @@
 r"""Image Deep InfoMax: global and local MI maximisation with prior matching."""
 from typing import Dict, Optional, Sequence, Tuple
 
-import torch
 from torch import Tensor, nn
 
 from ..critics import EncodeAndDotCritic

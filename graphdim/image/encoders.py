@@ -17,7 +17,6 @@ Any module works with :class:`~graphdim.image.dim.ImageDIM` if ``encoder(images)
 """
 from typing import Dict, Sequence, Tuple
 
-import torch
 from torch import Tensor, nn
 
 # Image side -> (conv channels, index of the conv block whose output is the local map).

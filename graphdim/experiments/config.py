@@ -1,0 +1,24 @@
+"""What every experiment config shares: construction from a dict and the list of seeds."""
+from dataclasses import fields
+from typing import Any, Dict, List
+
+
+class RunConfig:
+    """Base of the config dataclasses (node, graph and image experiments)."""
+    seeds: int
+    seed: int
+
+    @classmethod
+    def from_dict(cls, values: Dict[str, Any]):
+        """The config from option values; unknown keys are an error naming them."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**values)
+
+    def seed_list(self) -> List[int]:
+        """``seeds`` consecutive seeds from ``seed``."""
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be >= 1; got {self.seeds}")
+        return list(range(self.seed, self.seed + self.seeds))
