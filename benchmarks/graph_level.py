@@ -1,6 +1,6 @@
 """Graph-level DIM (InfoGraph) over seeds: TU accuracy and OGB ROC-AUC, one table.
 
-    flock /tmp/graphdim-heavy.lock python benchmarks/graph_level.py
+    python benchmarks/graph_level.py
 
 Runs ``python -m graphdim train --level graph --dataset NAME --seeds N --json`` for each
 dataset (one process per dataset, so peak memory and wall time are per dataset) with the

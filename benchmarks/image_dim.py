@@ -1,6 +1,6 @@
 """Image DIM on MNIST (CPU): DIM(L) and DIM(G) beside raw pixels and the random-init encoder.
 
-    flock /tmp/graphdim-heavy.lock python benchmarks/image_dim.py
+    python benchmarks/image_dim.py
 
 Runs ``python -m graphdim image --mode local`` and ``--mode global`` with the same recipe
 (plus any extra CLI options given after ``--``), prints one table of the linear and 200-unit

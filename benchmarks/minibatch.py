@@ -9,7 +9,7 @@
    ``--scale-train-nodes`` seed nodes, then embedded whole, layer by layer. Reports training
    and inference nodes/second and the peak resident memory.
 
-    flock /tmp/graphdim-heavy.lock python benchmarks/minibatch.py
+    python benchmarks/minibatch.py
 
 Writes benchmarks/results/minibatch.json; the printout ends with one table.
 """
