@@ -177,7 +177,7 @@ def test_cli_graph_level_json_line_and_out_dir(data_root, tmp_path, capsys):
 
 @pytest.mark.parametrize('argv, message', [
     (['--level', 'graph', '--encoder', 'gat'], 'node-level DIM only'),
-    (['--batch-size', '64'], 'graph-level DIM only'),
+    (['--folds', '5'], 'graph-level DIM only'),  # --batch-size is shared by both levels
     (['--level', 'graph', '--batch-size', '1'], 'batch_size must be >= 2'),
     (['--level', 'graph', '--estimator', 'kl'], None),
 ])

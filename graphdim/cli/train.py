@@ -9,7 +9,8 @@ from ..graph.corruptions import CORRUPTIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
 from .common import add_config_options
-from .train_graph import add_graph_level_options, reject_graph_only_options, run_graph_level
+from .train_graph import (add_graph_level_options, reject_graph_only_options, run_graph_level,
+                          unmarked)
 
 _DEFAULTS = {f.name: f.default for f in fields(NodeConfig)}
 
@@ -131,7 +132,8 @@ def run(args) -> None:
         import importlib.util
         if importlib.util.find_spec('tensorboard') is None:
             raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard")
-    values = {f.name: getattr(args, f.name) for f in fields(NodeConfig) if hasattr(args, f.name)}
+    values = {f.name: unmarked(getattr(args, f.name)) for f in fields(NodeConfig)
+              if hasattr(args, f.name)}
     summary = run_node_experiment(NodeConfig.from_dict(values), progress=not args.quiet,
                                   out_dir=args.out, tensorboard=args.tensorboard)
     if summary.get('rank', 0) != 0:

@@ -70,6 +70,14 @@ def add_graph_level_options(p) -> None:
                    help='also evaluate the random-init encoder (always done for OGB)')
 
 
+def unmarked(value):
+    """``value`` as its plain type (marked defaults must not reach saved configs)."""
+    for plain, marked in _MARKED.items():
+        if type(value) is marked:
+            return plain(value)
+    return value
+
+
 def reject_graph_only_options(args) -> None:
     """At node level, fail on options that only the graph level uses."""
     given = [name for name in _GRAPH_ONLY if hasattr(args, name) and not _is_default(
