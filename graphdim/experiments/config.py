@@ -1,6 +1,7 @@
 """What every experiment config shares: construction from a dict and the list of seeds."""
+import statistics
 from dataclasses import fields
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterable, List, Tuple
 
 
 class RunConfig:
@@ -22,3 +23,9 @@ class RunConfig:
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1; got {self.seeds}")
         return list(range(self.seed, self.seed + self.seeds))
+
+
+def mean_std(values: Iterable[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value) of per-seed figures."""
+    values = list(values)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)

@@ -24,7 +24,7 @@ from ..graph.graph_level import InfoGraph
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                       resolve_device, seed_everything)
 from ..train import embed, fit
-from .config import RunConfig
+from .config import RunConfig, mean_std
 
 
 @dataclass
@@ -70,11 +70,6 @@ def build_graph_model(config: GraphConfig, in_channels: int) -> InfoGraph:
     return InfoGraph(in_channels, config.hidden_channels, config.num_layers,
                      estimator=config.estimator, projection_heads=config.projection_heads,
                      prior_weight=config.prior_weight)
-
-
-def _mean_std(values):
-    values = list(values)
-    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int):
@@ -166,18 +161,18 @@ def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):
         summary['protocol'] = ('official scaffold split; probe (SVM or logistic regression, '
                                'C, scaling) chosen by valid ROC-AUC; OGB Evaluator')
         for key in ('test_roc_auc', 'valid_roc_auc', 'random_init_test_roc_auc'):
-            summary[f'{key}_mean'], summary[f'{key}_std'] = _mean_std(r[key] for r in runs)
+            summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(r[key] for r in runs)
     else:
         summary['protocol'] = (f'{config.folds}-fold stratified CV, C chosen by '
                                f'{config.inner_folds}-fold inner CV on the training folds; '
                                f'std over all folds of all seeds')
         for key in ('test_acc', 'logreg_acc'):
             folds = [a for r in runs for a in r[f'{key}_folds']]
-            summary[f'{key}_mean'], summary[f'{key}_std'] = _mean_std(folds)
-            summary[f'{key}_seed_std'] = _mean_std(r[key] for r in runs)[1]
-        summary['val_acc_mean'] = _mean_std(r['val_acc'] for r in runs)[0]
+            summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(folds)
+            summary[f'{key}_seed_std'] = mean_std(r[key] for r in runs)[1]
+        summary['val_acc_mean'] = mean_std(r['val_acc'] for r in runs)[0]
         if config.random_baseline:
-            summary['random_init_test_acc_mean'] = _mean_std(
+            summary['random_init_test_acc_mean'] = mean_std(
                 r['random_init_test_acc'] for r in runs)[0]
     summary.update({
         'epochs_mean': statistics.fmean(r['epochs'] for r in runs),

@@ -22,7 +22,7 @@ from ..logs import write_epoch_log, write_tensorboard
 from ..train import fit
 from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
                       stop_distributed, training_inputs, wait_for_rank_zero)
-from .config import RunConfig
+from .config import RunConfig, mean_std
 
 
 @dataclass
@@ -82,11 +82,6 @@ def load_config_graph(config: NodeConfig) -> NodeDataset:
         data.x = maybe_row_normalize(data.x)
     num_classes = int(data.y.max()) + 1 if getattr(data, 'y', None) is not None else 0
     return NodeDataset(Path(config.graph).stem, data, num_classes, public_split=False)
-
-
-def _mean_std(values):
-    mean = statistics.fmean(values)
-    return mean, (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def run_node_experiment(config: NodeConfig, progress: bool = True,
@@ -158,11 +153,11 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
             write_epoch_log(history, config.lr, Path(out_dir) / f'seed_{seed}' / 'log.jsonl')
             if tensorboard:
                 write_tensorboard(history, config.lr, Path(out_dir) / 'tensorboard' / f'seed_{seed}')
-    acc_mean, acc_std = _mean_std([r['test_acc'] for r in runs]) if labelled else (None, None)
+    acc_mean, acc_std = mean_std([r['test_acc'] for r in runs]) if labelled else (None, None)
     summary = {
         'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
         'test_acc_std': acc_std,
-        'val_acc_mean': _mean_std([r['val_acc'] for r in runs])[0] if labelled else None,
+        'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None,
         'epochs_mean': statistics.fmean(r['epochs'] for r in runs),
         'epoch_seconds_median': statistics.median(
             s for r in runs for s in r['epoch_seconds']),
