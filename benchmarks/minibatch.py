@@ -102,6 +102,7 @@ def main():
     parser.add_argument('--quiet', action='store_true')
     parser.add_argument('--out', default=str(RESULTS))
     args = parser.parse_args()
+    args.allocator_tuned = gd.tune_cpu_allocator()  # as the CLI does
     if args.scale_only:
         print(json.dumps(scale_run(args)))
         return

@@ -25,7 +25,7 @@ import torch
 
 import graphdim
 from graphdim.data import load_node_dataset
-from graphdim.runtime import package_versions, resolve_device
+from graphdim.runtime import package_versions, resolve_device, tune_cpu_allocator
 
 DEFAULT_GRAPHS = ['Cora', 'CiteSeer', 'PubMed', 'synthetic:10000:10', 'synthetic:100000:10',
                   'synthetic:1000000:10']
@@ -203,12 +203,16 @@ def main():
     parser.add_argument('--out', default='benchmarks/results/speed.json')
     parser.add_argument('--memory-probe', nargs=2, metavar=('IMPL', 'GRAPH'))
     args = parser.parse_args()
+    # Both models run under the same allocator setting (the CLI's; see tune_cpu_allocator);
+    # GRAPHDIM_CPU_ALLOCATOR=default measures both without it. Memory probes inherit it.
+    allocator_tuned = tune_cpu_allocator()
     device = resolve_device(args.device)
     if args.memory_probe:
         return memory_probe(*args.memory_probe, device, args.epochs)
 
     print(f"device {device}, threads {torch.get_num_threads()}, hidden {HIDDEN}, "
-          f"{args.epochs} timed epochs after {args.warmup} warm-up, alternating")
+          f"{args.epochs} timed epochs after {args.warmup} warm-up, alternating; glibc "
+          f"allocator tuned for both: {allocator_tuned}")
     print(f"versions {json.dumps(package_versions())}", flush=True)
     rows = []
     for name in args.graphs:

@@ -14,7 +14,7 @@ from .evaluate import ProbeResult, Split, linear_probe, public_split, random_spl
 from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
-from .runtime import seed_everything
+from .runtime import seed_everything, tune_cpu_allocator
 from .runs import load_model, save_embeddings
 from .presets import PRESETS
 from .plots import plot_run
@@ -39,7 +39,7 @@ __all__ = [
     'DatasetNotFoundError', 'NodeDataset', 'load_node_dataset',
     'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
-    'seed_everything', 'PriorMatching',
+    'seed_everything', 'tune_cpu_allocator', 'PriorMatching',
     'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
     'save_embeddings', 'plot_run', 'PRESETS',
     'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',

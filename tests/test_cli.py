@@ -132,3 +132,15 @@ def test_absent_gpu_is_a_clear_error(capsys):
         pytest.skip('a CUDA device is present')
     assert cli.main(['train', '--device', 'cuda', '--epochs', '1', '--quiet']) == 2
     assert 'cuda' in capsys.readouterr().err
+
+
+def test_cpu_allocator_tuning_is_idempotent_and_can_be_turned_off():
+    import platform
+    tuned = graphdim.tune_cpu_allocator()
+    assert graphdim.tune_cpu_allocator() is tuned  # set once per process
+    if sys.platform.startswith('linux') and platform.libc_ver()[0] == 'glibc':
+        assert tuned is True
+    code = 'import graphdim; print(graphdim.tune_cpu_allocator())'
+    off = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         env=dict(os.environ, GRAPHDIM_CPU_ALLOCATOR='default'), check=True)
+    assert off.stdout.strip() == 'False'

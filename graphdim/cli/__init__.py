@@ -11,6 +11,7 @@ from typing import List, Optional
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
+from ..runtime import tune_cpu_allocator
 from .common import apply_config_defaults
 
 COMMANDS = [train, image, embed, plot]
@@ -31,6 +32,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         args = apply_config_defaults(parser, args, argv)
+        tune_cpu_allocator()
         args.run(args)
     except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError,
             FileNotFoundError) as error:
