@@ -9,7 +9,7 @@ import torch
 from graphdim import (DatasetNotFoundError, Split, linear_probe, load_node_dataset, public_split,
                       random_split)
 from graphdim.data import ENV_ROOT
-from graphdim.evaluate import DEFAULT_C_GRID
+from graphdim.evaluate import DEFAULT_C_GRID, fit_logistic_regression
 
 PLANETOID = {  # name: (nodes, features, classes, train, val, test)
     'Cora': (2708, 1433, 7, 140, 500, 1000),
@@ -235,6 +235,29 @@ def test_linear_probe_matches_scikit_learn():
     sk_acc = reference.score(xn[test], yn[test])
     assert 0.3 < sk_acc < 0.95  # a non-trivial problem
     assert abs(100 * result.test_acc - 100 * sk_acc) <= 0.5
+
+
+@pytest.mark.parametrize('c', [0.01, 1.0, 100.0])
+def test_logistic_regression_reaches_scikit_learns_objective(c):
+    """Same objective as LogisticRegression(lbfgs): the solution is as good (warm-started
+    from another C's solution too), and predictions agree."""
+    from sklearn.linear_model import LogisticRegression
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(150, 40, generator=generator)
+    y = (x[:, :4] + 0.8 * torch.randn(150, 4, generator=generator)).argmax(dim=1)
+
+    def objective(weight, bias):  # scikit-learn's, divided by C n
+        logits = x.double() @ weight.double().t() + bias.double()
+        return float(torch.nn.functional.cross_entropy(logits, y)
+                     + weight.double().pow(2).sum() / (2 * c * len(y)))
+    reference = LogisticRegression(C=c, max_iter=5000, tol=1e-8).fit(x.numpy(), y.numpy())
+    best = objective(torch.from_numpy(reference.coef_), torch.from_numpy(reference.intercept_))
+    cold = fit_logistic_regression(x, y, 4, c)
+    warm = fit_logistic_regression(x, y, 4, c, init=fit_logistic_regression(x, y, 4, c / 10))
+    for weight, bias in (cold, warm):
+        assert objective(weight, bias) <= best + 1e-4 * max(1.0, abs(best))
+        agree = (torch.addmm(bias, x, weight.t()).argmax(1).numpy() == reference.predict(x.numpy()))
+        assert agree.mean() >= 0.97
 
 
 def test_linear_probe_rejects_bad_inputs():
