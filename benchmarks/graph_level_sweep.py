@@ -17,9 +17,23 @@ import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from graph_level import TU, run  # noqa: E402
+from graph_level import CHOSEN, TU, run  # noqa: E402
 
 GRID = {'--lr': ['0.001', '0.01'], '--layers': ['3', '5'], '--epochs': ['20', '100']}
+
+
+def settings_for(name, probe_scaling):
+    """The grid's settings, or (``--probe-scaling``) the chosen one with and without
+    standardised probe features."""
+    if not probe_scaling:
+        return [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
+    chosen = dict(zip(CHOSEN[name][::2], CHOSEN[name][1::2]))
+    return [{**chosen, '--standardize': 'yes'}, {**chosen, '--no-standardize': ''}]
+
+
+def as_options(setting):
+    return [part for key, value in setting.items() if key != '--standardize'
+            for part in ((key, ) if value == '' else (key, value))]
 
 
 def main():
@@ -27,15 +41,18 @@ def main():
     parser.add_argument('--datasets', nargs='+', default=TU)
     parser.add_argument('--seeds', type=int, default=3)
     parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--probe-scaling', action='store_true',
+                        help="instead of the grid: each dataset's chosen setting (graph_level."
+                             "CHOSEN) with standardised and with raw probe features")
     parser.add_argument('--out', default='benchmarks/results/graph_level_sweep.jsonl')
     args = parser.parse_args()
-    settings = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
-    jobs = [(name, setting) for setting in settings for name in args.datasets]
+    jobs = [(name, setting) for name in args.datasets
+            for setting in settings_for(name, args.probe_scaling)]
     rows = []
     with ThreadPoolExecutor(args.workers) as pool, open(args.out, 'w') as out:
         futures = {pool.submit(run, name, args.seeds,
-                               [*itertools.chain(*setting.items()), '--random-baseline',
-                                '--jobs', '1'], 1): (name, setting)
+                               [*as_options(setting), '--random-baseline', '--jobs', '1'], 1):
+                   (name, setting)
                    for name, setting in jobs}
         for future in as_completed(futures):
             name, setting = futures[future]

@@ -7,9 +7,10 @@ held-out fold. OGB datasets: the probe is fitted on the official train split, th
 and ``C`` are chosen by ROC-AUC on the valid split, and the test split is scored once with
 ``ogb.graphproppred.Evaluator``.
 
-Features are standardised inside each fit (the scaler is part of the pipeline, so it too is
-fitted on training folds only). Sum-pooled embeddings reach large values; unscaled, an RBF
-SVM at large ``C`` took minutes per fit in our runs and logistic regression converged slowly.
+Features are standardised inside each fit by default (the scaler is part of the pipeline, so
+it too is fitted on training folds only). Sum-pooled embeddings reach large values; unscaled,
+an RBF SVM at large ``C`` can take long per fit and logistic regression converges slowly.
+``standardize=False`` fits the raw embeddings, as InfoGraph's own evaluation does.
 """
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence
@@ -22,8 +23,9 @@ CLASSIFIERS = ('svm', 'logreg')
 DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
-def make_classifier(kind: str, c: float = 1.0):
-    """A scikit-learn pipeline: standardisation, then an RBF SVM or logistic regression."""
+def make_classifier(kind: str, c: float = 1.0, standardize: bool = True):
+    """A scikit-learn pipeline: standardisation (optional), then an RBF SVM or logistic
+    regression."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -36,7 +38,7 @@ def make_classifier(kind: str, c: float = 1.0):
         model = LogisticRegression(C=c, max_iter=300, tol=1e-3)
     else:
         raise ValueError(f"unknown classifier {kind!r}; choose one of {', '.join(CLASSIFIERS)}")
-    return make_pipeline(StandardScaler(), model)
+    return make_pipeline(StandardScaler(), model) if standardize else make_pipeline(model)
 
 
 def _as_numpy(embeddings: Tensor, labels: Tensor):
@@ -70,7 +72,7 @@ class CVResult:
 def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
                    folds: int = 10, inner_folds: int = 5,
                    c_grid: Sequence[float] = DEFAULT_C_GRID, seed: int = 0,
-                   jobs: int = 1) -> CVResult:
+                   jobs: int = 1, standardize: bool = True) -> CVResult:
     """Stratified ``folds``-fold CV accuracy; ``C`` chosen per fold by inner CV on its
     training part only (ties to the smaller ``C``). ``seed`` fixes both fold assignments;
     ``jobs`` runs that many inner fits in parallel (same result)."""
@@ -89,7 +91,7 @@ def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
     accuracies, inner_accuracies, chosen = [], [], []
     for train, test in outer.split(x, y):
         inner = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
-        search = GridSearchCV(make_classifier(classifier), grid, cv=inner,
+        search = GridSearchCV(make_classifier(classifier, standardize=standardize), grid, cv=inner,
                               scoring='accuracy', refit=True, n_jobs=jobs)
         search.fit(x[train], y[train])
         accuracies.append(float(search.score(x[test], y[test])))
@@ -117,7 +119,8 @@ def _positive_scores(model, x: np.ndarray) -> np.ndarray:
 
 def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], dataset_name: str,
               classifiers: Sequence[str] = CLASSIFIERS,
-              c_grid: Sequence[float] = DEFAULT_C_GRID) -> OGBProbeResult:
+              c_grid: Sequence[float] = DEFAULT_C_GRID,
+              standardize: bool = True) -> OGBProbeResult:
     """Fit on ``split['train']``, choose classifier and ``C`` by valid ROC-AUC, score test
     once with OGB's Evaluator (ties go to the earlier classifier and the smaller ``C``)."""
     from ogb.graphproppred import Evaluator
@@ -132,7 +135,8 @@ def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], data
     best, valid_scores = None, {}
     for kind in classifiers:
         for c in sorted(c_grid):
-            model = make_classifier(kind, c).fit(x[index['train']], y[index['train']])
+            model = make_classifier(kind, c, standardize).fit(x[index['train']],
+                                                              y[index['train']])
             score = roc_auc(model, 'valid')
             setting = f'{kind} C={c:g}'
             valid_scores[setting] = score

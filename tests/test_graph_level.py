@@ -156,6 +156,21 @@ def test_short_mutag_run_raises_the_bound_and_gives_predictive_embeddings(data_r
     assert trained.mean > majority + 0.08
 
 
+def test_standardisation_is_optional_and_matters_for_badly_scaled_features():
+    from graphdim.evaluate_graphs import make_classifier
+    assert [name for name, _ in make_classifier('svm').steps] == ['standardscaler', 'svc']
+    assert [name for name, _ in make_classifier('svm', standardize=False).steps] == ['svc']
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(80) % 2
+    # the label lives in a small-scale column next to a large-scale noise column
+    x = torch.stack([1e3 * torch.randn(80, generator=generator),
+                     labels.float() + 0.1 * torch.randn(80, generator=generator)], dim=1)
+    scaled = cross_validate(x, labels, 'svm', folds=5, inner_folds=3, c_grid=(1.0, ))
+    raw = cross_validate(x, labels, 'svm', folds=5, inner_folds=3, c_grid=(1.0, ),
+                         standardize=False)
+    assert scaled.mean > 0.95 and raw.mean < scaled.mean
+
+
 # ------------------------------------------------------------------------------------- CLI
 def test_cli_graph_level_json_line_and_out_dir(data_root, tmp_path, capsys):
     out = tmp_path / 'run'

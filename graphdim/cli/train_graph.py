@@ -15,7 +15,7 @@ _GRAPH_DEFAULTS = {f.name: f.default for f in fields(GraphConfig)}
 _NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p')
 # Options of graph-level DIM only: giving one with --level node is an error.
 _GRAPH_ONLY = ('projection_heads', 'prior_weight', 'max_degree', 'folds',
-               'inner_folds', 'random_baseline', 'jobs')
+               'inner_folds', 'random_baseline', 'jobs', 'standardize')
 
 
 class _DefaultInt(int):
@@ -68,6 +68,9 @@ def add_graph_level_options(p) -> None:
                    help='classifier fits run in parallel during cross-validation (default 1)')
     g.add_argument('--random-baseline', action='store_true',
                    help='also evaluate the random-init encoder (always done for OGB)')
+    g.add_argument('--no-standardize', dest='standardize', action='store_false',
+                   help="fit the probes on raw embeddings (InfoGraph's own evaluation), "
+                        "not standardised ones")
 
 
 def unmarked(value):
@@ -83,8 +86,8 @@ def reject_graph_only_options(args) -> None:
     given = [name for name in _GRAPH_ONLY if hasattr(args, name) and not _is_default(
         getattr(args, name)) and getattr(args, name) != _GRAPH_DEFAULTS[name]]
     if given:
-        raise ValueError(f"--{given[0].replace('_', '-')} applies to graph-level DIM only; add "
-                         f"--level graph")
+        option = 'no-standardize' if given[0] == 'standardize' else given[0].replace('_', '-')
+        raise ValueError(f"--{option} applies to graph-level DIM only; add --level graph")
 
 
 def graph_config_from_args(args) -> GraphConfig:

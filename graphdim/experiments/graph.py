@@ -52,6 +52,7 @@ class GraphConfig(RunConfig):
     inner_folds: int = 5
     random_baseline: bool = False
     jobs: int = 1
+    standardize: bool = True
 
     def check(self) -> None:
         """Reject settings that cannot train, before any data is loaded."""
@@ -75,13 +76,15 @@ def build_graph_model(config: GraphConfig, in_channels: int) -> InfoGraph:
 def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int):
     """Per-seed figures (percent for accuracies, [0, 1] for ROC-AUC)."""
     if dataset.split is not None:
-        probe = ogb_probe(embeddings, dataset.labels, dataset.split, dataset.name)
+        probe = ogb_probe(embeddings, dataset.labels, dataset.split, dataset.name,
+                          standardize=config.standardize)
         return {'test_roc_auc': probe.test_roc_auc, 'valid_roc_auc': probe.valid_roc_auc,
                 'probe': probe.chosen}
     result = {}
     for classifier, key in (('svm', 'test_acc'), ('logreg', 'logreg_acc')):
         cv = cross_validate(embeddings, dataset.labels, classifier, config.folds,
-                            config.inner_folds, seed=seed, jobs=config.jobs)
+                            config.inner_folds, seed=seed, jobs=config.jobs,
+                            standardize=config.standardize)
         result[key] = 100 * cv.mean
         result[f'{key}_folds'] = [100 * a for a in cv.fold_accuracies]
         result[f'{key}_inner'] = 100 * statistics.fmean(cv.inner_accuracies)
