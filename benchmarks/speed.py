@@ -102,8 +102,9 @@ def peak_memory_mb(impl, name, device, epochs):
     done = subprocess.run([sys.executable, __file__, '--memory-probe', impl, name,
                            '--device', str(device), '--epochs', str(epochs)],
                           capture_output=True, text=True)
-    if done.returncode:
-        return f"failed: {done.stderr.strip().splitlines()[-1] if done.stderr else '?'}"
+    if done.returncode:  # a negative code is the signal that ended it (-9: out of memory)
+        last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''
+        return f"failed (exit {done.returncode}) {last}".strip()
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -216,13 +217,17 @@ def main():
     print(f"versions {json.dumps(package_versions())}", flush=True)
     rows = []
     for name in args.graphs:
+        # Peak memory first, each implementation alone in a fresh process, while this
+        # process holds no graph (at 10^6 nodes both together would not fit in 24 GiB).
+        memory = {impl: peak_memory_mb(impl, name, device, args.memory_epochs)
+                  for impl in ('graphdim', 'pyg')
+                  if impl == 'graphdim' or pyg_fits(load_node_dataset(name).data)}
         data, times = time_epochs(name, device, args.epochs, args.warmup)
         row = {'graph': name, 'nodes': data.num_nodes, 'edges': data.num_edges,
                'graphdim_ms': [1000 * t for t in times['graphdim']],
                'pyg_ms': [1000 * t for t in times.get('pyg', [])]}
-        row['graphdim_mem_mb'] = peak_memory_mb('graphdim', name, device, args.memory_epochs)
-        row['pyg_mem_mb'] = (peak_memory_mb('pyg', name, device, args.memory_epochs)
-                             if 'pyg' in times else 'skipped')
+        row['graphdim_mem_mb'] = memory['graphdim']
+        row['pyg_mem_mb'] = memory.get('pyg', 'skipped')
         rows.append(row)
         speedup = (statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
                    if row['pyg_ms'] else float('nan'))
