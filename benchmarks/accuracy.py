@@ -9,26 +9,16 @@ The full JSON summaries (config, seeds, versions, per-seed results) go to ``--ou
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
+
+from cli_runs import run_cli_json
 
 PAPER = {'Cora': '82.3 ± 0.6', 'CiteSeer': '71.8 ± 0.7', 'PubMed': '76.8 ± 0.6'}
 TARGET = {'Cora': 82.0, 'CiteSeer': 71.5, 'PubMed': 76.5}
 
 
 def run(dataset, seeds, extra):
-    command = [sys.executable, '-m', 'graphdim', 'train', '--dataset', dataset,
-               '--seeds', str(seeds), '--json', '--quiet', *extra]
-    print('$', ' '.join(command[1:]), flush=True)
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
-    if done.returncode:
-        sys.exit(f"{dataset} failed:\n{done.stderr}")
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    summary['wall_seconds'] = time.perf_counter() - start
-    print('\n'.join(done.stdout.strip().splitlines()[:-1]), flush=True)
-    return summary
+    return run_cli_json(['train', '--dataset', dataset, '--seeds', str(seeds), '--json',
+                         '--quiet', *extra], dataset)
 
 
 def main():

@@ -15,9 +15,9 @@ per-fold results) go to ``--out``.
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
+
+from cli_runs import run_cli_json
 
 TU = ['MUTAG', 'PTC_MR', 'IMDB-BINARY', 'IMDB-MULTI', 'PROTEINS']
 OGB = ['ogbg-molbace', 'ogbg-molbbbp']
@@ -42,18 +42,9 @@ CHOSEN = {'MUTAG': ['--lr', '0.01', '--layers', '5', '--epochs', '100'],
 
 
 def run(dataset, seeds, extra, threads):
-    command = [sys.executable, '-m', 'graphdim', 'train', '--level', 'graph', '--dataset',
-               dataset, '--seeds', str(seeds), '--json', '--quiet', *RECIPE, *extra]
-    print('$', ' '.join(command[1:]), flush=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode:
-        sys.exit(f"{dataset} failed:\n{done.stderr}")
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    summary['wall_seconds'] = time.perf_counter() - start
-    print('\n'.join(done.stdout.strip().splitlines()[:-1]), flush=True)
-    return summary
+    return run_cli_json(['train', '--level', 'graph', '--dataset', dataset, '--seeds',
+                         str(seeds), '--json', '--quiet', *RECIPE, *extra], dataset,
+                        env={'OMP_NUM_THREADS': str(threads)})
 
 
 def _tu_row(s):

@@ -10,9 +10,9 @@ the JSON summaries to ``--out``.
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
+
+from cli_runs import run_cli_json
 
 # DIM trains on 32,000 of the 55,000 non-validation training images (2 epochs, 1000 steps)
 # so that both modes and all probes fit in 30 minutes on 2 cores.
@@ -23,19 +23,11 @@ BUDGET_SECONDS = 30 * 60
 
 
 def run(mode, seeds, extra):
-    command = [sys.executable, '-m', 'graphdim', 'image', '--mode', mode, *RECIPE,
-               '--seeds', str(seeds), '--json', '--quiet', *extra]
+    arguments = ['image', '--mode', mode, *RECIPE, '--seeds', str(seeds), '--json', '--quiet',
+                 *extra]
     if mode != 'local':
-        command.append('--no-baselines')  # the same baselines as the DIM(L) run
-    print('$', ' '.join(['graphdim'] + command[3:]), flush=True)
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
-    if done.returncode:
-        sys.exit(f"{mode} failed:\n{done.stderr}")
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    summary['wall_seconds'] = time.perf_counter() - start
-    print('\n'.join(done.stdout.strip().splitlines()[:-1]), flush=True)
-    return summary
+        arguments.append('--no-baselines')  # the same baselines as the DIM(L) run
+    return run_cli_json(arguments, mode)
 
 
 def _cell(probes, key):

@@ -105,12 +105,16 @@ def peak_memory_mb(impl, name, device, epochs):
     if done.returncode:  # a negative code is the signal that ended it (-9: out of memory)
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ''
         return f"failed (exit {done.returncode}) {last}".strip()
-    return float(done.stdout.strip().splitlines()[-1])
+    last = done.stdout.strip().splitlines()[-1]
+    return last if last == 'skipped' else float(last)
 
 
 def memory_probe(impl, name, device, epochs):
     device = torch.device(device)
     data = load_node_dataset(name).data.to(device)
+    if impl == 'pyg' and not pyg_fits(data):
+        print('skipped')
+        return
     model = (graphdim_model if impl == 'graphdim' else pyg_reference)(data.num_features)
     step = make_step(model.to(device), data)
     for _ in range(epochs):
@@ -220,14 +224,12 @@ def main():
         # Peak memory first, each implementation alone in a fresh process, while this
         # process holds no graph (at 10^6 nodes both together would not fit in 24 GiB).
         memory = {impl: peak_memory_mb(impl, name, device, args.memory_epochs)
-                  for impl in ('graphdim', 'pyg')
-                  if impl == 'graphdim' or pyg_fits(load_node_dataset(name).data)}
+                  for impl in ('graphdim', 'pyg')}
         data, times = time_epochs(name, device, args.epochs, args.warmup)
         row = {'graph': name, 'nodes': data.num_nodes, 'edges': data.num_edges,
                'graphdim_ms': [1000 * t for t in times['graphdim']],
                'pyg_ms': [1000 * t for t in times.get('pyg', [])]}
-        row['graphdim_mem_mb'] = memory['graphdim']
-        row['pyg_mem_mb'] = memory.get('pyg', 'skipped')
+        row['graphdim_mem_mb'], row['pyg_mem_mb'] = memory['graphdim'], memory['pyg']
         rows.append(row)
         speedup = (statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
                    if row['pyg_ms'] else float('nan'))
