@@ -16,8 +16,10 @@ from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from .graph.checks import check_graph, check_in_channels
 from .runtime import resolve_device
 from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
                           rng_states, save_checkpoint)
@@ -39,6 +41,27 @@ class FitResult:
 
 def _is_single_batch(data) -> bool:
     return hasattr(data, 'edge_index') or isinstance(data, Tensor)
+
+
+def _graphs_to_check(data) -> list:
+    """The PyG graphs behind ``data``: itself, the graph a graphdim loader batches, or the
+    graphs of a PyG ``DataLoader``'s dataset."""
+    if isinstance(data, Data):
+        return [data]
+    if isinstance(getattr(data, 'data', None), Data):
+        return [data.data]
+    dataset = getattr(data, 'dataset', None)
+    if isinstance(dataset, (list, tuple)) or hasattr(dataset, 'get'):  # a PyG dataset
+        return [graph for graph in dataset if isinstance(graph, Data)]
+    return []
+
+
+def check_inputs(model: torch.nn.Module, data) -> None:
+    """Reject malformed graphs before any step (:func:`~graphdim.check_graph`, and the
+    feature width against the encoder), so bad input fails with a message, not a crash."""
+    for graph in _graphs_to_check(data):
+        check_graph(graph)
+        check_in_channels(model, graph)
 
 
 def _batches(data):
@@ -144,6 +167,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
     check_checkpoint_options(checkpoint, checkpoint_every, resume)
+    check_inputs(model, data)
     device = resolve_device(device)
     model.to(device)
     batches, full_batch = _batches(data), _is_single_batch(data)
@@ -191,6 +215,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
 @torch.no_grad()
 def embed(model: torch.nn.Module, data, device=None) -> Tensor:
     """Frozen embeddings from ``model.embed``, in eval mode, on the CPU."""
+    check_inputs(model, data)
     device = resolve_device(device) if device is not None else next(model.parameters()).device
     model.eval()
     return torch.cat([model.embed(batch.to(device)).cpu() for batch in _batches(data)])

@@ -79,6 +79,20 @@ def check_graph(data, require_features: bool = True) -> None:
                                      else ''))
 
 
+def check_in_channels(model, data) -> None:
+    """The feature width of ``data`` against what ``model``'s encoder was built for (a
+    graphdim or PyG encoder's ``in_channels``; lazy ``-1`` and unknown widths pass)."""
+    encoder = getattr(model, 'encoder', None) or getattr(getattr(model, 'model', None),
+                                                         'encoder', None)
+    expected = getattr(encoder, 'in_channels', None)
+    x = getattr(data, 'x', None)
+    if isinstance(expected, int) and expected > 0 and isinstance(x, Tensor) and x.dim() == 2 \
+            and x.size(1) != expected:
+        raise GraphInputError(f"the model's encoder takes {expected} input features but the "
+                              f"graph has {x.size(1)} (data.x is {list(x.shape)}); build the "
+                              f"model with in_channels={x.size(1)} (data.num_features)")
+
+
 def _describe(value) -> str:
     if isinstance(value, Tensor):
         return f"a tensor of shape {list(value.shape)}"
