@@ -13,7 +13,7 @@ from torch.nn import BatchNorm1d, Linear, ModuleList, Sequential
 
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
-from .propagation import MessagePassing
+from .propagation import MessagePassing, Propagation
 
 ENCODERS = ('gcn', 'sage', 'gin', 'gat')
 ACTIVATIONS = ('prelu', 'relu', 'elu', 'identity')
@@ -138,7 +138,7 @@ class GraphEncoder(torch.nn.Module):
         """PyG's call: every layer's own message passing over ``edge_index``."""
         return self.encode(x, MessagePassing(edge_index, edge_weight))
 
-    def encode(self, x: Tensor, propagation, transformed: bool = False) -> Tensor:
+    def encode(self, x: Tensor, propagation: Propagation, transformed: bool = False) -> Tensor:
         """The layer loop over ``propagation`` (a :mod:`~graphdim.graph.propagation` backend).
 
         ``transformed``: ``x`` already is the first layer's :math:`XW` (see
@@ -150,14 +150,15 @@ class GraphEncoder(torch.nn.Module):
             outputs.append(x)
         return torch.cat(outputs, dim=-1) if self.concat_layers else x
 
-    def layer(self, index: int, h: Tensor, propagation, transformed: bool = False) -> Tensor:
+    def layer(self, index: int, h: Tensor, propagation: Propagation,
+              transformed: bool = False) -> Tensor:
         """Layer ``index``: conv (transform, propagate, bias), activation, batch norm."""
         h = propagation.convolve(self.convs[index], h, transformed)
         h = _activate(self.activations[index], h)
         return self.norms[index](h) if self.norms else h
 
-    def encode_views(self, x: Tensor, propagation, permutation: Optional[Tensor] = None
-                     ) -> Tuple[Tensor, Optional[Tensor]]:
+    def encode_views(self, x: Tensor, propagation: Propagation,
+                     permutation: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor]]:
         """``encode(x)`` and, given ``permutation``, ``encode(x[permutation])`` (DGI's
         row-shuffled view). Where the propagation's first layer is linear-then-propagate
         (``propagation.shares_first_transform``), :math:`(PX)W = P(XW)`: the two views share

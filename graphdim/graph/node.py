@@ -127,8 +127,9 @@ class DeepGraphInfomax(torch.nn.Module):
             return 'fast_path=False'
         if not isinstance(self.encoder, GraphEncoder):
             return f"encoder {type(self.encoder).__name__} is not a graphdim GraphEncoder"
-        if self.encoder.sparse_blocker() is not None:
-            return self.encoder.sparse_blocker()
+        blocker = self.encoder.sparse_blocker()
+        if blocker is not None:
+            return blocker
         if not isinstance(self.summary, Readout):
             return (f"summary {_name(self.summary)} is not a graphdim Readout (it may read "
                     f"the inputs)")

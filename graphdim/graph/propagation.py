@@ -1,29 +1,33 @@
 r"""Propagation: how an encoder layer mixes neighbours. One interface, two backends.
 
-:class:`~graphdim.graph.encoders.GraphEncoder` runs its one layer loop over a propagation;
-each layer asks it for ``convolve(conv, h)``, the layer's output before the activation:
+:class:`~graphdim.graph.encoders.GraphEncoder` runs its one layer loop over a
+:class:`Propagation`; each layer asks it for ``convolve(conv, h)``, the layer's output before
+the activation:
 
 * :class:`MessagePassing` (``'message-passing'``): the conv's own PyG ``propagate`` over
   ``edge_index`` (and GCN's ``edge_weight``). Every conv (GCN, SAGE, GIN, GAT), every input
-  PyG takes (a ``SparseTensor`` too). ``normalized=True`` is a mini-batch subgraph whose
-  weights already are the whole graph's GCN normalisation, ``num_targets`` keeps only the
-  first rows (a layer-wise batch's target nodes).
+  PyG takes (a ``SparseTensor`` too).
 * :class:`SparseOperator`: a constant operator :math:`S` (rows = targets) for GCN layers,
   :math:`S (H W) + b`, as a CSR matrix with its transpose precomputed for the backward
   (:math:`\partial (HW) = S^\top G`), and the features ``X`` as CSR (with :math:`X^\top`)
   where they are sparse. :func:`gcn_operator` builds the graph's
   :math:`\hat A = \hat D^{-1/2}(A + I)\hat D^{-1/2}` (``'cached-sparse'``: DGI builds it
   once per graph and keeps it); :func:`operator_from_edges` and :func:`operator_from_matrix`
-  take any given operator (a mini-batch subgraph's normalised edges, a diffusion matrix).
-  Its first layer is linear-then-propagate, so row-shuffled views can share
-  :math:`XW`: ``shares_first_transform`` (see ``GraphEncoder.encode_views``).
+  take any given operator (a diffusion matrix, a subgraph). Its first layer is
+  linear-then-propagate, so row-shuffled views can share :math:`XW`:
+  ``shares_first_transform`` (see ``GraphEncoder.encode_views``).
 
-Both constant CSR operators are leaves; autograd flows only through the dense operands.
+A mini-batch subgraph whose edge weights already are the whole graph's normalisation
+(:mod:`graphdim.loaders`) runs on either: :func:`operator_from_edges`, or
+``MessagePassing(..., normalized=True)``; ``num_targets`` keeps only the first rows (the
+target nodes of a layer-wise batch).
+
+The constant CSR operators are leaves; autograd flows only through the dense operands.
 """
 import contextlib
 import warnings
 from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from typing import Optional, Protocol, Tuple
 
 import torch
 from torch import Tensor
@@ -46,6 +50,19 @@ class _ConstantSparseMatmul(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: Tensor):
         return ctx.matrix_t @ grad, None, None
+
+
+class Propagation(Protocol):
+    """What the encoder's layer loop asks of a backend."""
+    name: str
+    shares_first_transform: bool  # whether transform() exists: S (X W), XW shared by views
+
+    def convolve(self, conv: torch.nn.Module, h: Tensor, transformed: bool = False) -> Tensor:
+        """The conv's output (before the activation); ``transformed``: ``h`` already is the
+        conv's linear transform of its input."""
+
+    def transform(self, conv: torch.nn.Module, x: Tensor) -> Tensor:
+        """The conv's linear transform :math:`XW` alone."""
 
 
 @contextlib.contextmanager
