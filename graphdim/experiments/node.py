@@ -146,7 +146,8 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
                      'epochs': history.epochs, 'best_epoch': history.best_epoch,
                      'final_loss': history.best_loss, 'train_seconds': train_seconds,
                      'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
-                     'split': split.description if split else 'no labels: not probed'})
+                     'split': split.description if split else 'no labels: not probed',
+                     'propagation': asdict(trainee.propagation) if trainee.propagation else None})
         if out_dir is not None:
             atomic_save(model.state_dict(), Path(out_dir) / f'seed_{seed}' / 'model.pt')
             atomic_save(embeddings, Path(out_dir) / f'seed_{seed}' / 'embeddings.pt')
@@ -166,7 +167,7 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         'split': 'public' if dataset.public_split else runs[0]['split'].replace(
             f", seed {seeds[0]}", ", seed = run seed"),
         'num_nodes': data.num_nodes, 'num_edges': data.num_edges,
-        'rank': rank, 'world_size': world_size,
+        'rank': rank, 'world_size': world_size, 'propagation': runs[0]['propagation'],
         'config': asdict(config), 'versions': package_versions(),
         'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
                  for r in runs],
