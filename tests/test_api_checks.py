@@ -66,3 +66,13 @@ def test_atomic_writes_get_the_usual_mode_and_clear_stale_temporaries(tmp_path):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
     assert not stale.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['config.json', 'model.pt']
+
+
+@pytest.mark.parametrize('bad', [-1, 6])
+def test_the_models_own_forward_rejects_indices_outside_the_graph(bad):
+    """PyG-style use (model(x, edge_index)) builds the cached operator: checked there."""
+    data = _graph()
+    data.edge_index[1, 0] = bad
+    model = gd.DeepGraphInfomax.from_options(4, 8)
+    with pytest.raises(gd.GraphInputError, match='node index|out of range'):
+        model(data.x, data.edge_index)

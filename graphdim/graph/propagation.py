@@ -35,6 +35,8 @@ from torch import Tensor
 from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
+from .checks import check_node_indices
+
 # Below this fraction of non-zeros, X @ W runs as a CSR product (measured: 10x faster than
 # dense at Cora's 1.3%, about even at PubMed's 10%).
 SPARSE_FEATURE_DENSITY = 0.05
@@ -187,6 +189,7 @@ def operator_from_edges(x: Optional[Tensor], edge_index: Tensor, weight: Tensor,
     ``x`` (optional) is held as CSR where sparse; ``num_nodes`` defaults to its rows."""
     if num_nodes is None:
         num_nodes = x.size(0) if x is not None else int(edge_index.max()) + 1
+    check_node_indices(edge_index, num_nodes)
     dtype = x.dtype if x is not None else weight.dtype
     adjacency, adjacency_t = _csr_pair(edge_index[1], edge_index[0], weight.to(dtype),
                                        (num_nodes, num_nodes))
@@ -214,6 +217,7 @@ def gcn_operator(x: Tensor, edge_index: Tensor,
                  edge_weight: Optional[Tensor] = None) -> SparseOperator:
     """The graph's GCN operator :math:`\\hat A` (self-loops, symmetric normalisation), as
     ``GCNConv`` computes it; build it once per graph, not per step."""
+    check_node_indices(edge_index, x.size(0))  # out of range: a crash in the sparse kernels
     norm_index, norm_weight = gcn_norm(edge_index, edge_weight, x.size(0),
                                        add_self_loops=True, dtype=x.dtype)
     operator = operator_from_edges(x, norm_index, norm_weight, name='cached-sparse')
