@@ -6,6 +6,12 @@ import numpy as np
 from torch import Tensor
 
 
+def _alias(field_name: str) -> property:
+    """Another name for the field ``field_name``, read and written through."""
+    return property(lambda self: getattr(self, field_name),
+                    lambda self, value: setattr(self, field_name, value))
+
+
 @dataclass
 class ProbeResult:
     """The scores of the setting a probe chose without looking at the test data.
@@ -48,22 +54,11 @@ class ProbeResult:
         return float(np.std([fold.test_score for fold in self.folds])) if self.folds else 0.0
 
     # The names of the per-level result types this one replaced (ProbeResult, CVResult,
-    # OGBProbeResult, MLPProbeResult), which callers use.
-    @property
-    def test_acc(self) -> float:
-        return self.test_score
-
-    @test_acc.setter
-    def test_acc(self, value: float):  # e.g. replaced by OGB's Evaluator figure
-        self.test_score = value
-
-    @property
-    def val_acc(self) -> float:
-        return self.val_score
-
-    @property
-    def mean(self) -> float:
-        return self.test_score
+    # OGBProbeResult, MLPProbeResult), which callers use. Overwriting test_acc replaces the
+    # test score (run_node_experiment does, with OGB's Evaluator figure).
+    test_acc = mean = test_roc_auc = _alias('test_score')
+    val_acc = valid_roc_auc = _alias('val_score')
+    valid_scores = _alias('val_scores')
 
     @property
     def fold_accuracies(self) -> List[float]:
@@ -77,15 +72,3 @@ class ProbeResult:
     def chosen(self):
         """Per fold the chosen ``C`` (cross-validation), otherwise the chosen setting."""
         return [fold.c for fold in self.folds] if self.folds else self.setting
-
-    @property
-    def test_roc_auc(self) -> float:
-        return self.test_score
-
-    @property
-    def valid_roc_auc(self) -> float:
-        return self.val_score
-
-    @property
-    def valid_scores(self) -> Dict[str, float]:
-        return self.val_scores
