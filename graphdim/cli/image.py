@@ -6,7 +6,7 @@ from ..data.images import IMAGE_DATASETS
 from ..estimators import MEASURES
 from ..experiments.image import PROBES, ImageConfig, run_image_experiment
 from ..image.dim import MODES
-from ..image.probes import FEATURES
+from ..eval import FEATURES
 from .common import add_config_options
 
 _DEFAULTS = {f.name: f.default for f in fields(ImageConfig)}

@@ -17,7 +17,7 @@ class NodeDataset:
 
     ``public_split`` is True when ``data`` carries the dataset's public
     ``train_mask`` / ``val_mask`` / ``test_mask``; otherwise evaluation draws a seeded random
-    split (see :func:`graphdim.evaluate.random_split`). ``features_row_normalized`` says
+    split (see :func:`graphdim.eval.random_split`). ``features_row_normalized`` says
     whether the features were row-normalised (asked for and non-negative).
     """
     name: str

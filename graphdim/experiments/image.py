@@ -15,9 +15,8 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import torch
 
 from ..data.images import ImageBatches, load_image_dataset
-from ..evaluate import Split
+from ..eval import FEATURES, Split, holdout_split, image_features, probe_features, raw_pixels
 from ..image.dim import ImageDIM, mode_weights
-from ..image.probes import FEATURES, holdout_split, image_features, probe_features, raw_pixels
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                        resolve_device, seed_everything)
 from ..train import fit

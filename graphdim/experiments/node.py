@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional
 from ..data import NodeDataset, load_node_dataset, read_graph_file
 from ..data.nodes import maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
-from ..evaluate import linear_probe, public_split, random_split
+from ..eval import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.node import DeepGraphInfomax
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,

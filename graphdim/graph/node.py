@@ -191,10 +191,11 @@ class DeepGraphInfomax(torch.nn.Module):
 
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor, test_y: Tensor,
              solver: str = 'lbfgs', *args, **kwargs) -> float:
-        """Accuracy of scikit-learn's logistic regression fitted on ``train_z`` (as in PyG).
+        """PyG's ``DeepGraphInfomax.test``, kept for drop-in use: the accuracy of
+        scikit-learn's logistic regression fitted on ``train_z``, no validation split.
 
-        For the evaluation protocol with a validation-chosen penalty use
-        :func:`graphdim.linear_probe`.
+        graphdim's probes live in :mod:`graphdim.eval`; the node protocol (penalty chosen
+        on validation) is :func:`graphdim.linear_probe`.
         """
         from sklearn.linear_model import LogisticRegression
         clf = LogisticRegression(*args, solver=solver, **kwargs).fit(
