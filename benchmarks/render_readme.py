@@ -50,6 +50,7 @@ TABLES = {
         [load('minibatch.json')['scale'], load('minibatch_full_epoch.json')['scale']]),
     'node-accuracy': lambda: accuracy.table(load('accuracy.json')),
     'speed': lambda: speed.timing_table(speed_rows()),
+    'probe': lambda: speed.probe_table(load('speed.json')['probes']),
     'speed-gpu-accuracy': lambda: speed.accuracy_table(load('speed_cuda.json')),
     'graph-tu': lambda: graph_level.tu_table(
         graph_level.tu_summaries(load('graph_level.json')['summaries'])),
