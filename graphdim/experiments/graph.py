@@ -113,13 +113,8 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
     if folder is not None:
         folder.write_labels(dataset.labels)
         folder.write_config('graph', asdict(config), seeds, in_channels=dataset.num_features)
-    runs = []
-    for seed in seeds:
-        run, model, embeddings, history = _train_and_evaluate(config, dataset, seed, device,
-                                                              progress)
-        runs.append(run)
-        if folder is not None:
-            folder.write_seed(seed, model, history, config.lr, embeddings)
+    runs = [_train_and_evaluate(config, dataset, seed, device, progress, folder)
+            for seed in seeds]
     summary = _summarize(dataset, config, seeds, runs, device)
     if folder is not None:
         folder.write_results(summary)
@@ -128,9 +123,10 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
 
 
 def _train_and_evaluate(config: GraphConfig, dataset: GraphDataset, seed: int, device,
-                        progress: bool):
+                        progress: bool, folder: Optional[RunFolder]) -> Dict[str, Any]:
     """One seed (after the random-init encoder's figures where asked for, always on OGB):
-    train, embed every graph, evaluate. Returns ``(run, model, embeddings, history)``."""
+    train, embed every graph, evaluate, save into ``folder``. Returns the seed's entry of the
+    summary."""
     seed_everything(seed)
     model = build_graph_model(config, dataset.num_features).to(device)
     run = {'seed': seed}
@@ -154,7 +150,9 @@ def _train_and_evaluate(config: GraphConfig, dataset: GraphDataset, seed: int, d
                 'final_loss': history.best_loss, 'train_seconds': train_seconds,
                 'seconds': time.perf_counter() - start,
                 'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
-    return run, model, embeddings, history
+    if folder is not None:
+        folder.write_seed(seed, model, history, config.lr, embeddings)
+    return run
 
 
 def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):

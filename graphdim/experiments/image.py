@@ -136,11 +136,8 @@ def run_image_experiment(config: ImageConfig, progress: bool = True,
         folder.write_labels(dataset.test_labels)
     runs = []
     for seed in seeds:
-        run, model, test_embeddings, history = _train_and_probe(config, dataset, seed, device,
-                                                                progress)
+        run, model = _train_and_probe(config, dataset, seed, device, progress, folder)
         runs.append(run)
-        if folder is not None:
-            folder.write_seed(seed, model, history, config.lr, test_embeddings)
     summary = _summarize(config, dataset, seeds, runs, model, device)
     if folder is not None:
         folder.write_results(summary)
@@ -156,9 +153,10 @@ def _dim_training_images(dataset, split: Split, train_size: Optional[int], seed:
     return dataset.train_images[pool[:train_size]]
 
 
-def _train_and_probe(config: ImageConfig, dataset, seed: int, device, progress: bool):
-    """One seed: train DIM, probe its features and the baselines'. Returns ``(run, model,
-    test-image embeddings, history)``."""
+def _train_and_probe(config: ImageConfig, dataset, seed: int, device, progress: bool,
+                     folder: Optional[RunFolder]):
+    """One seed: train DIM, probe its features and the baselines', save into ``folder``.
+    Returns the seed's entry of the summary and the model."""
     seed_everything(seed)
     split = holdout_split(dataset.train_images.size(0), dataset.test_images.size(0),
                           config.val_size, seed, config.probe_train_size)
@@ -189,8 +187,10 @@ def _train_and_probe(config: ImageConfig, dataset, seed: int, device, progress: 
                                                      features, device=device))
     run['test_acc'] = run['dim'][HEADLINE]['test_acc']
     run['val_acc'] = run['dim'][HEADLINE]['val_acc']
-    # The probe set ends with every test image, in order: their Y are the run's embeddings.
-    return run, model, dim_features['y'][probe_split.test], history
+    if folder is not None:
+        # The probe set ends with every test image, in order: their Y are the embeddings.
+        folder.write_seed(seed, model, history, config.lr, dim_features['y'][probe_split.test])
+    return run, model
 
 
 def _summarize(config: ImageConfig, dataset, seeds, runs, model: ImageDIM, device):

@@ -105,15 +105,8 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         folder = checkpoints if scaled.rank == 0 else None
         if folder is not None:
             _write_inputs(folder, config, seeds, dataset.data)
-        runs = []
-        for seed in seeds:
-            run, model, embeddings, history = _train_and_probe(
-                config, dataset, seed, scaled, progress and scaled.rank == 0, checkpoints)
-            runs.append(run)
-            if folder is not None:
-                folder.write_seed(seed, model, history, config.lr, embeddings)
-                if tensorboard:
-                    write_tensorboard(history, config.lr, folder.tensorboard_dir(seed))
+        runs = [_train_and_probe(config, dataset, seed, scaled, progress and scaled.rank == 0,
+                                 checkpoints, folder, tensorboard) for seed in seeds]
         summary = _summarize(config, dataset, seeds, runs, scaled)
         if folder is not None:
             folder.write_results(summary)
@@ -128,9 +121,10 @@ def _write_inputs(folder: RunFolder, config: NodeConfig, seeds, data) -> None:
 
 
 def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled: ScaledRun,
-                     progress: bool, checkpoints: Optional[RunFolder]):
-    """One seed: train, embed every node, probe. Returns ``(run, model, embeddings,
-    history)``; ``run`` is the seed's entry of the summary."""
+                     progress: bool, checkpoints: Optional[RunFolder],
+                     folder: Optional[RunFolder], tensorboard: bool) -> Dict[str, Any]:
+    """One seed: train (checkpoints in ``checkpoints``), embed every node, probe, save into
+    ``folder``. Returns the seed's entry of the summary."""
     data = dataset.data
     seed_everything(seed)
     model = build_node_model(config, data.num_features)
@@ -154,7 +148,11 @@ def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled
            'final_loss': history.best_loss, 'train_seconds': train_seconds,
            'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
            'split': split.description if split else 'no labels: not probed'}
-    return run, model, embeddings, history
+    if folder is not None:
+        folder.write_seed(seed, model, history, config.lr, embeddings)
+        if tensorboard:
+            write_tensorboard(history, config.lr, folder.tensorboard_dir(seed))
+    return run
 
 
 def _probe(dataset: NodeDataset, embeddings, seed: int, device):
