@@ -58,13 +58,6 @@ class ImageConfig(RunConfig):
     device: str = 'auto'
     download: bool = True
 
-    @classmethod
-    def from_dict(cls, values: Dict[str, Any]) -> 'ImageConfig':
-        """As :meth:`RunConfig.from_dict`; the lists of ``probes`` and ``features`` that JSON
-        and the command line give become tuples."""
-        return super().from_dict({key: tuple(value) if key in ('probes', 'features') else value
-                                  for key, value in values.items()})
-
     def check(self) -> None:
         """Reject bad settings before any data is loaded."""
         mode_weights(self.mode)
