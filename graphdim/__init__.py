@@ -15,7 +15,7 @@ from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
 from .runtime import seed_everything, tune_cpu_allocator
-from .runs import load_model, save_embeddings
+from .runs import RunFolder, load_model, save_embeddings
 from .presets import PRESETS
 from .plots import plot_run
 from .graph.graph_level import InfoGraph
@@ -41,7 +41,7 @@ __all__ = [
     'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
     'seed_everything', 'tune_cpu_allocator', 'PriorMatching',
     'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
-    'save_embeddings', 'plot_run', 'PRESETS',
+    'save_embeddings', 'plot_run', 'PRESETS', 'RunFolder',
     'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',
     'ImageDIM', 'holdout_split', 'image_features', 'mlp_probe', 'raw_pixels', 'ImageConfig',
     'run_image_experiment',

@@ -2,11 +2,12 @@
 
 Needs matplotlib (the ``plot`` extra) and scikit-learn; both are imported only here.
 """
-import json
 from pathlib import Path
 from typing import List, Optional, Union
 
 import torch
+
+from .runs import RunFolder
 
 
 def _pyplot():
@@ -58,26 +59,27 @@ def _save(figure, path, plt) -> Path:
     return path
 
 
-def read_log(path: Union[str, Path]) -> List[dict]:
-    """The per-epoch records of a ``log.jsonl``."""
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-
-
-def plot_run(run_dir: Union[str, Path], out_dir: Optional[Union[str, Path]] = None) -> List[Path]:
-    """``tsne_seed<s>.png`` for the first seed and ``loss.png`` for all seeds of a run."""
-    run_dir = Path(run_dir)
-    out_dir = Path(out_dir) if out_dir else run_dir
-    saved = json.loads((run_dir / 'config.json').read_text())
-    seeds = saved['seeds']
+def plot_run(run_dir: Union[str, Path], out_dir: Optional[Union[str, Path]] = None,
+             max_points: int = 5000) -> List[Path]:
+    """``tsne_seed<s>.png`` for the first seed (where the run saved embeddings; at most
+    ``max_points`` rows, a seeded sample) and ``loss.png`` for all seeds of a run of any kind
+    (node, graph or image)."""
+    folder = RunFolder(run_dir)
+    out_dir = Path(out_dir) if out_dir else folder.path
+    saved = folder.read_config()
+    first = saved['seeds'][0]
     written = []
-    labels_path = run_dir / 'labels.pt'
-    labels = torch.load(labels_path, weights_only=True) if labels_path.is_file() else None
-    first = seeds[0]
-    embeddings = torch.load(run_dir / f'seed_{first}' / 'embeddings.pt', weights_only=True)
-    title = f"{saved['config'].get('dataset', '')} embeddings, seed {first}"
-    written.append(plot_embeddings(embeddings, labels, out_dir / f'tsne_seed{first}.png', title))
-    losses = {seed: [r['loss'] for r in read_log(run_dir / f'seed_{seed}' / 'log.jsonl')]
-              for seed in seeds if (run_dir / f'seed_{seed}' / 'log.jsonl').is_file()}
+    embeddings = folder.read_embeddings(first)
+    if embeddings is not None:
+        title = f"{saved['config'].get('dataset', '')} embeddings, seed {first}"
+        written.append(plot_embeddings(embeddings, folder.read_labels(),
+                                       out_dir / f'tsne_seed{first}.png', title,
+                                       max_points=max_points))
+    losses = {seed: [r['loss'] for r in folder.read_log(seed)] for seed in saved['seeds']}
+    losses = {seed: values for seed, values in losses.items() if values}
     if losses:
         written.append(plot_losses(losses, out_dir / 'loss.png'))
+    if not written:
+        raise FileNotFoundError(f"{folder.path} holds neither embeddings nor loss logs to "
+                                f"plot")
     return written

@@ -1,41 +1,205 @@
-"""Saved runs: reload a trained model from a run directory and write embeddings to files.
+"""Run folders: the one place that knows the layout of a run directory.
 
-A run directory (``graphdim train --out DIR``) holds ``config.json`` (the resolved config, the
-input size, seeds and versions), ``results.json`` and per seed ``seed_<s>/model.pt`` (the
-state dict), ``seed_<s>/embeddings.pt`` and ``seed_<s>/log.jsonl`` (one line per epoch).
+``graphdim train --out RUN`` (and ``graphdim image --out RUN``) writes::
+
+    RUN/config.json              kind ('node', 'graph' or 'image'), the resolved config, the
+                                 input size, seeds and package versions
+    RUN/results.json             the summary the command prints (its --json line)
+    RUN/labels.pt                labels of the embedded rows (nodes, graphs or test images)
+    RUN/seed_<s>/model.pt        the trained model's state dict
+    RUN/seed_<s>/embeddings.pt   frozen embeddings, one row per node / graph / test image
+    RUN/seed_<s>/log.jsonl       one JSON line per epoch (loss, seconds, lr)
+    RUN/seed_<s>/checkpoint.pt   with --checkpoint-every: the state --resume continues from
+    RUN/tensorboard/seed_<s>/    with --tensorboard
+
+:class:`RunFolder` writes and reads all of it; :func:`load_model` rebuilds a run's model,
+whatever its kind.
 """
 import json
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .experiments.node import NodeConfig, build_node_model
-from .runtime import atomic_save
+from .logs import write_epoch_log
+from .runtime import atomic_save, atomic_write_text, package_versions
+
+KINDS = ('node', 'graph', 'image')
+# The command that trains each kind of run (``graphdim train --config`` replays any kind).
+COMMAND_OF_KIND = {'node': 'train', 'graph': 'train', 'image': 'image'}
 
 
-def read_run_config(run_dir: Union[str, Path]) -> Dict[str, Any]:
-    path = Path(run_dir) / 'config.json'
+class RunFolder:
+    """A run directory: the paths inside it, and reading and writing what they hold.
+
+    Every write is atomic (:func:`~graphdim.runtime.atomic_save`): a killed run never
+    leaves a torn file.
+    """
+
+    def __init__(self, path: Union[str, Path]):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # --- layout ---------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.path / 'config.json'
+
+    @property
+    def results_path(self) -> Path:
+        return self.path / 'results.json'
+
+    @property
+    def labels_path(self) -> Path:
+        return self.path / 'labels.pt'
+
+    def seed_dir(self, seed: int) -> Path:
+        return self.path / f'seed_{seed}'
+
+    def model_path(self, seed: int) -> Path:
+        return self.seed_dir(seed) / 'model.pt'
+
+    def embeddings_path(self, seed: int) -> Path:
+        return self.seed_dir(seed) / 'embeddings.pt'
+
+    def log_path(self, seed: int) -> Path:
+        return self.seed_dir(seed) / 'log.jsonl'
+
+    def checkpoint_path(self, seed: int) -> Path:
+        return self.seed_dir(seed) / 'checkpoint.pt'
+
+    def tensorboard_dir(self, seed: int) -> Path:
+        return self.path / 'tensorboard' / f'seed_{seed}'
+
+    # --- writing --------------------------------------------------------------------------
+    def write_config(self, kind: str, config: Dict[str, Any], seeds: Sequence[int],
+                     **input_size: int) -> None:
+        """``config.json``; ``input_size`` is what rebuilding the model needs besides the
+        config (``in_channels``, or ``image_size`` and ``channels``)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(KINDS)}")
+        saved = {'kind': kind, 'config': config, 'seeds': list(seeds), **input_size,
+                 'versions': package_versions()}
+        atomic_write_text(json.dumps(saved, indent=2), self.config_path)
+
+    def write_labels(self, labels: Tensor) -> None:
+        atomic_save(labels, self.labels_path)
+
+    def write_seed(self, seed: int, model: torch.nn.Module, history, lr: float,
+                   embeddings: Optional[Tensor] = None) -> None:
+        """One seed's model state, loss log and (when given) embeddings."""
+        atomic_save(model.state_dict(), self.model_path(seed))
+        if embeddings is not None:
+            atomic_save(embeddings, self.embeddings_path(seed))
+        write_epoch_log(history, lr, self.log_path(seed))
+
+    def write_results(self, summary: Dict[str, Any]) -> None:
+        atomic_write_text(json.dumps(summary, indent=2), self.results_path)
+
+    # --- reading --------------------------------------------------------------------------
+    def exists(self) -> bool:
+        """Whether a run has been written here (its ``config.json`` exists)."""
+        return self.config_path.is_file()
+
+    def read_config(self) -> Dict[str, Any]:
+        """``config.json``, with ``kind`` set: runs written before kinds were recorded are
+        node-level runs."""
+        if not self.exists():
+            raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
+                                    f"graphdim run directory (make one with graphdim train "
+                                    f"--out DIR)")
+        saved = json.loads(self.config_path.read_text())
+        saved.setdefault('kind', 'node')
+        if saved['kind'] not in KINDS:
+            raise ValueError(f"{self.config_path} holds a run of unknown kind "
+                             f"{saved['kind']!r}; graphdim knows {', '.join(KINDS)}")
+        return saved
+
+    def seed_or_first(self, seed: Optional[int] = None) -> int:
+        """``seed`` if the run holds it (the run's first seed when None)."""
+        seeds = self.read_config()['seeds']
+        if seed is None:
+            return seeds[0]
+        if seed not in seeds:
+            raise ValueError(f"seed {seed} is not in {self.path}; it holds seeds {seeds}")
+        return seed
+
+    def read_model_state(self, seed: int) -> Dict[str, Tensor]:
+        return torch.load(self.model_path(seed), map_location='cpu', weights_only=True)
+
+    def read_embeddings(self, seed: int) -> Optional[Tensor]:
+        """The seed's embeddings, or None where the run did not save them."""
+        path = self.embeddings_path(seed)
+        return torch.load(path, weights_only=True) if path.is_file() else None
+
+    def read_labels(self) -> Optional[Tensor]:
+        """The labels of the embedded rows, or None for data without labels."""
+        return torch.load(self.labels_path, weights_only=True) \
+            if self.labels_path.is_file() else None
+
+    def read_log(self, seed: int) -> List[dict]:
+        """The per-epoch records of the seed's ``log.jsonl`` (empty when there is none)."""
+        path = self.log_path(seed)
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str, Any]]:
+    """``(kind, option values)`` of what ``--config`` names: a run directory, its
+    ``config.json`` (``kind`` 'node' when the file predates kinds), or a flat JSON object of
+    option names (``kind`` None: the options of whichever command reads them)."""
+    path = Path(path)
+    if path.is_dir():
+        path = RunFolder(path).config_path
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: {run_dir} is not a graphdim run directory "
-                                f"(make one with graphdim train --out DIR)")
-    return json.loads(path.read_text())
+        raise ValueError(f"config file {path} not found")
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"config file {path} is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {path} must hold a JSON object of option values")
+    if isinstance(values.get('config'), dict):  # a run's config.json
+        return RunFolder(path.parent).read_config()['kind'], values['config']
+    return None, values
+
+
+def replay_command(command: str, kind: Optional[str]) -> str:
+    """The command that replays a run of ``kind`` given to ``graphdim command --config``:
+    ``train`` replays any kind; ``image`` only image runs."""
+    if kind is None or command == COMMAND_OF_KIND[kind]:
+        return command
+    if command == 'train':
+        return COMMAND_OF_KIND[kind]
+    raise ValueError(f"the config is of a {kind}-level run; replay it with graphdim "
+                     f"{COMMAND_OF_KIND[kind]} --config (or graphdim train --config)")
+
+
+def replay_values(kind: Optional[str], values: Dict[str, Any]) -> Dict[str, Any]:
+    """Option values that replay a run of ``kind``: a graph-level run trains with
+    ``graphdim train --level graph``."""
+    return {**values, 'level': 'graph'} if kind == 'graph' else dict(values)
 
 
 def load_model(run_dir: Union[str, Path], seed: Optional[int] = None,
-               device=None) -> Tuple[torch.nn.Module, NodeConfig]:
-    """The trained model of ``run_dir`` (first seed unless ``seed``) and its config."""
-    saved = read_run_config(run_dir)
-    seed = saved['seeds'][0] if seed is None else seed
-    if seed not in saved['seeds']:
-        raise ValueError(f"seed {seed} is not in {run_dir}; it holds seeds {saved['seeds']}")
-    config = NodeConfig.from_dict(saved['config'])
-    model = build_node_model(config, saved['in_channels'])
-    state = torch.load(Path(run_dir) / f'seed_{seed}' / 'model.pt', map_location='cpu',
-                       weights_only=True)
-    model.load_state_dict(state)
+               device=None) -> Tuple[torch.nn.Module, Any]:
+    """The trained model of ``run_dir`` (first seed unless ``seed``), in eval mode, and its
+    config: a :class:`NodeConfig` (DeepGraphInfomax, full-batch or mini-batch trained),
+    :class:`GraphConfig` (InfoGraph) or :class:`ImageConfig` (ImageDIM)."""
+    # Imported here: the experiments import this module to write their run folders.
+    from .experiments import KIND_BUILDERS
+    folder = RunFolder(run_dir)
+    saved = folder.read_config()
+    seed = folder.seed_or_first(seed)
+    config_class, build_model, input_keys = KIND_BUILDERS[saved['kind']]
+    config = config_class.from_dict(saved['config'])
+    model = build_model(config, **{key: saved[key] for key in input_keys})
+    model.load_state_dict(folder.read_model_state(seed))
     return model.to(device or 'cpu').eval(), config
 
 

@@ -150,22 +150,6 @@ def test_tensorboard_writes_event_files(tmp_path, capsys):
 
 # --- configs and presets --------------------------------------------------------------------
 
-def test_config_file_reproduces_a_run(tmp_path, capsys):
-    code, out, err = _run_cli(['train', '--out', str(tmp_path / 'a'), '--seed', '3', '--json',
-                               *QUICK], capsys)
-    assert code == 0, err
-    first = json.loads(out.strip().splitlines()[-1])
-    saved = json.loads((tmp_path / 'a' / 'config.json').read_text())
-    assert saved['seeds'] == [3] and 'torch' in saved['versions']
-    code, out, err = _run_cli(['train', '--config', str(tmp_path / 'a' / 'config.json'),
-                               '--json', '--quiet'], capsys)
-    assert code == 0, err
-    again = json.loads(out.strip().splitlines()[-1])
-    assert again['config'] == first['config']
-    assert again['test_acc_mean'] == first['test_acc_mean']
-    assert again['runs'][0]['final_loss'] == pytest.approx(first['runs'][0]['final_loss'])
-
-
 def _parse(argv):
     parser = cli.build_parser()
     return apply_config_defaults(parser, parser.parse_args(argv), argv)

@@ -1,8 +1,10 @@
 """Options shared by the training commands: ``--config FILE`` and ``--preset NAME``."""
 import argparse
+import sys
 from typing import List, Optional
 
-from ..presets import PRESETS, preset_defaults, read_config_file
+from ..presets import PRESETS, preset_defaults
+from ..runs import read_config_source, replay_command, replay_values
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
@@ -15,15 +17,21 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace,
                           argv: Optional[List[str]]) -> argparse.Namespace:
-    """Re-parse with the preset's and then the config file's values as defaults."""
-    command_parser = parser.command_parsers[args.command]
+    """Re-parse with the preset's and then the config file's values as defaults; a run's
+    config.json is replayed by the command of its kind (an image run by ``graphdim image``)."""
     values = {}
     if getattr(args, 'preset', None):
         values.update(preset_defaults(args.command, args.preset))
     if getattr(args, 'config', None):
-        values.update(read_config_file(args.config))
+        kind, config_values = read_config_source(args.config)
+        command = replay_command(args.command, kind)
+        if command != args.command:  # train --config IMAGE_RUN: parse as graphdim image
+            argv = [command, *(sys.argv[1:] if argv is None else argv)[1:]]
+            args.command = command
+        values.update(replay_values(kind, config_values))
     if not values:
         return args
+    command_parser = parser.command_parsers[args.command]
     known = {action.dest for action in command_parser._actions}
     unknown = sorted(set(values) - known)
     if unknown:

@@ -1,21 +1,30 @@
-"""``graphdim embed RUN_DIR``: embed a graph with a saved model; write .pt and .npy files."""
+"""``graphdim embed RUN_DIR``: embed data with a saved model; write .pt and .npy files.
+
+Node-level runs embed the nodes of their graph (or another named dataset, or your own graph
+file), graph-level runs every graph of their dataset, image runs the test images of theirs.
+"""
 from pathlib import Path
 
-from ..data import load_node_dataset
+from ..data import load_graph_dataset, load_node_dataset
 from ..data.custom import read_graph_file
+from ..data.images import load_image_dataset
 from ..data.nodes import maybe_row_normalize
+from ..experiments.graph import graph_embeddings
+from ..experiments.image import image_embeddings
+from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
-from ..runs import load_model, read_run_config, save_embeddings
+from ..runs import RunFolder, load_model, save_embeddings
 from ..runtime import resolve_device
-from ..train import embed
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        'embed', help='embed a graph with a trained model from a run directory',
-        description='Load the model saved by `graphdim train --out RUN_DIR` and write the node '
-                    'embeddings of its dataset, another named dataset, or your own graph file '
-                    'as OUT.pt ({embeddings, node_ids}), OUT.npy and OUT.node_ids.npy.')
+        'embed', help='embed data with a trained model from a run directory',
+        description='Load the model saved by `graphdim train --out RUN_DIR` (or `graphdim '
+                    'image --out RUN_DIR`) and write the embeddings of its dataset, another '
+                    'named dataset, or (node-level runs) your own graph file as OUT.pt '
+                    '({embeddings, node_ids}), OUT.npy and OUT.node_ids.npy. Rows are nodes '
+                    '(node-level runs), graphs (graph-level runs) or test images (image runs).')
     p.add_argument('run_dir', help='a directory written by graphdim train --out')
     source = p.add_mutually_exclusive_group()
     source.add_argument('--dataset', help="a named dataset (default: the run's own)")
@@ -26,14 +35,24 @@ def add_parser(subparsers) -> None:
     p.add_argument('--root', help='local data root (default: $GRAPHDIM_DATA)')
     p.add_argument('--seed', type=int, help="which seed's model (default: the first)")
     p.add_argument('--out', help='output path without extension (default: '
-                                 'RUN_DIR/embeddings_<graph>)')
+                                 'RUN_DIR/embeddings_<dataset>)')
     p.add_argument('--device', default='auto')
     p.set_defaults(run=run)
 
 
-def run(args) -> None:
-    device = resolve_device(args.device)
-    model, config = load_model(args.run_dir, args.seed, device)
+def _check_input_size(saved, found) -> None:
+    """The data must have the input size the model was built for."""
+    expected = {key: saved[key] for key in found}
+    if expected != found:
+        raise GraphInputError(f"the model takes {_sizes(expected)} but this data has "
+                              f"{_sizes(found)}; embed data of the same shape")
+
+
+def _sizes(sizes) -> str:
+    return ', '.join(f'{key} {value}' for key, value in sizes.items())
+
+
+def _embed_nodes(args, model, config, saved, device):
     if args.graph:
         data = read_graph_file(args.graph, args.features,
                                missing_features=args.missing_features)
@@ -45,12 +64,41 @@ def run(args) -> None:
         data = load_node_dataset(name, args.root or config.root,
                                  normalize_features=config.normalize_features).data
     check_graph(data)
-    in_channels = read_run_config(args.run_dir)['in_channels']
-    if data.num_features != in_channels:
-        raise GraphInputError(f"the model takes {in_channels} input features but this graph has "
-                              f"{data.num_features}; embed a graph with the same feature space")
-    embeddings = embed(model, data, device)
-    out = args.out or str(Path(args.run_dir) / f"embeddings_{name.replace(':', '_')}")
-    pt_path, npy_path = save_embeddings(embeddings, out, getattr(data, 'node_ids', None))
-    print(f"embedded {embeddings.size(0)} nodes -> {embeddings.size(1)}-d; wrote {pt_path} "
+    _check_input_size(saved, {'in_channels': data.num_features})
+    embeddings = node_embeddings(config, model, data, device, progress=False)
+    return embeddings, getattr(data, 'node_ids', None), name, 'nodes'
+
+
+def _embed_graphs(args, model, config, saved, device):
+    name = args.dataset or config.dataset
+    dataset = load_graph_dataset(name, args.root or config.root, config.download,
+                                 config.max_degree)
+    _check_input_size(saved, {'in_channels': dataset.num_features})
+    return graph_embeddings(model, dataset, device), None, name, 'graphs'
+
+
+def _embed_images(args, model, config, saved, device):
+    name = args.dataset or config.dataset
+    dataset = load_image_dataset(name, args.root or config.root, config.download)
+    _check_input_size(saved, {'image_size': dataset.image_size, 'channels': dataset.channels})
+    return image_embeddings(model, dataset.test_images, device), None, name, 'test images'
+
+
+EMBED_BY_KIND = {'node': _embed_nodes, 'graph': _embed_graphs, 'image': _embed_images}
+
+
+def run(args) -> None:
+    device = resolve_device(args.device)
+    folder = RunFolder(args.run_dir)
+    saved = folder.read_config()
+    if saved['kind'] != 'node' and (args.graph or args.features or args.missing_features):
+        raise ValueError(f"--graph, --features and --missing-features embed a graph file "
+                         f"with a node-level model; {args.run_dir} holds a {saved['kind']}-"
+                         f"level run (use --dataset, or none for the run's own)")
+    model, config = load_model(args.run_dir, args.seed, device)
+    embeddings, ids, name, rows = EMBED_BY_KIND[saved['kind']](args, model, config, saved,
+                                                               device)
+    out = args.out or str(folder.path / f"embeddings_{name.replace(':', '_')}")
+    pt_path, npy_path = save_embeddings(embeddings, out, ids)
+    print(f"embedded {embeddings.size(0)} {rows} -> {embeddings.size(1)}-d; wrote {pt_path} "
           f"and {npy_path}")

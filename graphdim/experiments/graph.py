@@ -7,11 +7,9 @@ and of logistic regression, ``C`` chosen by inner CV on the training folds. OGB 
 ROC-AUC on the official scaffold split, probe chosen on valid, with the random-init encoder's
 ROC-AUC beside it.
 """
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Dict, Optional
 
 import torch
@@ -21,8 +19,8 @@ from ..data.custom import MAX_DEGREE_FEATURE
 from ..data.graphs import GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
 from ..graph.graph_level import InfoGraph
-from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
-                      resolve_device, seed_everything)
+from ..runs import RunFolder
+from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
 from ..train import embed, fit
 from .config import RunConfig, mean_std
 
@@ -93,68 +91,68 @@ def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int)
     return result
 
 
+def graph_embeddings(model: InfoGraph, dataset: GraphDataset, device=None):
+    """Frozen embeddings of every graph of ``dataset``, one row per graph in dataset order."""
+    return embed(model, DataLoader(dataset.graphs, batch_size=512, shuffle=False), device)
+
+
 def run_graph_experiment(config: GraphConfig, progress: bool = True,
                          out_dir: Optional[str] = None) -> Dict[str, Any]:
     """Train and evaluate once per seed; return the summary.
 
-    With ``out_dir``: ``config.json``, ``results.json``, ``labels.pt`` and per seed
-    ``seed_<s>/model.pt`` (state dict), ``seed_<s>/embeddings.pt`` (one row per graph, in
-    dataset order) and ``seed_<s>/log.jsonl``.
+    With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
+    ``results.json``, ``labels.pt`` and per seed the model state, the embeddings (one row per
+    graph, in dataset order) and the loss log.
     """
     config.check()
     seeds = config.seed_list()
     device = resolve_device(config.device)
     dataset = load_graph_dataset(config.dataset, config.root, config.download,
                                  config.max_degree)
-    is_ogb = dataset.split is not None
-    # A last batch of a single graph has no negatives: drop it (it is reshuffled each epoch).
-    drop_last = len(dataset) % config.batch_size == 1
-    eval_loader = DataLoader(dataset.graphs, batch_size=512, shuffle=False)
-    if out_dir is not None:
-        out = Path(out_dir)
-        atomic_save(dataset.labels, out / 'labels.pt')
-        atomic_write_text(json.dumps({'kind': 'graph', 'config': asdict(config), 'seeds': seeds,
-                                      'in_channels': dataset.num_features,
-                                      'versions': package_versions()}, indent=2),
-                          out / 'config.json')
-    runs = []
-    for seed in seeds:
-        seed_everything(seed)
-        model = build_graph_model(config, dataset.num_features).to(device)
-        run = {'seed': seed}
-        start = time.perf_counter()
-        if config.random_baseline or is_ogb:
-            baseline = _evaluate(dataset, embed(model, eval_loader, device), config, seed)
-            run.update({f'random_init_{k}': v for k, v in baseline.items()
-                        if k in ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')})
-        train_loader = DataLoader(dataset.graphs, batch_size=config.batch_size, shuffle=True,
-                                  drop_last=drop_last)
-        train_start = time.perf_counter()
-        history = fit(model, train_loader, epochs=config.epochs, lr=config.lr,
-                      weight_decay=config.weight_decay, patience=config.patience,
-                      min_epochs=config.min_epochs, device=device, progress=progress,
-                      desc=f'{dataset.name} seed {seed}')
-        train_seconds = time.perf_counter() - train_start
-        embeddings = embed(model, eval_loader, device)
-        run.update(_evaluate(dataset, embeddings, config, seed))
-        run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
-                    'final_loss': history.best_loss, 'train_seconds': train_seconds,
-                    'seconds': time.perf_counter() - start,
-                    'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
-        runs.append(run)
-        if out_dir is not None:
-            folder = Path(out_dir) / f'seed_{seed}'
-            atomic_save(model.state_dict(), folder / 'model.pt')
-            atomic_save(embeddings, folder / 'embeddings.pt')
-            atomic_write_text(''.join(
-                json.dumps({'epoch': epoch, 'loss': loss, 'seconds': seconds, 'lr': config.lr})
-                + '\n' for epoch, (loss, seconds) in enumerate(
-                    zip(history.losses, history.epoch_seconds), start=1)), folder / 'log.jsonl')
+    folder = RunFolder(out_dir) if out_dir is not None else None
+    if folder is not None:
+        folder.write_labels(dataset.labels)
+        folder.write_config('graph', asdict(config), seeds, in_channels=dataset.num_features)
+    runs = [_train_and_evaluate(config, dataset, seed, device, progress, folder)
+            for seed in seeds]
     summary = _summarize(dataset, config, seeds, runs, device)
-    if out_dir is not None:
-        atomic_write_text(json.dumps(summary, indent=2), Path(out_dir) / 'results.json')
+    if folder is not None:
+        folder.write_results(summary)
         summary['out_dir'] = str(out_dir)
     return summary
+
+
+def _train_and_evaluate(config: GraphConfig, dataset: GraphDataset, seed: int, device,
+                        progress: bool, folder: Optional[RunFolder]) -> Dict[str, Any]:
+    """One seed (after the random-init encoder's figures where asked for, always on OGB):
+    train, embed every graph, evaluate, save into ``folder``. Returns the seed's entry of the
+    summary."""
+    seed_everything(seed)
+    model = build_graph_model(config, dataset.num_features).to(device)
+    run = {'seed': seed}
+    start = time.perf_counter()
+    if config.random_baseline or dataset.split is not None:
+        baseline = _evaluate(dataset, graph_embeddings(model, dataset, device), config, seed)
+        run.update({f'random_init_{k}': v for k, v in baseline.items()
+                    if k in ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')})
+    # A last batch of a single graph has no negatives: drop it (it is reshuffled each epoch).
+    train_loader = DataLoader(dataset.graphs, batch_size=config.batch_size, shuffle=True,
+                              drop_last=len(dataset) % config.batch_size == 1)
+    train_start = time.perf_counter()
+    history = fit(model, train_loader, epochs=config.epochs, lr=config.lr,
+                  weight_decay=config.weight_decay, patience=config.patience,
+                  min_epochs=config.min_epochs, device=device, progress=progress,
+                  desc=f'{dataset.name} seed {seed}')
+    train_seconds = time.perf_counter() - train_start
+    embeddings = graph_embeddings(model, dataset, device)
+    run.update(_evaluate(dataset, embeddings, config, seed))
+    run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
+                'final_loss': history.best_loss, 'train_seconds': train_seconds,
+                'seconds': time.perf_counter() - start,
+                'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
+    if folder is not None:
+        folder.write_seed(seed, model, history, config.lr, embeddings)
+    return run
 
 
 def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):

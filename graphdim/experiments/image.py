@@ -5,11 +5,9 @@ against the same probes on raw pixels and on the same encoder at random initiali
 ``graphdim image`` runs; its result dictionary is what the CLI prints and ``--json`` emits.
 """
 import copy
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
@@ -17,8 +15,8 @@ import torch
 from ..data.images import ImageBatches, load_image_dataset
 from ..eval import FEATURES, Split, holdout_split, image_features, probe_features, raw_pixels
 from ..image.dim import ImageDIM, mode_weights
-from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
-                       resolve_device, seed_everything)
+from ..runs import RunFolder
+from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
 from ..train import fit
 from .config import RunConfig
 
@@ -104,71 +102,93 @@ def _probe_set(dataset, split: Split):
                                              split.test[used], split.description)
 
 
+def image_embeddings(model: ImageDIM, images, device=None):
+    """The representation ``Y`` of each image (eval mode, on the CPU)."""
+    return image_features(model.encoder, images, ('y', ), device=device)['y']
+
+
 def run_image_experiment(config: ImageConfig, progress: bool = True,
                          out_dir: Optional[str] = None) -> Dict[str, Any]:
     """Train and probe once per seed; return the summary (accuracies in percent).
 
     The headline (``test_acc_mean`` / ``test_acc_std``) is the linear probe on ``y``;
     ``baselines`` holds the same probes on raw pixels and on the random-init encoder.
+    With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
+    ``results.json``, ``labels.pt`` (the test labels) and per seed the model state, the
+    embeddings ``Y`` of the test images and the loss log.
     """
     config.check()
     seeds = config.seed_list()
     device = resolve_device(config.device)
     dataset = load_image_dataset(config.dataset, config.root, config.download)
-    num_train, num_test = dataset.train_images.size(0), dataset.test_images.size(0)
-    if out_dir is not None:
-        atomic_write_text(json.dumps({'kind': 'image', 'config': asdict(config), 'seeds': seeds,
-                                      'image_size': dataset.image_size,
-                                      'channels': dataset.channels,
-                                      'versions': package_versions()}, indent=2),
-                          Path(out_dir) / 'config.json')
+    folder = RunFolder(out_dir) if out_dir is not None else None
+    if folder is not None:
+        folder.write_config('image', asdict(config), seeds, image_size=dataset.image_size,
+                            channels=dataset.channels)
+        folder.write_labels(dataset.test_labels)
+    runs = []
+    for seed in seeds:
+        run, model = _train_and_probe(config, dataset, seed, device, progress, folder)
+        runs.append(run)
+    summary = _summarize(config, dataset, seeds, runs, model, device)
+    if folder is not None:
+        folder.write_results(summary)
+        summary['out_dir'] = str(out_dir)
+    return summary
+
+
+def _dim_training_images(dataset, split: Split, train_size: Optional[int], seed: int):
+    """DIM trains on training images outside the validation set (a seeded subset)."""
+    num_train = dataset.train_images.size(0)
+    pool = (~split.val[:num_train]).nonzero().view(-1)
+    pool = pool[torch.randperm(pool.numel(), generator=torch.Generator().manual_seed(seed))]
+    return dataset.train_images[pool[:train_size]]
+
+
+def _train_and_probe(config: ImageConfig, dataset, seed: int, device, progress: bool,
+                     folder: Optional[RunFolder]):
+    """One seed: train DIM, probe its features and the baselines', save into ``folder``.
+    Returns the seed's entry of the summary and the model."""
+    seed_everything(seed)
+    split = holdout_split(dataset.train_images.size(0), dataset.test_images.size(0),
+                          config.val_size, seed, config.probe_train_size)
+    train_images = _dim_training_images(dataset, split, config.train_size, seed)
+    model = build_image_model(config, dataset.image_size, dataset.channels)
+    random_encoder = copy.deepcopy(model.encoder)
+    start = time.perf_counter()
+    history = fit(model, ImageBatches(train_images, config.batch_size, seed=seed),
+                  epochs=config.epochs, lr=config.lr, patience=0, device=device,
+                  progress=progress, desc=f'{dataset.name} seed {seed}')
+    train_seconds = time.perf_counter() - start
+    images, labels, probe_split = _probe_set(dataset, split)
     features = tuple(config.features) if 'y' in config.features else ('y', ) + tuple(
         config.features)
     probes = tuple(config.probes) if 'linear' in config.probes else ('linear', ) + tuple(
         config.probes)
-    runs = []
-    for seed in seeds:
-        seed_everything(seed)
-        split = holdout_split(num_train, num_test, config.val_size, seed,
-                              config.probe_train_size)
-        # DIM trains on training images outside the validation set (a seeded subset).
-        pool = (~split.val[:num_train]).nonzero().view(-1)
-        pool = pool[torch.randperm(pool.numel(), generator=torch.Generator().manual_seed(seed))]
-        train_images = dataset.train_images[pool[:config.train_size]]
-        model = build_image_model(config, dataset.image_size, dataset.channels)
-        random_encoder = copy.deepcopy(model.encoder)
-        start = time.perf_counter()
-        history = fit(model, ImageBatches(train_images, config.batch_size, seed=seed),
-                      epochs=config.epochs, lr=config.lr, patience=0, device=device,
-                      progress=progress, desc=f'{dataset.name} seed {seed}')
-        train_seconds = time.perf_counter() - start
-        images, labels, probe_split = _probe_set(dataset, split)
-        probe = lambda feats: probe_features(feats, labels, probe_split, probes,  # noqa: E731
-                                             mlp_epochs=config.mlp_epochs, seed=seed,
-                                             device=device)
-        run = {'seed': seed, 'train_images': train_images.size(0), 'epochs': history.epochs,
-               'best_epoch': history.best_epoch, 'final_loss': history.losses[-1],
-               'train_seconds': train_seconds, 'epoch_seconds': history.epoch_seconds,
-               'losses': history.losses, 'split': split.description,
-               'dim': probe(image_features(model.encoder, images, features, device=device))}
-        if config.baselines:
-            run['raw_pixels'] = probe({'pixels': raw_pixels(images)})
-            run['random_encoder'] = probe(image_features(random_encoder.to(device), images,
-                                                         features, device=device))
-        run['test_acc'] = run['dim'][HEADLINE]['test_acc']
-        run['val_acc'] = run['dim'][HEADLINE]['val_acc']
-        runs.append(run)
-        if out_dir is not None:
-            seed_dir = Path(out_dir) / f'seed_{seed}'
-            atomic_save(model.state_dict(), seed_dir / 'model.pt')
-            atomic_write_text(''.join(
-                json.dumps({'epoch': e, 'loss': loss, 'seconds': s, 'lr': config.lr}) + '\n'
-                for e, (loss, s) in enumerate(zip(history.losses, history.epoch_seconds), 1)),
-                seed_dir / 'log.jsonl')
-    alpha, beta, gamma = (model.alpha, model.beta, model.gamma)
-    summary = {
+    probe = lambda feats: probe_features(feats, labels, probe_split, probes,  # noqa: E731
+                                         mlp_epochs=config.mlp_epochs, seed=seed,
+                                         device=device)
+    dim_features = image_features(model.encoder, images, features, device=device)
+    run = {'seed': seed, 'train_images': train_images.size(0), 'epochs': history.epochs,
+           'best_epoch': history.best_epoch, 'final_loss': history.losses[-1],
+           'train_seconds': train_seconds, 'epoch_seconds': history.epoch_seconds,
+           'losses': history.losses, 'split': split.description, 'dim': probe(dim_features)}
+    if config.baselines:
+        run['raw_pixels'] = probe({'pixels': raw_pixels(images)})
+        run['random_encoder'] = probe(image_features(random_encoder.to(device), images,
+                                                     features, device=device))
+    run['test_acc'] = run['dim'][HEADLINE]['test_acc']
+    run['val_acc'] = run['dim'][HEADLINE]['val_acc']
+    if folder is not None:
+        # The probe set ends with every test image, in order: their Y are the embeddings.
+        folder.write_seed(seed, model, history, config.lr, dim_features['y'][probe_split.test])
+    return run, model
+
+
+def _summarize(config: ImageConfig, dataset, seeds, runs, model: ImageDIM, device):
+    return {
         'dataset': dataset.name, 'mode': config.mode, 'weights': {
-            'alpha': alpha, 'beta': beta, 'gamma': gamma},
+            'alpha': model.alpha, 'beta': model.beta, 'gamma': model.gamma},
         'seeds': seeds, **_mean_std([r['test_acc'] for r in runs]),
         'val_acc_mean': statistics.fmean(r['val_acc'] for r in runs),
         'probes': _aggregate(runs, 'dim'),
@@ -181,13 +201,9 @@ def run_image_experiment(config: ImageConfig, progress: bool = True,
         'train_seconds_total': sum(r['train_seconds'] for r in runs),
         'peak_rss_mb': peak_rss_mb(), 'device': str(device),
         'split': runs[0]['split'].replace(f"(seed {seeds[0]})", "(seed = run seed)"),
-        'num_train': num_train, 'num_test': num_test,
+        'num_train': dataset.train_images.size(0), 'num_test': dataset.test_images.size(0),
         'image_shape': [dataset.channels, dataset.image_size, dataset.image_size],
         'config': asdict(config), 'versions': package_versions(),
         'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
                  for r in runs],
     }
-    if out_dir is not None:
-        atomic_write_text(json.dumps(summary, indent=2), Path(out_dir) / 'results.json')
-        summary['out_dir'] = str(out_dir)
-    return summary

@@ -3,7 +3,6 @@
 ``run_node_experiment(NodeConfig(dataset='Cora', seeds=10))`` is what ``graphdim train`` runs;
 its result dictionary is what the CLI prints and ``--json`` emits.
 """
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -11,17 +10,16 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from ..data import NodeDataset, load_node_dataset, read_graph_file
-from ..data.nodes import maybe_row_normalize
+from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..eval import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.node import DeepGraphInfomax
-from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
-                      seed_everything)
-from ..logs import write_epoch_log, write_tensorboard
+from ..logs import write_tensorboard
+from ..runs import RunFolder
+from ..runtime import package_versions, peak_rss_mb, seed_everything
 from ..train import fit
-from .scaling import (check_resume, check_scaling_options, node_embeddings, start_distributed,
-                      stop_distributed, training_inputs, wait_for_rank_zero)
+from .scaling import ScaledRun
 from .config import RunConfig, mean_std
 
 
@@ -78,10 +76,12 @@ def load_config_graph(config: NodeConfig) -> NodeDataset:
                                  config.normalize_features)
     data = read_graph_file(config.graph, config.features, config.labels,
                            missing_features=config.missing_features)
+    normalized = config.normalize_features and can_row_normalize(data.x)
     if config.normalize_features:
         data.x = maybe_row_normalize(data.x)
     num_classes = int(data.y.max()) + 1 if getattr(data, 'y', None) is not None else 0
-    return NodeDataset(Path(config.graph).stem, data, num_classes, public_split=False)
+    return NodeDataset(Path(config.graph).stem, data, num_classes, public_split=False,
+                       features_row_normalized=normalized)
 
 
 def run_node_experiment(config: NodeConfig, progress: bool = True,
@@ -93,69 +93,89 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     from_networkx(g, label_attribute='club'), 2, False)``). A graph without labels is trained
     and embedded but not probed (its accuracies are None).
 
-    With ``out_dir``: ``config.json`` (resolved config, seeds, versions), ``results.json``,
-    and per seed ``seed_<s>/model.pt`` (state dict), ``seed_<s>/embeddings.pt`` and
-    ``seed_<s>/log.jsonl`` (one JSON line per epoch); ``tensorboard=True`` also writes
-    TensorBoard event files to ``tensorboard/seed_<s>``.
+    With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
+    ``results.json``, ``labels.pt`` and per seed the model state, embeddings and loss log;
+    ``tensorboard=True`` also writes TensorBoard event files.
     """
     seeds = config.seed_list()
-    check_scaling_options(config, out_dir)
-    if config.resume:
-        check_resume(config, out_dir)
-    rank, world_size, device = start_distributed(config)
-    progress = progress and rank == 0
-    writer_dir, out_dir = out_dir, (out_dir if rank == 0 else None)
-    wait_for_rank_zero(rank, world_size, before=True)  # one process writes the cache
-    dataset = dataset if dataset is not None else load_config_graph(config)
-    wait_for_rank_zero(rank, world_size, before=False)
+    with ScaledRun.start(config, out_dir) as scaled:
+        with scaled.rank_zero_first():  # one process writes the dataset cache
+            dataset = dataset if dataset is not None else load_config_graph(config)
+        check_graph(dataset.data)
+        # Every process reads its checkpoints; rank 0 alone writes the run folder.
+        checkpoints = RunFolder(out_dir) if out_dir is not None else None
+        folder = checkpoints if scaled.rank == 0 else None
+        if folder is not None:
+            _write_inputs(folder, config, seeds, dataset.data)
+        runs = [_train_and_probe(config, dataset, seed, scaled, progress and scaled.rank == 0,
+                                 checkpoints, folder, tensorboard) for seed in seeds]
+        summary = _summarize(config, dataset, seeds, runs, scaled)
+        if folder is not None:
+            folder.write_results(summary)
+            summary['out_dir'] = str(out_dir)
+    return summary
+
+
+def _write_inputs(folder: RunFolder, config: NodeConfig, seeds, data) -> None:
+    if getattr(data, 'y', None) is not None:
+        folder.write_labels(data.y)
+    folder.write_config('node', asdict(config), seeds, in_channels=data.num_features)
+
+
+def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled: ScaledRun,
+                     progress: bool, checkpoints: Optional[RunFolder],
+                     folder: Optional[RunFolder], tensorboard: bool) -> Dict[str, Any]:
+    """One seed: train (checkpoints in ``checkpoints``), embed every node, probe, save into
+    ``folder``. Returns the seed's entry of the summary."""
+    data = dataset.data
+    seed_everything(seed)
+    model = build_node_model(config, data.num_features)
+    trainee, train_data = scaled.training_inputs(model, data, seed)
+    start = time.perf_counter()
+    history = fit(trainee, train_data, epochs=config.epochs, lr=config.lr,
+                  weight_decay=config.weight_decay, patience=config.patience,
+                  min_epochs=config.min_epochs, device=scaled.device, progress=progress,
+                  desc=f'{dataset.name} seed {seed}',
+                  checkpoint=checkpoints.checkpoint_path(seed) if checkpoints else None,
+                  checkpoint_every=config.checkpoint_every, resume=config.resume,
+                  distributed=config.distributed)
+    train_seconds = time.perf_counter() - start
+    embeddings = scaled.embeddings(model, data, progress)
+    split, probe = _probe(dataset, embeddings, seed, scaled.device)
+    run = {'seed': seed, 'test_acc': 100 * probe.test_acc if probe else None,
+           'val_acc': 100 * probe.val_acc if probe else None,
+           'probe_c': probe.c if probe else None,
+           'probe_normalization': probe.normalization if probe else None,
+           'epochs': history.epochs, 'best_epoch': history.best_epoch,
+           'final_loss': history.best_loss, 'train_seconds': train_seconds,
+           'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
+           'split': split.description if split else 'no labels: not probed',
+           'propagation': asdict(trainee.propagation) if trainee.propagation else None}
+    if folder is not None:
+        folder.write_seed(seed, model, history, config.lr, embeddings)
+        if tensorboard:
+            write_tensorboard(history, config.lr, folder.tensorboard_dir(seed))
+    return run
+
+
+def _probe(dataset: NodeDataset, embeddings, seed: int, device):
+    """``(split, probe result)`` of the logistic-regression probe; ``(None, None)`` for a
+    graph without labels."""
+    data = dataset.data
+    if getattr(data, 'y', None) is None:
+        return None, None
+    split = public_split(data) if dataset.public_split else random_split(data.y, seed)
+    probe = linear_probe(embeddings, data.y, split, device=device)
+    if dataset.name.startswith('ogbn-'):  # the official Evaluator
+        probe.test_acc = ogb_accuracy(dataset.name, data.y[split.test], probe.test_pred)
+    return split, probe
+
+
+def _summarize(config: NodeConfig, dataset: NodeDataset, seeds, runs, scaled: ScaledRun):
     data = dataset.data
     labelled = getattr(data, 'y', None) is not None
-    check_graph(data)
-    if out_dir is not None:
-        out = Path(out_dir)
-        if labelled:
-            atomic_save(data.y, out / 'labels.pt')
-        atomic_write_text(json.dumps({'kind': 'node', 'config': asdict(config), 'seeds': seeds,
-                                      'in_channels': data.num_features,
-                                      'versions': package_versions()}, indent=2),
-                          out / 'config.json')
-    runs = []
-    for seed in seeds:
-        seed_everything(seed)
-        model = build_node_model(config, data.num_features)
-        trainee, train_data = training_inputs(config, model, data, seed, rank, world_size)
-        checkpoint = Path(writer_dir) / f'seed_{seed}' / 'checkpoint.pt' if writer_dir else None
-        start = time.perf_counter()
-        history = fit(trainee, train_data, epochs=config.epochs, lr=config.lr,
-                      weight_decay=config.weight_decay, patience=config.patience,
-                      min_epochs=config.min_epochs, device=device, progress=progress,
-                      desc=f'{dataset.name} seed {seed}', checkpoint=checkpoint,
-                      checkpoint_every=config.checkpoint_every, resume=config.resume,
-                      distributed=config.distributed)
-        train_seconds = time.perf_counter() - start
-        embeddings = node_embeddings(config, model, data, device, progress)
-        split = (public_split(data) if dataset.public_split else random_split(data.y, seed)) \
-            if labelled else None
-        probe = linear_probe(embeddings, data.y, split, device=device) if labelled else None
-        if probe is not None and dataset.name.startswith('ogbn-'):  # the official Evaluator
-            probe.test_acc = ogb_accuracy(dataset.name, data.y[split.test], probe.test_pred)
-        runs.append({'seed': seed, 'test_acc': 100 * probe.test_acc if probe else None,
-                     'val_acc': 100 * probe.val_acc if probe else None,
-                     'probe_c': probe.c if probe else None,
-                     'probe_normalization': probe.normalization if probe else None,
-                     'epochs': history.epochs, 'best_epoch': history.best_epoch,
-                     'final_loss': history.best_loss, 'train_seconds': train_seconds,
-                     'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
-                     'split': split.description if split else 'no labels: not probed',
-                     'propagation': asdict(trainee.propagation) if trainee.propagation else None})
-        if out_dir is not None:
-            atomic_save(model.state_dict(), Path(out_dir) / f'seed_{seed}' / 'model.pt')
-            atomic_save(embeddings, Path(out_dir) / f'seed_{seed}' / 'embeddings.pt')
-            write_epoch_log(history, config.lr, Path(out_dir) / f'seed_{seed}' / 'log.jsonl')
-            if tensorboard:
-                write_tensorboard(history, config.lr, Path(out_dir) / 'tensorboard' / f'seed_{seed}')
     acc_mean, acc_std = mean_std([r['test_acc'] for r in runs]) if labelled else (None, None)
-    summary = {
+    return {
         'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
         'test_acc_std': acc_std,
         'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None,
@@ -163,17 +183,15 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         'epoch_seconds_median': statistics.median(
             s for r in runs for s in r['epoch_seconds']),
         'train_seconds_total': sum(r['train_seconds'] for r in runs),
-        'peak_rss_mb': peak_rss_mb(), 'device': str(device),
+        'peak_rss_mb': peak_rss_mb(), 'device': str(scaled.device),
         'split': 'public' if dataset.public_split else runs[0]['split'].replace(
             f", seed {seeds[0]}", ", seed = run seed"),
         'num_nodes': data.num_nodes, 'num_edges': data.num_edges,
-        'rank': rank, 'world_size': world_size, 'propagation': runs[0]['propagation'],
+        'rank': scaled.rank, 'world_size': scaled.world_size,
+        'propagation': runs[0]['propagation'],
+        # normalize_features asks; non-negative features are what it applies to.
+        'features_row_normalized': dataset.features_row_normalized,
         'config': asdict(config), 'versions': package_versions(),
         'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
                  for r in runs],
     }
-    if out_dir is not None:
-        atomic_write_text(json.dumps(summary, indent=2), Path(out_dir) / 'results.json')
-        summary['out_dir'] = str(out_dir)
-    stop_distributed(config)
-    return summary

@@ -1,19 +1,19 @@
 """What a node-level run does differently past one machine: mini-batches, processes, checkpoints.
 
-Used by :func:`~graphdim.experiments.node.run_node_experiment` when its config asks for
-``batch_size``, ``distributed``, ``checkpoint_every`` or ``resume``; full-batch runs do not
-touch it.
+:func:`~graphdim.experiments.node.run_node_experiment` runs inside one :class:`ScaledRun`,
+which holds the config and answers for this process: full-batch or mini-batch training
+(``batch_size``), one process or many (``distributed``), resuming (``resume``).
 """
-import json
 import os
+from contextlib import contextmanager
 from dataclasses import asdict
-from pathlib import Path
-from typing import Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import torch
 
 from ..graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
 from ..loaders import node_loader, parse_num_neighbors
+from ..runs import RunFolder
 from ..runtime import resolve_device
 from ..train import embed
 
@@ -44,7 +44,7 @@ def check_scaling_options(config, out_dir: Optional[str]) -> None:
                          "written to DIR/seed_<s>/checkpoint.pt)")
 
 
-def start_distributed(config) -> Tuple[int, int, torch.device]:
+def _join_processes(config) -> Tuple[int, int, torch.device]:
     """``(rank, world_size, device)``; with ``config.distributed`` joins the torchrun group
     (nccl on GPU, gloo on CPU) and uses the GPU of this process's ``LOCAL_RANK``."""
     device = resolve_device(config.device)
@@ -62,15 +62,7 @@ def start_distributed(config) -> Tuple[int, int, torch.device]:
     return dist.get_rank(), dist.get_world_size(), device
 
 
-def wait_for_rank_zero(rank: int, world_size: int, before: bool) -> None:
-    """Around a step only rank 0 should do first (processing a dataset into the cache):
-    the other ranks wait ``before`` it, rank 0 releases them after it."""
-    if world_size > 1 and (rank != 0) == before:
-        import torch.distributed as dist
-        dist.barrier()
-
-
-def stop_distributed(config) -> None:
+def _leave_processes(config) -> None:
     if config.distributed:
         import torch.distributed as dist
         if dist.is_initialized():
@@ -79,10 +71,10 @@ def stop_distributed(config) -> None:
 
 def check_resume(config, out_dir: str) -> None:
     """``--resume`` continues the run in ``out_dir`` only if it is the same run."""
-    path = Path(out_dir) / 'config.json'
-    if not path.exists():
+    folder = RunFolder(out_dir)
+    if not folder.exists():
         return  # nothing written yet: the run starts from the beginning
-    saved = json.loads(path.read_text())['config']
+    saved = folder.read_config()['config']
     current = asdict(config)
     changed = sorted(k for k in current if k not in RESUME_MAY_CHANGE
                      and saved.get(k, current[k]) != current[k])
@@ -92,16 +84,53 @@ def check_resume(config, out_dir: str) -> None:
                          f"use the same settings or a new --out DIR")
 
 
-def training_inputs(config, model, data, seed: int, rank: int, world_size: int):
-    """What :func:`graphdim.fit` trains on: ``(model, data)`` full-batch, else the per-batch
-    wrapper and this process's loader."""
-    if not config.batch_size:
-        return model, data
-    loader = node_loader(data, config.batch_size, config.num_layers,
-                         parse_num_neighbors(config.num_neighbors),
-                         gcn_normalized=uses_gcn(model), seed=seed, rank=rank,
-                         world_size=world_size)
-    return MiniBatchDGI(model), loader
+class ScaledRun:
+    """This process's share of a node-level run: its rank among ``world_size`` processes,
+    its device, what it trains on and how it embeds. ``ScaledRun.start(config, out_dir)``
+    checks the options, joins the process group and leaves it at the end."""
+
+    def __init__(self, config, rank: int, world_size: int, device: torch.device):
+        self.config, self.rank, self.world_size, self.device = config, rank, world_size, device
+
+    @classmethod
+    @contextmanager
+    def start(cls, config, out_dir: Optional[str]) -> Iterator['ScaledRun']:
+        check_scaling_options(config, out_dir)
+        if config.resume:
+            check_resume(config, out_dir)
+        scaled = cls(config, *_join_processes(config))
+        try:
+            yield scaled
+        finally:
+            _leave_processes(config)
+
+    @contextmanager
+    def rank_zero_first(self) -> Iterator[None]:
+        """Around a step only rank 0 should do first (processing a dataset into the cache):
+        the other ranks wait before it, rank 0 releases them after it."""
+        self._barrier(waits=self.rank != 0)
+        yield
+        self._barrier(waits=self.rank == 0)
+
+    def _barrier(self, waits: bool) -> None:
+        if self.world_size > 1 and waits:
+            import torch.distributed as dist
+            dist.barrier()
+
+    def training_inputs(self, model, data, seed: int):
+        """What :func:`graphdim.fit` trains on: ``(model, data)`` full-batch, else the
+        per-batch wrapper and this process's loader."""
+        config = self.config
+        if not config.batch_size:
+            return model, data
+        loader = node_loader(data, config.batch_size, config.num_layers,
+                             parse_num_neighbors(config.num_neighbors),
+                             gcn_normalized=uses_gcn(model), seed=seed, rank=self.rank,
+                             world_size=self.world_size)
+        return MiniBatchDGI(model), loader
+
+    def embeddings(self, model, data, progress: bool):
+        return node_embeddings(self.config, model, data, self.device, progress)
 
 
 def node_embeddings(config, model, data, device, progress: bool):
