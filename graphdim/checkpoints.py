@@ -18,6 +18,14 @@ import torch
 from .runtime import atomic_save
 
 CHECKPOINT_VERSION = 1
+# Config fields that may change between a run and its resumption.
+RESUME_MAY_CHANGE = ('resume', 'device', 'checkpoint_every', 'root', 'download')
+
+
+def config_changes(saved: Dict[str, Any], current: Dict[str, Any]) -> List[str]:
+    """``'name (was A, now B)'`` for every field a resumed run may not change."""
+    return [f'{k} (was {saved[k]!r}, now {current[k]!r})' for k in sorted(current)
+            if k not in RESUME_MAY_CHANGE and k in saved and saved[k] != current[k]]
 
 
 def check_checkpoint_options(path, every: int, resume: bool) -> None:
@@ -66,19 +74,33 @@ def restore_rng_states(states: List[Dict[str, Any]], rank: int = 0,
 
 
 def save_checkpoint(path, *, model, optimizer, best_state, waited: int, done: bool, result,
-                    rng) -> None:
+                    rng, config: Optional[Dict[str, Any]] = None) -> None:
+    """Write the run state atomically; ``config`` (plain values) is the run's options, which
+    :func:`load_checkpoint` compares on resume."""
     atomic_save({'version': CHECKPOINT_VERSION, 'model': model, 'optimizer': optimizer,
                  'best_state': best_state, 'waited': waited, 'done': done,
-                 'result': asdict(result), 'rng': rng}, path)
+                 'result': asdict(result), 'rng': rng, 'config': config}, path)
 
 
-def load_checkpoint(path) -> Optional[Dict[str, Any]]:
-    """The checkpoint at ``path`` (on the CPU), or None when there is none yet."""
+def load_checkpoint(path, config: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+    """The checkpoint at ``path`` (on the CPU), or None when there is none yet. With
+    ``config``, a checkpoint written by a run of other options is refused, naming them."""
     path = Path(path)
     if not path.exists():
         return None
-    saved = torch.load(path, map_location='cpu', weights_only=True)
+    fix = "delete it, or start without --resume"
+    try:
+        saved = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # truncated, empty or foreign: torch and pickle differ
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path} is not a readable graphdim checkpoint ({reason[:200]}); "
+                         f"{fix}") from None
     if not isinstance(saved, dict) or saved.get('version') != CHECKPOINT_VERSION:
         raise ValueError(f"{path} is not a graphdim checkpoint (version "
-                         f"{CHECKPOINT_VERSION}); delete it or start without --resume")
+                         f"{CHECKPOINT_VERSION}); {fix}")
+    changes = config_changes(saved.get('config') or {}, config or {})
+    if changes:
+        raise ValueError(f"--resume: the checkpoint {path} was written by a run with other "
+                         f"settings: {', '.join(changes)}; use that run's settings, or a new "
+                         f"--out DIR")
     return saved

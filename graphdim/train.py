@@ -131,10 +131,9 @@ def _check_finite(epoch_loss: float, epoch: int) -> None:
                                  f"lower the learning rate or check the input features")
 
 
-def _start_state(model, optimizer, checkpoint, resume: bool, rank: int, world_size: int):
-    """``(result, best_state, waited, done)`` of a new run, or of the checkpoint's run when
-    resuming (the model, optimizer and RNG states are restored from it too)."""
-    saved = load_checkpoint(checkpoint) if resume else None
+def _start_state(model, optimizer, saved: Optional[dict], rank: int, world_size: int):
+    """``(result, best_state, waited, done)`` of a new run, or of the ``saved`` checkpoint's
+    run (the model, optimizer and RNG states are restored from it too)."""
     if saved is None:
         return FitResult(), copy.deepcopy(model.state_dict()), 0, False
     model.load_state_dict(saved['model'])
@@ -147,7 +146,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         weight_decay: float = 0.0, patience: int = 20, min_epochs: int = 50,
         device=None, progress: bool = True, desc: str = 'train',
         checkpoint=None, checkpoint_every: int = 0, resume: bool = False,
-        distributed: bool = False) -> FitResult:
+        distributed: bool = False, checkpoint_config: Optional[dict] = None) -> FitResult:
     """Train ``model`` with Adam; stop early on the training loss and restore the best state.
 
     Early stopping (DGI's rule): stop once the loss has not improved for ``patience`` epochs,
@@ -161,6 +160,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     epoch; ``resume=True`` loads that file if it exists and continues the same run, so a
     killed run loses at most ``K`` epochs and ends where an uninterrupted one would. Loaders
     with ``set_epoch`` (:mod:`graphdim.loaders`) are told the epoch, which fixes their order.
+    ``checkpoint_config`` (the run's options as plain values) is saved with every checkpoint,
+    and resuming refuses a checkpoint written with other options, naming them.
     ``distributed=True`` wraps the loss in ``DistributedDataParallel``; only rank 0 shows
     progress and writes checkpoints.
     """
@@ -174,8 +175,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_of, rank, world_size = (_distributed_loss(model, device) if distributed
                                  else (model.training_loss, 0, 1))
-    result, best_state, waited, done = _start_state(model, optimizer, checkpoint, resume,
-                                                    rank, world_size)
+    saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
+    result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size)
     first_epoch = result.epochs + 1
     bar = tqdm(range(first_epoch, epochs + 1) if not done else [], desc=desc,
                disable=not progress or rank != 0, leave=False, dynamic_ncols=True,
@@ -204,7 +205,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
             if rank == 0:
                 save_checkpoint(checkpoint, model=model.state_dict(),
                                 optimizer=optimizer.state_dict(), best_state=best_state,
-                                waited=waited, done=done, result=result, rng=rng)
+                                waited=waited, done=done, result=result, rng=rng,
+                                config=checkpoint_config)
         if result.stopped_early:
             break
     bar.close()

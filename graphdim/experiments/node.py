@@ -138,7 +138,7 @@ def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled
                   desc=f'{dataset.name} seed {seed}',
                   checkpoint=checkpoints.checkpoint_path(seed) if checkpoints else None,
                   checkpoint_every=config.checkpoint_every, resume=config.resume,
-                  distributed=config.distributed)
+                  distributed=config.distributed, checkpoint_config=asdict(config))
     train_seconds = time.perf_counter() - start
     embeddings = scaled.embeddings(model, data, progress)
     split, probe = _probe(dataset, embeddings, seed, scaled.device)

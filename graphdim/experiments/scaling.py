@@ -13,12 +13,11 @@ import torch
 
 from ..graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
 from ..loaders import node_loader, parse_num_neighbors
+from ..checkpoints import config_changes
 from ..runs import RunFolder
 from ..runtime import resolve_device
 from ..train import embed
 
-# Config fields that may change between a run and its resumption.
-RESUME_MAY_CHANGE = ('resume', 'device', 'checkpoint_every', 'root', 'download')
 
 
 def check_scaling_options(config, out_dir: Optional[str]) -> None:
@@ -74,14 +73,11 @@ def check_resume(config, out_dir: str) -> None:
     folder = RunFolder(out_dir)
     if not folder.exists():
         return  # nothing written yet: the run starts from the beginning
-    saved = folder.read_config()['config']
-    current = asdict(config)
-    changed = sorted(k for k in current if k not in RESUME_MAY_CHANGE
-                     and saved.get(k, current[k]) != current[k])
-    if changed:
+    changes = config_changes(folder.read_config()['config'], asdict(config))
+    if changes:
         raise ValueError(f"--resume continues the run in {out_dir}, but these settings differ "
-                         f"from it: {', '.join(f'{k} (was {saved[k]!r}, now {current[k]!r})' for k in changed)}; "
-                         f"use the same settings or a new --out DIR")
+                         f"from it: {', '.join(changes)}; use the same settings or a new "
+                         f"--out DIR")
 
 
 class ScaledRun:
