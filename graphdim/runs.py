@@ -13,9 +13,14 @@
     RUN/tensorboard/seed_<s>/    with --tensorboard
 
 :class:`RunFolder` writes and reads all of it; :func:`load_model` rebuilds a run's model,
-whatever its kind.
+whatever its kind. A folder holds one run: :meth:`RunFolder.begin` refuses a folder that holds
+another unless the run overwrites it (``--overwrite`` clears it first) or resumes it (same
+settings), and ``results.json`` is written last, so a folder without it holds an unfinished
+run.
 """
 import json
+import shutil
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -74,6 +79,46 @@ class RunFolder:
 
     def tensorboard_dir(self, seed: int) -> Path:
         return self.path / 'tensorboard' / f'seed_{seed}'
+
+    # --- starting a run -------------------------------------------------------------------
+    def begin(self, kind: str, config: Dict[str, Any], *, resume: bool = False,
+              overwrite: bool = False) -> None:
+        """Make the folder ready for a run of ``kind`` with ``config`` (plain values), before
+        anything is written: a new or empty folder is used as it is; one that holds files is
+        cleared with ``overwrite``, continued with ``resume`` (the same kind and settings), and
+        otherwise refused, so two runs never mix."""
+        from .checkpoints import config_changes
+        if self.path.exists() and not self.path.is_dir():
+            raise ValueError(f"--out {self.path} is a file; name a folder (it is created)")
+        if not self.path.is_dir() or not any(self.path.iterdir()):
+            if resume:
+                warnings.warn(f"--resume: nothing to resume in {self.path}; starting a new run",
+                              UserWarning, stacklevel=2)
+            return
+        if overwrite:
+            for entry in self.path.iterdir():
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() \
+                    else entry.unlink()
+            return
+        held = ('a finished run' if self.results_path.is_file() else
+                'an unfinished run' if self.exists() else 'files of something else')
+        if not resume or not self.exists():
+            raise ValueError(f"{self.path} already holds {held}; pass --overwrite to replace "
+                             f"it" + (", --resume to continue it" if self.exists() else "")
+                             + ", or choose another --out")
+        saved = self.read_config()
+        if saved['kind'] != kind:
+            raise ValueError(f"--resume: {self.path} holds a {saved['kind']}-level run, not a "
+                             f"{kind}-level one; choose another --out")
+        changes = config_changes(saved['config'], config)
+        if changes:
+            raise ValueError(f"--resume continues the run in {self.path}, but these settings "
+                             f"differ from it: {', '.join(changes)}; use the same settings or "
+                             f"a new --out DIR")
+        if not any(self.checkpoint_path(s).is_file() for s in saved['seeds']):
+            warnings.warn(f"--resume: {self.path} holds no checkpoint (they are written with "
+                          f"--checkpoint-every K); training starts from epoch 1",
+                          UserWarning, stacklevel=2)
 
     # --- writing --------------------------------------------------------------------------
     def write_config(self, kind: str, config: Dict[str, Any], seeds: Sequence[int],

@@ -97,16 +97,20 @@ def graph_embeddings(model: InfoGraph, dataset: GraphDataset, device=None):
 
 
 def run_graph_experiment(config: GraphConfig, progress: bool = True,
-                         out_dir: Optional[str] = None) -> Dict[str, Any]:
+                         out_dir: Optional[str] = None,
+                         overwrite: bool = False) -> Dict[str, Any]:
     """Train and evaluate once per seed; return the summary.
 
     With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
     ``results.json``, ``labels.pt`` and per seed the model state, the embeddings (one row per
-    graph, in dataset order) and the loss log.
+    graph, in dataset order) and the loss log. A folder holding another run is refused
+    unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
     config.check()
     seeds = config.seed_list()
     device = resolve_device(config.device)
+    if out_dir is not None:
+        RunFolder(out_dir).begin('graph', asdict(config), overwrite=overwrite)
     dataset = load_graph_dataset(config.dataset, config.root, config.download,
                                  config.max_degree)
     folder = RunFolder(out_dir) if out_dir is not None else None

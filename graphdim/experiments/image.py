@@ -108,18 +108,22 @@ def image_embeddings(model: ImageDIM, images, device=None):
 
 
 def run_image_experiment(config: ImageConfig, progress: bool = True,
-                         out_dir: Optional[str] = None) -> Dict[str, Any]:
+                         out_dir: Optional[str] = None,
+                         overwrite: bool = False) -> Dict[str, Any]:
     """Train and probe once per seed; return the summary (accuracies in percent).
 
     The headline (``test_acc_mean`` / ``test_acc_std``) is the linear probe on ``y``;
     ``baselines`` holds the same probes on raw pixels and on the random-init encoder.
     With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
     ``results.json``, ``labels.pt`` (the test labels) and per seed the model state, the
-    embeddings ``Y`` of the test images and the loss log.
+    embeddings ``Y`` of the test images and the loss log. A folder holding another run is
+    refused unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
     config.check()
     seeds = config.seed_list()
     device = resolve_device(config.device)
+    if out_dir is not None:
+        RunFolder(out_dir).begin('image', asdict(config), overwrite=overwrite)
     dataset = load_image_dataset(config.dataset, config.root, config.download)
     folder = RunFolder(out_dir) if out_dir is not None else None
     if folder is not None:

@@ -13,7 +13,7 @@ from ..data import NodeDataset, load_node_dataset, read_graph_file
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..eval import linear_probe, public_split, random_split
-from ..graph.checks import check_graph
+from ..graph.checks import GraphInputError, check_graph
 from ..graph.node import DeepGraphInfomax
 from ..logs import write_tensorboard
 from ..runs import RunFolder
@@ -86,7 +86,7 @@ def load_config_graph(config: NodeConfig) -> NodeDataset:
 
 def run_node_experiment(config: NodeConfig, progress: bool = True,
                         out_dir: Optional[str] = None, dataset: Optional[NodeDataset] = None,
-                        tensorboard: bool = False) -> Dict[str, Any]:
+                        tensorboard: bool = False, overwrite: bool = False) -> Dict[str, Any]:
     """Train and probe once per seed; return the summary (accuracies in percent).
 
     ``dataset`` overrides the graph the config names (e.g. ``NodeDataset('mine',
@@ -95,13 +95,18 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
 
     With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
     ``results.json``, ``labels.pt`` and per seed the model state, embeddings and loss log;
-    ``tensorboard=True`` also writes TensorBoard event files.
+    ``tensorboard=True`` also writes TensorBoard event files. A folder holding another run is
+    refused unless ``overwrite`` clears it or ``config.resume`` continues it
+    (:meth:`~graphdim.runs.RunFolder.begin`).
     """
     seeds = config.seed_list()
-    with ScaledRun.start(config, out_dir) as scaled:
+    with ScaledRun.start(config, out_dir, overwrite) as scaled:
         with scaled.rank_zero_first():  # one process writes the dataset cache
             dataset = dataset if dataset is not None else load_config_graph(config)
         check_graph(dataset.data)
+        if dataset.data.num_nodes < 2:
+            raise GraphInputError("node-level DIM needs at least 2 nodes (its negatives are "
+                                  "the graph's nodes shuffled); this graph has 1")
         # Every process reads its checkpoints; rank 0 alone writes the run folder.
         checkpoints = RunFolder(out_dir) if out_dir is not None else None
         folder = checkpoints if scaled.rank == 0 else None

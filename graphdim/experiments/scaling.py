@@ -13,7 +13,6 @@ import torch
 
 from ..graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
 from ..loaders import node_loader, parse_num_neighbors
-from ..checkpoints import config_changes
 from ..runs import RunFolder
 from ..runtime import resolve_device
 from ..train import embed
@@ -68,18 +67,6 @@ def _leave_processes(config) -> None:
             dist.destroy_process_group()
 
 
-def check_resume(config, out_dir: str) -> None:
-    """``--resume`` continues the run in ``out_dir`` only if it is the same run."""
-    folder = RunFolder(out_dir)
-    if not folder.exists():
-        return  # nothing written yet: the run starts from the beginning
-    changes = config_changes(folder.read_config()['config'], asdict(config))
-    if changes:
-        raise ValueError(f"--resume continues the run in {out_dir}, but these settings differ "
-                         f"from it: {', '.join(changes)}; use the same settings or a new "
-                         f"--out DIR")
-
-
 class ScaledRun:
     """This process's share of a node-level run: its rank among ``world_size`` processes,
     its device, what it trains on and how it embeds. ``ScaledRun.start(config, out_dir)``
@@ -90,10 +77,13 @@ class ScaledRun:
 
     @classmethod
     @contextmanager
-    def start(cls, config, out_dir: Optional[str]) -> Iterator['ScaledRun']:
+    def start(cls, config, out_dir: Optional[str],
+              overwrite: bool = False) -> Iterator['ScaledRun']:
         check_scaling_options(config, out_dir)
-        if config.resume:
-            check_resume(config, out_dir)
+        if out_dir is not None and int(os.environ.get('RANK', 0)) == 0:
+            # Before the processes join: rank 0 alone may clear the folder.
+            RunFolder(out_dir).begin('node', asdict(config), resume=config.resume,
+                                     overwrite=overwrite)
         scaled = cls(config, *_join_processes(config))
         try:
             yield scaled
