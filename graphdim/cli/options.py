@@ -74,12 +74,9 @@ def config_field(config_class, name: str) -> Field:
     return next(f for f in fields(config_class) if f.name == name)
 
 
-def given_options(args: argparse.Namespace, config_class) -> Dict[str, Any]:
-    """The options of ``config_class`` that were given (typed, or by --config / --preset)."""
-    names = set(config_class.field_names())
-    return {name: value for name, value in vars(args).items() if name in names}
-
-
 def config_from_args(config_class, args: argparse.Namespace):
-    """The config of the given options; the dataclass's defaults fill in the rest."""
-    return config_class.from_dict(given_options(args, config_class))
+    """The config of the options given (typed, or by --config / --preset); the dataclass's
+    defaults fill in the rest."""
+    names = set(config_class.field_names())
+    return config_class.from_dict({name: value for name, value in vars(args).items()
+                                   if name in names})
