@@ -11,6 +11,7 @@ import json
 import os
 
 from cli_runs import run_cli_json
+from tables import markdown_table, mean_std
 
 PAPER = {'Cora': '82.3 ± 0.6', 'CiteSeer': '71.8 ± 0.7', 'PubMed': '76.8 ± 0.6'}
 TARGET = {'Cora': 82.0, 'CiteSeer': 71.5, 'PubMed': 76.5}
@@ -19,6 +20,15 @@ TARGET = {'Cora': 82.0, 'CiteSeer': 71.5, 'PubMed': 76.5}
 def run(dataset, seeds, extra):
     return run_cli_json(['train', '--dataset', dataset, '--seeds', str(seeds), '--json',
                          '--quiet', *extra], dataset)
+
+
+def table(summaries) -> str:
+    """README's node-accuracy table, from the summaries (``benchmarks/results/accuracy.json``)."""
+    return markdown_table(
+        ['dataset', 'test acc (%)', 'DGI paper', 'target', 'epochs (mean)', 'peak RSS MiB'],
+        ([s['dataset'], mean_std(s['test_acc_mean'], s['test_acc_std']),
+          PAPER.get(s['dataset'], '-'), TARGET.get(s['dataset'], '-'), f"{s['epochs_mean']:.0f}",
+          f"{s['peak_rss_mb']:.0f}"] for s in summaries))
 
 
 def main():
@@ -33,15 +43,10 @@ def main():
     print(f"\nDGI, {len(first['seeds'])} seeds ({first['seeds'][0]}..{first['seeds'][-1]}), "
           f"config {json.dumps({k: v for k, v in first['config'].items() if k != 'dataset'})}")
     print(f"versions {json.dumps(first['versions'])}\n")
-    print('| dataset | test acc (%) | DGI paper | target | epochs (mean) | ms/epoch (median) '
-          '| train s (all seeds) | peak RSS MiB |')
-    print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    print(table(summaries))
     for s in summaries:
-        name = s['dataset']
-        print(f"| {name} | {s['test_acc_mean']:.2f} ± {s['test_acc_std']:.2f} | "
-              f"{PAPER.get(name, '-')} | {TARGET.get(name, '-')} | {s['epochs_mean']:.0f} | "
-              f"{1000 * s['epoch_seconds_median']:.1f} | {s['train_seconds_total']:.0f} | "
-              f"{s['peak_rss_mb']:.0f} |")
+        print(f"{s['dataset']}: {1000 * s['epoch_seconds_median']:.1f} ms/epoch (median), "
+              f"{s['train_seconds_total']:.0f} s training (all seeds)")
     os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
     with open(args.out, 'w') as file:
         json.dump(summaries, file, indent=2)

@@ -18,6 +18,7 @@ import os
 import time
 
 from cli_runs import run_cli_json
+from tables import markdown_table, mean_std
 
 TU = ['MUTAG', 'PTC_MR', 'IMDB-BINARY', 'IMDB-MULTI', 'PROTEINS']
 OGB = ['ogbg-molbace', 'ogbg-molbbbp']
@@ -47,21 +48,37 @@ def run(dataset, seeds, extra, threads):
                         env={'OMP_NUM_THREADS': str(threads)})
 
 
-def _tu_row(s):
-    name = s['dataset']
-    met = 'yes' if s['test_acc_mean'] >= TARGET[name] else 'no'
-    return (f"| {name} | {s['test_acc_mean']:.2f} ± {s['test_acc_seed_std']:.2f} "
-            f"(± {s['test_acc_std']:.2f}) | {s['logreg_acc_mean']:.2f} ± "
-            f"{s['logreg_acc_seed_std']:.2f} | {s['val_acc_mean']:.2f} | {PAPER[name]} | "
-            f"{TARGET[name]} ({met}) | {s['wall_seconds']:.0f} |")
+def tu_table(summaries) -> str:
+    """README's TU table: SVM and logistic-regression CV accuracy (± over seeds) beside
+    InfoGraph's published figures."""
+    def row(s):
+        name = s['dataset']
+        met = 'yes' if s['test_acc_mean'] >= TARGET[name] else 'no'
+        return [name, mean_std(s['test_acc_mean'], s['test_acc_seed_std']),
+                mean_std(s['logreg_acc_mean'], s['logreg_acc_seed_std']),
+                f"{s['val_acc_mean']:.2f}", PAPER[name], f"{TARGET[name]} ({met})",
+                f"{s['wall_seconds']:.0f}"]
+    return markdown_table(['dataset', 'SVM acc % (± seeds)', 'logreg acc %', 'inner-CV acc',
+                           'InfoGraph paper', 'target (met)', 'wall s'], map(row, summaries))
 
 
-def _ogb_row(s):
-    better = 'yes' if s['test_roc_auc_mean'] > s['random_init_test_roc_auc_mean'] else 'no'
-    return (f"| {s['dataset']} | {s['test_roc_auc_mean']:.4f} ± {s['test_roc_auc_std']:.4f} | "
-            f"{s['random_init_test_roc_auc_mean']:.4f} ± "
-            f"{s['random_init_test_roc_auc_std']:.4f} | {better} | "
-            f"{s['valid_roc_auc_mean']:.4f} | {s['wall_seconds']:.0f} |")
+def ogb_table(summaries) -> str:
+    """README's OGB table: test ROC-AUC against the random-init encoder's."""
+    def row(s):
+        better = 'yes' if s['test_roc_auc_mean'] > s['random_init_test_roc_auc_mean'] else 'no'
+        return [s['dataset'], mean_std(s['test_roc_auc_mean'], s['test_roc_auc_std'], 4),
+                mean_std(s['random_init_test_roc_auc_mean'], s['random_init_test_roc_auc_std'], 4),
+                better, f"{s['wall_seconds']:.0f}"]
+    return markdown_table(['dataset', 'test ROC-AUC', 'random-init encoder', 'beats random',
+                           'wall s'], map(row, summaries))
+
+
+def tu_summaries(summaries):
+    return [s for s in summaries if 'test_acc_mean' in s]
+
+
+def ogb_summaries(summaries):
+    return [s for s in summaries if 'test_roc_auc_mean' in s]
 
 
 def main():
@@ -89,18 +106,15 @@ def main():
         print(f"  {s['dataset']}: lr {config['lr']}, {config['num_layers']} GIN layers, "
               f"{config['epochs']} epochs")
     print(f"versions {json.dumps(first['versions'])}\n")
-    tu = [s for s in summaries if 'test_acc_mean' in s]
-    ogb = [s for s in summaries if 'test_roc_auc_mean' in s]
+    tu, ogb = tu_summaries(summaries), ogb_summaries(summaries)
     if tu:
-        print('| dataset | SVM acc % (± seeds) (± folds x seeds) | logreg acc % | inner-CV acc '
-              '| InfoGraph paper | target (met) | wall s |')
-        print('| --- | --- | --- | --- | --- | --- | --- |')
-        print('\n'.join(_tu_row(s) for s in tu))
+        print(tu_table(tu))
+        print('std over all folds of all seeds: ' + ', '.join(
+            f"{s['dataset']} {s['test_acc_std']:.2f}" for s in tu))
     if ogb:
-        print('\n| dataset | test ROC-AUC | random-init encoder | beats random | valid ROC-AUC '
-              '| wall s |')
-        print('| --- | --- | --- | --- | --- | --- |')
-        print('\n'.join(_ogb_row(s) for s in ogb))
+        print(f"\n{ogb_table(ogb)}")
+        print('valid ROC-AUC: ' + ', '.join(
+            f"{s['dataset']} {s['valid_roc_auc_mean']:.4f}" for s in ogb))
     print(f"\nwhole table: {total:.0f} s ({total / 60:.1f} min)")
     os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
     with open(args.out, 'w') as file:

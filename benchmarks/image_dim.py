@@ -13,6 +13,7 @@ import os
 import time
 
 from cli_runs import run_cli_json
+from tables import markdown_table, mean_std
 
 # DIM trains on 32,000 of the 55,000 non-validation training images (2 epochs, 1000 steps)
 # so that both modes and all probes fit in 30 minutes on 2 cores.
@@ -30,9 +31,33 @@ def run(mode, seeds, extra):
     return run_cli_json(arguments, mode)
 
 
-def _cell(probes, key):
-    return f"{probes[key]['test_acc_mean']:.2f} ± {probes[key]['test_acc_std']:.2f}" \
-        if key in probes else '-'
+def _cell(summary, probes, key):
+    """Test accuracy of one probe (± over seeds where there are several)."""
+    if key not in probes:
+        return '-'
+    figure = probes[key]
+    if len(summary['seeds']) == 1:
+        return f"{figure['test_acc_mean']:.2f}"
+    return mean_std(figure['test_acc_mean'], figure['test_acc_std'])
+
+
+def table(runs) -> str:
+    """README's image table, from ``{'local': summary, 'global': summary}`` (the ``runs`` of
+    ``benchmarks/results/image_dim.json``); the headline, DIM(L)'s linear probe on Y, bold."""
+    local, global_ = runs['local'], runs['global']
+    raw = local['baselines']['raw_pixels']['probes']
+    rand = local['baselines']['random_encoder']['probes']
+    rows = []
+    for probe, probe_name in (('linear', 'linear'), ('mlp', 'MLP')):
+        for kind, kind_name in (('conv', 'conv'), ('fc', 'fc'), ('y', 'Y')):
+            key = f'{probe}/{kind}'
+            headline = _cell(local, local['probes'], key)
+            rows.append([f'{probe_name} / {kind_name}',
+                         f'**{headline}**' if key == 'linear/y' else headline,
+                         _cell(global_, global_['probes'], key), _cell(local, rand, key),
+                         _cell(local, raw, f'{probe}/pixels') if kind == 'y' else '-'])
+    return markdown_table(['probe / features', 'DIM(L)', 'DIM(G)', 'random-init encoder',
+                           'raw pixels'], rows)
 
 
 def main():
@@ -49,15 +74,7 @@ def main():
           f"{json.dumps({k: v for k, v in local['config'].items() if k != 'mode'})}")
     print(f"versions {json.dumps(local['versions'])}")
     print(f"DIM trained on {local['train_images']} images; probes: {local['split']}\n")
-    raw = local['baselines']['raw_pixels']['probes']
-    rand = local['baselines']['random_encoder']['probes']
-    print('| probe / features | DIM(L) | DIM(G) | random-init encoder | raw pixels |')
-    print('| --- | --- | --- | --- | --- |')
-    for probe in ('linear', 'mlp'):
-        for kind in ('conv', 'fc', 'y'):
-            key = f'{probe}/{kind}'
-            print(f"| {key} | {_cell(local['probes'], key)} | {_cell(global_['probes'], key)} | "
-                  f"{_cell(rand, key)} | {_cell(raw, f'{probe}/pixels') if kind == 'y' else '-'} |")
+    print(table({'local': local, 'global': global_}))
     print(f"\ntraining: DIM(L) {local['train_seconds_total']:.0f} s "
           f"({local['epoch_seconds_median']:.0f} s/epoch), DIM(G) "
           f"{global_['train_seconds_total']:.0f} s ({global_['epoch_seconds_median']:.0f} s/epoch);"

@@ -27,6 +27,7 @@ import graphdim as gd
 from graphdim.graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
 from graphdim.loaders import node_loader
 from graphdim.runtime import atomic_write_text, package_versions, peak_rss_mb
+from tables import markdown_table, mean_std
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'minibatch.json'
 
@@ -87,6 +88,33 @@ def scale_run(args):
             'peak_rss_gib': peak_rss_mb() / 1024, 'threads': torch.get_num_threads()}
 
 
+def accuracy_table(rows) -> str:
+    """README's full-batch against mini-batch table, from the report's ``accuracy`` rows."""
+    return markdown_table(
+        ['dataset', 'mode', 'seeds', 'test accuracy (%)', 'epochs (mean)',
+         'training s (all seeds)'],
+        ([r['dataset'], f"{r['mode']} ({r['batch_size']})" if r['batch_size'] else r['mode'],
+          len(r['seeds']), mean_std(r['test_acc_mean'], r['test_acc_std']),
+          f"{r['epochs_mean']:.0f}", f"{r['train_seconds_total']:.0f}"] for r in rows))
+
+
+def _scale_run_name(scale) -> str:
+    if scale['train_seed_nodes'] == scale['num_nodes']:
+        return (f"one whole epoch, all {scale['num_nodes']:,} seed nodes "
+                f"({scale['train_steps']:,} steps), then all nodes embedded")
+    return (f"{scale['train_seed_nodes']:,} training seed nodes ({scale['train_steps']:,} "
+            f"steps), then all {scale['num_nodes']:,} nodes embedded")
+
+
+def scale_table(scales) -> str:
+    """README's large-graph table, one row per report's ``scale``."""
+    return markdown_table(
+        ['run', 'training nodes/s', 'inference nodes/s (whole graph, layer-wise)', 'peak RSS'],
+        ([_scale_run_name(s), f"{s['train_nodes_per_second']:,.0f}",
+          f"{s['inference_nodes_per_second']:,.0f}", f"{s['peak_rss_gib']:.1f} GiB"]
+         for s in scales))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--cora-seeds', type=int, default=5)
@@ -117,20 +145,12 @@ def main():
     report = {'settings': vars(args), 'versions': package_versions(), 'accuracy': rows,
               'scale': scale}
     atomic_write_text(json.dumps(report, indent=2), args.out)
-    print(f"\n| dataset | mode | batch | seeds | test accuracy (%) | epochs | training s |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for r in rows:
-        print(f"| {r['dataset']} | {r['mode']} | {r['batch_size'] or 'all'} | "
-              f"{len(r['seeds'])} | {r['test_acc_mean']:.2f} ± {r['test_acc_std']:.2f} | "
-              f"{r['epochs_mean']:.0f} | {r['train_seconds_total']:.0f} |")
+    if rows:
+        print(f"\n{accuracy_table(rows)}")
     if scale:
-        print(f"\n| graph | nodes | edges | train nodes/s | inference nodes/s | peak RSS |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        print(f"| {scale['dataset']} (hidden {scale['hidden']}, batch {scale['batch_size']}, "
-              f"{scale['train_seed_nodes']} training seeds) | {scale['num_nodes']:,} | "
-              f"{scale['num_edges']:,} | {scale['train_nodes_per_second']:,.0f} | "
-              f"{scale['inference_nodes_per_second']:,.0f} | "
-              f"{scale['peak_rss_gib']:.1f} GiB |")
+        print(f"\n{scale['dataset']}: {scale['num_nodes']:,} nodes, {scale['num_edges']:,} edges, "
+              f"hidden {scale['hidden']}, batches of {scale['batch_size']} seed nodes")
+        print(scale_table([scale]))
     print(f"wrote {args.out}")
 
 

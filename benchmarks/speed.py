@@ -14,7 +14,9 @@ Accuracy: graphdim's default pipeline vs PyG's example recipe (300 epochs, raw f
 ``model.test(..., max_iter=150)`` on the train / test masks), over the same seeds.
 """
 import argparse
+import inspect
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -25,7 +27,10 @@ import torch
 
 import graphdim
 from graphdim.data import load_node_dataset
+from graphdim.data.synthetic import parse_synthetic_name, synthetic_graph
+from graphdim.eval import C_GRIDS, NORMALIZATIONS, normalize_embeddings
 from graphdim.runtime import package_versions, resolve_device, tune_cpu_allocator
+from tables import markdown_table, mean_std
 
 DEFAULT_GRAPHS = ['Cora', 'CiteSeer', 'PubMed', 'synthetic:10000:10', 'synthetic:100000:10',
                   'synthetic:1000000:10']
@@ -75,8 +80,13 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
+def pyg_message_gib(num_edges: int) -> float:
+    """PyG's estimated message memory: float32 messages, their gradient, scatter buffers."""
+    return num_edges * HIDDEN * 4 * 3 / 2**30
+
+
 def pyg_fits(data) -> bool:
-    return data.num_edges * HIDDEN * 4 * 3 / 2**30 <= PYG_MESSAGE_BUDGET_GIB
+    return pyg_message_gib(data.num_edges) <= PYG_MESSAGE_BUDGET_GIB
 
 
 def time_epochs(name, device, epochs, warmup):
@@ -138,6 +148,7 @@ def pyg_recipe_accuracy(name, seed, device):
     model.eval()
     with torch.no_grad():
         z, _, _ = model(data.x, data.edge_index)
+    # the reference recipe's own probe (PyG's DeepGraphInfomax.test), as its example runs it
     return 100 * model.test(z[data.train_mask], data.y[data.train_mask], z[data.test_mask],
                             data.y[data.test_mask], max_iter=150)
 
@@ -145,7 +156,6 @@ def pyg_recipe_accuracy(name, seed, device):
 def sklearn_probe(embeddings, labels, split, c_grid, normalizations):
     """scikit-learn's LogisticRegression(lbfgs) with the same validation-chosen grid."""
     from sklearn.linear_model import LogisticRegression
-    from graphdim.evaluate import normalize_embeddings
     y = labels.numpy()
     train, val, test = (m.numpy() for m in (split.train, split.val, split.test))
     best = None
@@ -164,7 +174,6 @@ def probe_comparison(name, device, repeats=3):
     """Train graphdim's default model once (seed 0), then probe its frozen embeddings with
     graphdim's torch L-BFGS probe and with scikit-learn, same grid, same split; best of
     ``repeats`` wall times each."""
-    from graphdim.evaluate import DEFAULT_C_GRID, NORMALIZATIONS
     data = load_node_dataset(name).data
     graphdim.seed_everything(0)
     model = graphdim_model(data.num_features)
@@ -177,18 +186,80 @@ def probe_comparison(name, device, repeats=3):
         ours = graphdim.linear_probe(z, data.y, split, device=device).test_acc
         ours_s.append(time.perf_counter() - start)
         start = time.perf_counter()
-        theirs = sklearn_probe(z, data.y, split, DEFAULT_C_GRID, NORMALIZATIONS)
+        # scikit-learn: the reference this benchmark measures the library's probe against
+        theirs = sklearn_probe(z, data.y, split, C_GRIDS['node'], NORMALIZATIONS)
         theirs_s.append(time.perf_counter() - start)
     return {'graph': name, 'graphdim_acc': 100 * ours, 'sklearn_acc': 100 * theirs,
             'graphdim_s': min(ours_s), 'sklearn_s': min(theirs_s)}
 
 
-def _fmt(values):
-    ms = [1000 * v for v in values]
-    return f"{statistics.median(ms):.1f} ({min(ms):.1f}-{max(ms):.1f})"
+def planetoid(graphs):
+    return [g for g in graphs if not g.startswith('synthetic')]
 
 
-def main():
+def _median_range(ms, digits=1):
+    return f"{statistics.median(ms):.{digits}f} ({min(ms):.{digits}f}-{max(ms):.{digits}f})"
+
+
+def graph_label(name):
+    """``'synthetic:10000:10'`` -> ``'synthetic, 128-d'``; other names as they are."""
+    options = parse_synthetic_name(name)
+    if options is None:
+        return name
+    default = inspect.signature(synthetic_graph).parameters['num_features'].default
+    return f"synthetic, {options.get('num_features', default)}-d"
+
+
+def _memory(value):
+    """MiB (with GiB from 10 GiB on); ``'skipped'`` -> ``'-'``; a failure as reported."""
+    if isinstance(value, str):
+        return '-' if value == 'skipped' else value
+    return f"{value:.0f}" + (f" ({value / 1024:.1f} GiB)" if value >= 10 * 1024 else '')
+
+
+def timing_table(rows) -> str:
+    """README's speed and memory table, from the report's ``rows``."""
+    def row(r):
+        g, p = r['graphdim_ms'], r['pyg_ms']
+        digits = 1 if statistics.median(g) < 10_000 else 0  # whole ms from 10 s an epoch on
+        not_run = f"not run (its per-edge messages need about {pyg_message_gib(r['edges']):.0f} GiB)"
+        return [graph_label(r['graph']), f"{r['nodes']:,}", f"{r['edges']:,}",
+                _median_range(g, digits), _median_range(p, digits) if p else not_run,
+                f"{statistics.median(p) / statistics.median(g):.1f}x" if p else '-',
+                _memory(r['graphdim_mem_mb']), _memory(r['pyg_mem_mb'])]
+    return markdown_table(['graph', 'nodes', 'edges', 'graphdim ms/epoch (min-max)',
+                           'PyG ms/epoch (min-max)', 'speed-up', 'graphdim peak MiB',
+                           'PyG peak MiB'], map(row, rows))
+
+
+def probe_table(probes) -> str:
+    """graphdim's probe against scikit-learn's, from the report's ``probes``."""
+    return markdown_table(
+        ['graph', 'graphdim probe acc (%)', 'scikit-learn lbfgs acc (%)', 'graphdim s',
+         'scikit-learn s', 'speed-up'],
+        ([r['graph'], f"{r['graphdim_acc']:.2f}", f"{r['sklearn_acc']:.2f}",
+          f"{r['graphdim_s']:.2f}", f"{r['sklearn_s']:.2f}",
+          f"{r['sklearn_s'] / r['graphdim_s']:.1f}x"] for r in probes))
+
+
+def accuracy_table(report) -> str:
+    """README's accuracy against PyG's recipe, with each graph's median epoch times."""
+    times = {r['graph']: r for r in report['rows']}
+
+    def epoch_ms(graph):
+        r = times.get(graph)
+        if r is None or not r['pyg_ms']:
+            return '-'
+        return f"{statistics.median(r['graphdim_ms']):.1f} / {statistics.median(r['pyg_ms']):.1f}"
+    unit = 'GPU' if report['device'].startswith('cuda') else 'CPU'
+    return markdown_table(
+        ['graph', 'graphdim (%)', 'PyG example recipe (%)', 'difference',
+         f'{unit} ms/epoch graphdim / PyG'],
+        ([a['graph'], mean_std(a['graphdim'], a['graphdim_std']), mean_std(a['pyg'], a['pyg_std']),
+          f"{a['graphdim'] - a['pyg']:+.2f}", epoch_ms(a['graph'])] for a in report['accuracy']))
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--graphs', nargs='+', default=DEFAULT_GRAPHS)
     parser.add_argument('--epochs', type=int, default=20, help='timed epochs per model')
@@ -207,105 +278,102 @@ def main():
     parser.add_argument('--device', default='auto')
     parser.add_argument('--out', default='benchmarks/results/speed.json')
     parser.add_argument('--memory-probe', nargs=2, metavar=('IMPL', 'GRAPH'))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def timing_row(name, device, args):
+    """One graph: peak memory of each implementation alone, then alternating epoch times."""
+    # Peak memory first, each implementation alone in a fresh process, while this process
+    # holds no graph (at 10^6 nodes both together would not fit in 24 GiB).
+    memory = {impl: peak_memory_mb(impl, name, device, args.memory_epochs)
+              for impl in ('graphdim', 'pyg')}
+    data, times = time_epochs(name, device, args.epochs, args.warmup)
+    row = {'graph': name, 'nodes': data.num_nodes, 'edges': data.num_edges,
+           'graphdim_ms': [1000 * t for t in times['graphdim']],
+           'pyg_ms': [1000 * t for t in times.get('pyg', [])],
+           'graphdim_mem_mb': memory['graphdim'], 'pyg_mem_mb': memory['pyg']}
+    g, p = row['graphdim_ms'], row['pyg_ms']
+    speedup = statistics.median(p) / statistics.median(g) if p else float('nan')
+    print(f"{name}: graphdim {_median_range(g)} ms, pyg "
+          f"{_median_range(p) if p else 'skipped'} ms, x{speedup:.1f}", flush=True)
+    return row
+
+
+def print_growth(rows):
+    """The log-log slope of graphdim's epoch time against the edges of the synthetic graphs."""
+    growth = [r for r in rows if r['graph'].startswith('synthetic')]
+    if len(growth) < 2:
+        return
+    first, last = growth[0], growth[-1]
+    slope = (math.log(statistics.median(last['graphdim_ms']))
+             - math.log(statistics.median(first['graphdim_ms']))) / (
+                 math.log(last['edges']) - math.log(first['edges']))
+    print(f"\nlog-log slope of graphdim epoch time vs edges, {first['graph']} -> "
+          f"{last['graph']}: {slope:.2f}")
+
+
+def probe_rows(graphs, device):
+    print('\nprobe on frozen embeddings (graphdim defaults, seed 0): C in '
+          '{0.01..100} x {none, l2} chosen on validation, best of 3 wall times', flush=True)
+    probes = []
+    for name in graphs:
+        probes.append(probe_comparison(name, device))
+        print(f"  {name} done", flush=True)
+    print(probe_table(probes))
+    return probes
+
+
+def accuracy_row(name, seeds, reference_seeds, saved, device):
+    ours = saved.get(name)
+    if ours is None or ours['seeds'] != seeds:
+        ours = graphdim.run_node_experiment(
+            graphdim.NodeConfig(dataset=name, seeds=len(seeds), device=str(device)),
+            progress=False)
+    theirs = [pyg_recipe_accuracy(name, seed, device) for seed in reference_seeds]
+    std = statistics.stdev(theirs) if len(theirs) > 1 else 0.0
+    print(f"  {name} done", flush=True)
+    return {'graph': name, 'graphdim': ours['test_acc_mean'], 'graphdim_std': ours['test_acc_std'],
+            'pyg': statistics.fmean(theirs), 'pyg_std': std, 'pyg_runs': theirs}
+
+
+def accuracy_rows(args, device):
+    seeds = list(range(args.accuracy_seeds))
+    reference_seeds = list(range(args.reference_seeds or args.accuracy_seeds))
+    saved = {}
+    if args.ours_from:  # graphdim's 10-seed results from benchmarks/accuracy.py
+        with open(args.ours_from) as file:
+            saved = {s['dataset']: s for s in json.load(file)}
+    print(f"\naccuracy: graphdim over seeds {seeds[0]}..{seeds[-1]}"
+          f"{' (from ' + args.ours_from + ')' if saved else ''}, PyG's recipe over "
+          f"seeds {reference_seeds[0]}..{reference_seeds[-1]}", flush=True)
+    return [accuracy_row(name, seeds, reference_seeds, saved, device)
+            for name in planetoid(args.graphs)]
+
+
+def main():
+    args = parse_args()
     # Both models run under the same allocator setting (the CLI's; see tune_cpu_allocator);
     # GRAPHDIM_CPU_ALLOCATOR=default measures both without it. Memory probes inherit it.
     allocator_tuned = tune_cpu_allocator()
     device = resolve_device(args.device)
     if args.memory_probe:
         return memory_probe(*args.memory_probe, device, args.epochs)
-
     print(f"device {device}, threads {torch.get_num_threads()}, hidden {HIDDEN}, "
           f"{args.epochs} timed epochs after {args.warmup} warm-up, alternating; glibc "
           f"allocator tuned for both: {allocator_tuned}")
     print(f"versions {json.dumps(package_versions())}", flush=True)
-    rows = []
-    for name in args.graphs:
-        # Peak memory first, each implementation alone in a fresh process, while this
-        # process holds no graph (at 10^6 nodes both together would not fit in 24 GiB).
-        memory = {impl: peak_memory_mb(impl, name, device, args.memory_epochs)
-                  for impl in ('graphdim', 'pyg')}
-        data, times = time_epochs(name, device, args.epochs, args.warmup)
-        row = {'graph': name, 'nodes': data.num_nodes, 'edges': data.num_edges,
-               'graphdim_ms': [1000 * t for t in times['graphdim']],
-               'pyg_ms': [1000 * t for t in times.get('pyg', [])]}
-        row['graphdim_mem_mb'], row['pyg_mem_mb'] = memory['graphdim'], memory['pyg']
-        rows.append(row)
-        speedup = (statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
-                   if row['pyg_ms'] else float('nan'))
-        print(f"{name}: graphdim {_fmt(times['graphdim'])} ms, pyg "
-              f"{_fmt(times['pyg']) if 'pyg' in times else 'skipped'} ms, x{speedup:.1f}",
-              flush=True)
-        del data, times
-
-    print('\n| graph | nodes | edges | graphdim ms/epoch median (min-max) | PyG ms/epoch '
-          '| speed-up | graphdim peak MiB | PyG peak MiB |')
-    print('| --- | --- | --- | --- | --- | --- | --- | --- |')
-    for row in rows:
-        g, p = row['graphdim_ms'], row['pyg_ms']
-        speedup = f"{statistics.median(p) / statistics.median(g):.1f}x" if p else '-'
-        memory = (lambda v: f"{v:.0f}" if isinstance(v, float) else v)
-        print(f"| {row['graph']} | {row['nodes']} | {row['edges']} | "
-              f"{statistics.median(g):.1f} ({min(g):.1f}-{max(g):.1f}) | "
-              f"{(f'{statistics.median(p):.1f} ({min(p):.1f}-{max(p):.1f})') if p else 'skipped'}"
-              f" | {speedup} | {memory(row['graphdim_mem_mb'])} | "
-              f"{memory(row['pyg_mem_mb'])} |")
-    growth = [r for r in rows if r['graph'].startswith('synthetic')]
-    if len(growth) >= 2:
-        import math
-        first, last = growth[0], growth[-1]
-        slope = (math.log(statistics.median(last['graphdim_ms']))
-                 - math.log(statistics.median(first['graphdim_ms']))) / (
-                     math.log(last['edges']) - math.log(first['edges']))
-        print(f"\nlog-log slope of graphdim epoch time vs edges, {first['graph']} -> "
-              f"{last['graph']}: {slope:.2f}")
-
-    probes = []
-    if args.probe:
-        print('\nprobe on frozen embeddings (graphdim defaults, seed 0): C in '
-              '{0.01..100} x {none, l2} chosen on validation, best of 3 wall times')
-        print('| graph | graphdim probe acc (%) | scikit-learn lbfgs acc (%) | graphdim s '
-              '| scikit-learn s | speed-up |')
-        print('| --- | --- | --- | --- | --- | --- |')
-        for name in [g for g in args.graphs if not g.startswith('synthetic')]:
-            row = probe_comparison(name, device)
-            probes.append(row)
-            print(f"| {name} | {row['graphdim_acc']:.2f} | {row['sklearn_acc']:.2f} | "
-                  f"{row['graphdim_s']:.2f} | {row['sklearn_s']:.2f} | "
-                  f"{row['sklearn_s'] / row['graphdim_s']:.1f}x |", flush=True)
-
-    accuracy = []
-    if args.accuracy_seeds:
-        seeds = list(range(args.accuracy_seeds))
-        reference_seeds = list(range(args.reference_seeds or args.accuracy_seeds))
-        saved = {}
-        if args.ours_from:  # graphdim's 10-seed results from benchmarks/accuracy.py
-            with open(args.ours_from) as file:
-                saved = {s['dataset']: s for s in json.load(file)}
-        print(f"\naccuracy: graphdim over seeds {seeds[0]}..{seeds[-1]}"
-              f"{' (from ' + args.ours_from + ')' if saved else ''}, PyG's recipe over "
-              f"seeds {reference_seeds[0]}..{reference_seeds[-1]}", flush=True)
-        print('| graph | graphdim defaults (%) | PyG example recipe (%) | difference |')
-        print('| --- | --- | --- | --- |')
-        for name in [g for g in args.graphs if not g.startswith('synthetic')]:
-            ours = saved.get(name)
-            if ours is None or ours['seeds'] != seeds:
-                ours = graphdim.run_node_experiment(
-                    graphdim.NodeConfig(dataset=name, seeds=len(seeds), device=str(device)),
-                    progress=False)
-            theirs = [pyg_recipe_accuracy(name, seed, device) for seed in reference_seeds]
-            mean = statistics.fmean(theirs)
-            std = statistics.stdev(theirs) if len(theirs) > 1 else 0.0
-            accuracy.append({'graph': name, 'graphdim': ours['test_acc_mean'],
-                             'graphdim_std': ours['test_acc_std'], 'pyg': mean, 'pyg_std': std,
-                             'pyg_runs': theirs})
-            print(f"| {name} | {ours['test_acc_mean']:.2f} ± {ours['test_acc_std']:.2f} | "
-                  f"{mean:.2f} ± {std:.2f} | {ours['test_acc_mean'] - mean:+.2f} |", flush=True)
+    rows = [timing_row(name, device, args) for name in args.graphs]
+    print(f"\n{timing_table(rows)}")
+    print_growth(rows)
+    probes = probe_rows(planetoid(args.graphs), device) if args.probe else []
+    accuracy = accuracy_rows(args, device) if args.accuracy_seeds else []
+    report = {'rows': rows, 'probes': probes, 'accuracy': accuracy,
+              'versions': package_versions(), 'device': str(device), 'epochs': args.epochs}
+    if accuracy:
+        print(accuracy_table(report))
     os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
     with open(args.out, 'w') as file:
-        json.dump({'rows': rows, 'probes': probes, 'accuracy': accuracy,
-                   'versions': package_versions(),
-                   'device': str(device), 'epochs': args.epochs}, file, indent=2)
+        json.dump(report, file, indent=2)
     print(f"\nwrote {args.out}")
 
 

@@ -10,7 +10,7 @@ from .graph.node import DeepGraphInfomax
 from .graph.readouts import Readout
 from .data import (DatasetNotFoundError, NodeDataset, from_networkx, load_node_dataset,
                    prepare_graph, read_edge_list, read_graph_file)
-from .evaluate import ProbeResult, Split, linear_probe, public_split, random_split
+from .eval import ProbeResult, Split, linear_probe, public_split, random_split
 from .train import FitResult, embed, fit
 from .experiments import NodeConfig, build_node_model, run_node_experiment
 from .prior import PriorMatching
@@ -20,13 +20,13 @@ from .presets import PRESETS
 from .plots import plot_run
 from .graph.graph_level import InfoGraph
 from .data import GraphDataset, load_graph_dataset
-from .evaluate_graphs import cross_validate, ogb_probe
+from .eval import cross_validate, ogb_probe
 from .experiments import GraphConfig, build_graph_model, run_graph_experiment
 from .critics import EncodeAndDotCritic
 from .data.images import ImageBatches, ImageDataset, load_image_dataset
 from .image.encoders import ConvEncoder
 from .image.dim import ImageDIM
-from .image.probes import holdout_split, image_features, mlp_probe, raw_pixels
+from .eval import holdout_split, image_features, mlp_probe, raw_pixels
 from .experiments.image import ImageConfig, run_image_experiment
 from .loaders import NeighborhoodLoader, node_loader
 from .graph.minibatch import MiniBatchDGI, layerwise_embed

@@ -1,4 +1,9 @@
-r"""Critics that score (local, global) pairs, shared by the image and graph paths.
+r"""Critic heads that embed local and global features before a dot-product score.
+
+Two heads live here: :class:`ResidualHead` (image DIM's encode-and-dot critic,
+:class:`EncodeAndDotCritic`) and :class:`ProjectionHead` (InfoGraph's, applied to node and
+graph embeddings by :class:`~graphdim.graph.graph_level.InfoGraph`). DGI's bilinear critic is
+one weight matrix and stays in its model.
 
 The *encode-and-dot* critic of DIM embeds each local feature and each global vector with its
 own small residual head into a common space of ``units`` dimensions, then scores every pair by
@@ -45,6 +50,25 @@ class ResidualHead(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.norm(self.shortcut(x) + self.block(x))
+
+
+class ProjectionHead(nn.Module):
+    r"""InfoGraph's critic head: a 3-layer ReLU MLP plus a linear shortcut,
+    :math:`\phi(h) = \mathrm{MLP}(h) + W h`, applied before the dot-product critic."""
+    def __init__(self, channels: int):
+        super().__init__()
+        self.block = nn.Sequential(nn.Linear(channels, channels), nn.ReLU(),
+                                   nn.Linear(channels, channels), nn.ReLU(),
+                                   nn.Linear(channels, channels), nn.ReLU())
+        self.shortcut = nn.Linear(channels, channels)
+
+    def reset_parameters(self):
+        for module in [*self.block, self.shortcut]:
+            if hasattr(module, 'reset_parameters'):
+                module.reset_parameters()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.block(x) + self.shortcut(x)
 
 
 def locations_as_rows(local_map: Tensor) -> Tensor:

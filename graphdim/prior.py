@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-from .estimators import mi_loss
+from .estimators import mi_loss, positive_expectation
 
 
 class PriorMatching(torch.nn.Module):
@@ -62,7 +62,8 @@ class PriorMatching(torch.nn.Module):
         logits = torch.func.functional_call(
             self.discriminator, {k: v.detach() for k, v in self.discriminator.named_parameters()},
             (torch.sigmoid(y), ))
-        return torch.nn.functional.softplus(-logits).mean()
+        # bce's positive term is -sp(-logit): its negation is the non-saturating loss.
+        return -positive_expectation(logits, 'bce')
 
     def forward(self, y: Tensor) -> Tensor:
         """In training mode, update the discriminator once; return the encoder's loss."""

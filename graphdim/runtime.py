@@ -1,4 +1,6 @@
 """Run-time helpers: seeding, devices, versions, memory and atomic saving."""
+import contextlib
+import glob
 import os
 import platform
 import random
@@ -6,7 +8,7 @@ import resource
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -23,7 +25,10 @@ def resolve_device(device: Optional[Union[str, torch.device]] = None) -> torch.d
     """``None`` or ``'auto'`` means CUDA when available, else CPU; asking for an absent GPU fails."""
     if device is None or device == 'auto':
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from error
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA device is available; "
                          "use --device cpu")
@@ -78,28 +83,43 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == 'darwin' else peak / 1024
 
 
-def atomic_save(obj: Any, path: Union[str, Path]) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename: never a torn file."""
-    path = Path(path)
+def _temporary_beside(path: Path) -> Tuple[int, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    return tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+
+
+def _commit(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the mode a new file gets here (mkstemp makes it 0600), move it onto
+    ``path``, and remove temporaries of ``path`` that killed writers left behind."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+    for stale in path.parent.glob(f'.{glob.escape(path.name)}.*.tmp'):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _write_atomically(path: Union[str, Path], mode: str, write: Callable) -> None:
+    path = Path(path)
+    handle, tmp = _temporary_beside(path)
     try:
-        with os.fdopen(handle, 'wb') as file:
-            torch.save(obj, file)
+        with os.fdopen(handle, mode) as file:
+            write(file)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(tmp, path)
+        _commit(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
+def atomic_save(obj: Any, path: Union[str, Path]) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename: never a torn file."""
+    _write_atomically(path, 'wb', lambda file: torch.save(obj, file))
+
+
 def atomic_write_text(text: str, path: Union[str, Path]) -> None:
     """Write text through a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    with os.fdopen(handle, 'w') as file:
-        file.write(text)
-    os.replace(tmp, path)
+    _write_atomically(path, 'w', lambda file: file.write(text))

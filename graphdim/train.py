@@ -12,12 +12,14 @@ same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state eve
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import List
+from typing import List, Optional, Tuple
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
+from .graph.checks import check_graph, check_in_channels
 from .runtime import resolve_device
 from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
                           rng_states, save_checkpoint)
@@ -39,6 +41,27 @@ class FitResult:
 
 def _is_single_batch(data) -> bool:
     return hasattr(data, 'edge_index') or isinstance(data, Tensor)
+
+
+def _graphs_to_check(data) -> list:
+    """The PyG graphs behind ``data``: itself, the graph a graphdim loader batches, or the
+    graphs of a PyG ``DataLoader``'s dataset."""
+    if isinstance(data, Data):
+        return [data]
+    if isinstance(getattr(data, 'data', None), Data):
+        return [data.data]
+    dataset = getattr(data, 'dataset', None)
+    if isinstance(dataset, (list, tuple)) or hasattr(dataset, 'get'):  # a PyG dataset
+        return [graph for graph in dataset if isinstance(graph, Data)]
+    return []
+
+
+def check_inputs(model: torch.nn.Module, data) -> None:
+    """Reject malformed graphs before any step (:func:`~graphdim.check_graph`, and the
+    feature width against the encoder), so bad input fails with a message, not a crash."""
+    for graph in _graphs_to_check(data):
+        check_graph(graph)
+        check_in_channels(model, graph)
 
 
 def _batches(data):
@@ -74,6 +97,52 @@ def _all_reduce_sum(values: List[float], device: torch.device) -> List[float]:
     return tensor.tolist()
 
 
+def _train_epoch(model, batches, loss_of, optimizer, device, world_size: int,
+                 snapshot_below: Optional[float]) -> Tuple[float, Optional[dict]]:
+    """One pass over ``batches``: the epoch's loss (averaged over processes) and, when
+    ``snapshot_below`` is given (one full batch) and the loss is below it, the parameters
+    before this epoch's step."""
+    total, count, reduced, pre_step_state = 0.0, 0, False, None
+    for batch in batches:
+        batch = batch.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_of(batch)
+        loss.backward()
+        total, count = total + float(loss.detach()), count + 1
+        if snapshot_below is not None:
+            # The full-batch loss belongs to the parameters before this step (as in DGI's
+            # code), so they are copied now if it is a new best. Every process decides on
+            # the same averaged loss, so every process keeps a state.
+            if world_size > 1:
+                (total, count), reduced = _all_reduce_sum([total, count], device), True
+            if total / count < snapshot_below:
+                pre_step_state = copy.deepcopy(model.state_dict())
+        optimizer.step()
+    if count == 0:
+        raise ValueError("the data yielded no batches")
+    if world_size > 1 and not reduced:
+        total, count = _all_reduce_sum([total, count], device)
+    return total / count, pre_step_state
+
+
+def _check_finite(epoch_loss: float, epoch: int) -> None:
+    if epoch_loss != epoch_loss or abs(epoch_loss) == float('inf'):
+        raise FloatingPointError(f"the training loss became {epoch_loss} at epoch {epoch}; "
+                                 f"lower the learning rate or check the input features")
+
+
+def _start_state(model, optimizer, checkpoint, resume: bool, rank: int, world_size: int):
+    """``(result, best_state, waited, done)`` of a new run, or of the checkpoint's run when
+    resuming (the model, optimizer and RNG states are restored from it too)."""
+    saved = load_checkpoint(checkpoint) if resume else None
+    if saved is None:
+        return FitResult(), copy.deepcopy(model.state_dict()), 0, False
+    model.load_state_dict(saved['model'])
+    optimizer.load_state_dict(saved['optimizer'])
+    restore_rng_states(saved['rng'], rank, world_size)
+    return FitResult(**saved['result']), saved['best_state'], saved['waited'], saved['done']
+
+
 def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         weight_decay: float = 0.0, patience: int = 20, min_epochs: int = 50,
         device=None, progress: bool = True, desc: str = 'train',
@@ -98,62 +167,37 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
     check_checkpoint_options(checkpoint, checkpoint_every, resume)
+    check_inputs(model, data)
     device = resolve_device(device)
     model.to(device)
-    batches = _batches(data)
+    batches, full_batch = _batches(data), _is_single_batch(data)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_of, rank, world_size = (_distributed_loss(model, device) if distributed
                                  else (model.training_loss, 0, 1))
-    result = FitResult()
-    best_state = copy.deepcopy(model.state_dict())
-    waited, first_epoch, done = 0, 1, False
-    saved = load_checkpoint(checkpoint) if resume else None
-    if saved is not None:
-        model.load_state_dict(saved['model'])
-        optimizer.load_state_dict(saved['optimizer'])
-        best_state, waited, done = saved['best_state'], saved['waited'], saved['done']
-        result = FitResult(**saved['result'])
-        first_epoch = result.epochs + 1
-        restore_rng_states(saved['rng'], rank, world_size)
+    result, best_state, waited, done = _start_state(model, optimizer, checkpoint, resume,
+                                                    rank, world_size)
+    first_epoch = result.epochs + 1
     bar = tqdm(range(first_epoch, epochs + 1) if not done else [], desc=desc,
                disable=not progress or rank != 0, leave=False, dynamic_ncols=True,
                initial=first_epoch - 1, total=epochs)
-    full_batch = _is_single_batch(data)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
         if hasattr(batches, 'set_epoch'):
             batches.set_epoch(epoch)
-        total, count, pre_step_state = 0.0, 0, None
-        for batch in batches:
-            batch = batch.to(device)
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_of(batch)
-            loss.backward()
-            value = float(loss.detach())
-            if full_batch and value < result.best_loss:
-                # The loss belongs to the parameters before this step (as in DGI's code).
-                pre_step_state = copy.deepcopy(model.state_dict())
-            optimizer.step()
-            total, count = total + value, count + 1
-        if count == 0:
-            raise ValueError("the data yielded no batches")
-        if world_size > 1:
-            total, count = _all_reduce_sum([total, count], device)
-        epoch_loss = total / count
+        epoch_loss, pre_step_state = _train_epoch(
+            model, batches, loss_of, optimizer, device, world_size,
+            result.best_loss if full_batch else None)
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(epoch_loss)
-        if epoch_loss != epoch_loss or abs(epoch_loss) == float('inf'):
-            raise FloatingPointError(f"the training loss became {epoch_loss} at epoch {epoch}; "
-                                     f"lower the learning rate or check the input features")
+        _check_finite(epoch_loss, epoch)
         if epoch_loss < result.best_loss:
             result.best_loss, result.best_epoch, waited = epoch_loss, epoch, 0
             best_state = pre_step_state if full_batch else copy.deepcopy(model.state_dict())
         else:
             waited += 1
         bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}')
-        if patience and waited >= patience and epoch >= min_epochs:
-            result.stopped_early = True
+        result.stopped_early = bool(patience and waited >= patience and epoch >= min_epochs)
         done = result.stopped_early or epoch == epochs
         if checkpoint_every and (epoch % checkpoint_every == 0 or done):
             rng = rng_states(world_size)  # every rank takes part in gathering the states
@@ -171,6 +215,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
 @torch.no_grad()
 def embed(model: torch.nn.Module, data, device=None) -> Tensor:
     """Frozen embeddings from ``model.embed``, in eval mode, on the CPU."""
+    check_inputs(model, data)
     device = resolve_device(device) if device is not None else next(model.parameters()).device
     model.eval()
     return torch.cat([model.embed(batch.to(device)).cpu() for batch in _batches(data)])

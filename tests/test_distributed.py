@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 TRAIN = ['-m', 'graphdim', 'train', '--dataset', 'Cora', '--hidden', '128', '--batch-size',
          '256', '--epochs', '12', '--patience', '0', '--device', 'cpu', '--no-download',
@@ -63,3 +64,46 @@ def test_bad_scaling_options_are_rejected(args, message, capsys):
     from graphdim import cli
     assert cli.main(['train', '--dataset', 'karate', '--quiet', *args]) == 2
     assert message in capsys.readouterr().err
+
+
+class _OppositeLosses(torch.nn.Module):
+    """``loss = w * batch`` with rank 0's batch +1 and rank 1's -3: the averaged loss falls
+    every epoch while rank 0's own loss rises."""
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor(1.0))
+
+    def training_loss(self, batch):
+        return (self.w * batch).sum()
+
+    def embed(self, batch):
+        return batch
+
+
+def _fit_one_full_batch(rank, port, results):
+    import torch.distributed as dist
+    from graphdim import fit
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+                            world_size=2)
+    try:
+        model = _OppositeLosses()
+        fit(model, torch.tensor([1.0 if rank == 0 else -3.0]), epochs=4, lr=0.1, patience=0,
+            progress=False, distributed=True)
+        results[rank] = float(model.w)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_distributed_full_batch_keeps_the_best_state_on_every_rank():
+    """Rank 0's own loss never improves after epoch 1 while the averaged one does: the best
+    state must still be taken from the averaged loss (it once ended as None on rank 0)."""
+    import socket
+    import torch.multiprocessing as mp
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    results = mp.Manager().dict()
+    mp.spawn(_fit_one_full_batch, args=(port, results), nprocs=2, join=True)
+    # Averaged loss -w falls as w rises: the best is the state before the last step (w after
+    # three Adam steps of lr 0.1, each +0.1), the same on both ranks.
+    assert results[0] == pytest.approx(1.3, abs=1e-5) and results[1] == results[0]

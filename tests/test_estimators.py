@@ -1,13 +1,11 @@
 """MI estimators: values against independent float64 hand computations, stability, gradients,
-errors, a known-MI check and properties (hypothesis)."""
+errors (the known-MI check and the properties: tests/test_known_mi.py,
+tests/test_properties.py)."""
 import math
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import graphdim
 from graphdim import (MEASURES, local_global_loss, mi_loss, negative_expectation,
@@ -354,94 +352,3 @@ def test_empty_scores_are_rejected(measure):
         mi_loss(torch.zeros(0), torch.zeros(3), measure)
     with pytest.raises(ValueError):
         mi_loss(torch.zeros(3), torch.zeros(0), measure)
-
-
-# ------------------------------------------------------------------------------ known MI
-RHO, DIM = 0.75, 2
-TRUE_MI = -DIM / 2 * math.log(1 - RHO ** 2)  # 0.8267 nats
-
-
-def _correlated_gaussians(batch, generator):
-    x = torch.randn(batch, DIM, generator=generator)
-    y = RHO * x + math.sqrt(1 - RHO ** 2) * torch.randn(batch, DIM, generator=generator)
-    return x, y
-
-
-def _pair_scores(critic, x, y):
-    """scores[i, j] = T(x_i, y_j) for all B x B pairs (diagonal = joint samples)."""
-    b = x.size(0)
-    pairs = torch.cat([x[:, None, :].expand(b, b, DIM), y[None, :, :].expand(b, b, DIM)], dim=2)
-    return critic(pairs).squeeze(-1)
-
-
-@pytest.fixture
-def one_thread():
-    # Many tiny ops: one thread is faster, and far faster when the 2 cores are shared.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.mark.parametrize('measure', ['dv', 'nwj', 'infonce'])
-def test_known_mi_of_correlated_gaussians_is_lower_bounded(measure, one_thread):
-    torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
-    critic = torch.nn.Sequential(torch.nn.Linear(2 * DIM, 64), torch.nn.ReLU(),
-                                 torch.nn.Linear(64, 64), torch.nn.ReLU(),
-                                 torch.nn.Linear(64, 1))
-    optimizer = torch.optim.Adam(critic.parameters(), lr=3e-3)
-    batch = 128
-    mask = torch.eye(batch, dtype=torch.bool)
-    for _ in range(300):
-        x, y = _correlated_gaussians(batch, generator)
-        loss = score_matrix_loss(_pair_scores(critic, x, y), mask, measure)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    estimates = []
-    with torch.no_grad():
-        eval_batch = 256
-        eval_mask = torch.eye(eval_batch, dtype=torch.bool)
-        for _ in range(8):
-            x, y = _correlated_gaussians(eval_batch, generator)
-            estimates.append(-float(score_matrix_loss(_pair_scores(critic, x, y), eval_mask,
-                                                      measure)))
-    estimate = sum(estimates) / len(estimates)
-    assert estimate <= TRUE_MI + 0.1, (measure, estimate, TRUE_MI)
-    assert estimate >= 0.6 * TRUE_MI, (measure, estimate, TRUE_MI)
-
-
-# ----------------------------------------------------------------------------- properties
-finite_scores = hnp.arrays(np.float64, st.integers(1, 40),
-                           elements=st.floats(-1e3, 1e3, allow_nan=False))
-
-
-@settings(max_examples=150, deadline=None, database=None)
-@given(pos=finite_scores, neg=finite_scores)
-def test_property_losses_finite_and_within_their_bounds(pos, neg):
-    p, q = torch.from_numpy(pos), torch.from_numpy(neg)
-    losses = {m: float(mi_loss(p, q, m)) for m in MEASURES}
-    assert all(math.isfinite(v) for v in losses.values()), losses
-    assert losses['bce'] >= 0.0
-    assert losses['jsd'] >= -2 * LOG2 - 1e-12
-    assert losses['infonce'] >= -math.log(neg.size + 1) - 1e-9  # the bound is <= log K
-    assert losses['bce'] - losses['jsd'] == pytest.approx(2 * LOG2, abs=1e-9 * max(
-        1.0, abs(losses['bce'])))
-
-
-@settings(max_examples=100, deadline=None, database=None)
-@given(data=st.data())
-def test_property_score_matrix_infonce_bounded_by_log_of_column_size(data):
-    rows = data.draw(st.integers(2, 8))
-    cols = data.draw(st.integers(2, 4))
-    scores = data.draw(hnp.arrays(np.float64, (rows, cols),
-                                  elements=st.floats(-1e3, 1e3, allow_nan=False)))
-    assignment = data.draw(st.lists(st.integers(0, cols - 1), min_size=rows, max_size=rows))
-    mask = torch.tensor([[a == g for g in range(cols)] for a in assignment])
-    negatives_per_column = (~mask).sum(0)
-    if int(mask.sum()) == 0 or bool((negatives_per_column[mask.any(0)] == 0).any()):
-        return
-    loss = float(score_matrix_loss(torch.from_numpy(scores), mask, 'infonce'))
-    assert math.isfinite(loss)
-    assert loss >= -math.log(rows) - 1e-9  # K_g <= rows for every column

@@ -1,4 +1,5 @@
-"""The fast path computes the same function as the plain PyG path: losses, gradients, embeddings."""
+"""The cached sparse operator (DGI's fast path) computes the same function as PyG's message
+passing: losses, gradients, embeddings."""
 import copy
 
 import pytest
@@ -6,7 +7,8 @@ import torch
 from torch_geometric.data import Data
 
 import graphdim
-from graphdim.graph import fast
+from graphdim.graph.encoders import _PermuteRows, _PReLU
+from graphdim.graph.propagation import gcn_operator
 
 
 def random_graph(num_nodes=300, num_features=64, num_edges=1500, sparse_features=False,
@@ -24,19 +26,20 @@ def random_graph(num_nodes=300, num_features=64, num_edges=1500, sparse_features
     return Data(x=x, edge_index=edge_index, edge_weight=edge_weight)
 
 
-def loss_and_grads(model, data, seed):
+def loss_and_grads(model, data, seed, propagation):
     model.zero_grad(set_to_none=True)
     torch.manual_seed(seed)
     loss = model.training_loss(data)
+    assert model.propagation.name == propagation, model.propagation
     loss.backward()
     return loss.detach(), {n: p.grad.clone() for n, p in model.named_parameters()}
 
 
 def assert_same_function(model, data, seed=1, rtol=1e-4):
-    assert model._fast_operators(graphdim.graph.node.graph_inputs(data), {}) is not None
-    fast_loss, fast_grads = loss_and_grads(model, data, seed)
+    fast_loss, fast_grads = loss_and_grads(model, data, seed, 'cached-sparse')
     model.fast_path = False
-    plain_loss, plain_grads = loss_and_grads(model, data, seed)
+    plain_loss, plain_grads = loss_and_grads(model, data, seed, 'message-passing')
+    assert model.propagation.reason == 'fast_path=False'
     model.fast_path = True
     torch.testing.assert_close(fast_loss, plain_loss, rtol=rtol, atol=1e-6)
     for name, grad in plain_grads.items():
@@ -53,7 +56,7 @@ def test_fast_and_plain_paths_give_equal_losses_and_gradients(sparse_features, n
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 32, num_layers=num_layers,
                                                    activation=activation)
     # the two feature layouts really take the two code paths
-    operators = fast.build_operators(data.x, data.edge_index)
+    operators = gcn_operator(data.x, data.edge_index)
     assert (operators.features_t is not None) == sparse_features
     assert_same_function(model, data)
 
@@ -112,7 +115,6 @@ def test_cache_is_rebuilt_when_the_graph_changes_in_place():
 
 def test_fast_path_is_skipped_where_it_would_change_the_function():
     data = random_graph()
-    inputs = (data.x, data.edge_index)
     edge_drop = graphdim.DeepGraphInfomax.from_options(data.num_features, 16,
                                                        corruption='edge_drop')
     sage = graphdim.DeepGraphInfomax.from_options(data.num_features, 16, encoder='sage')
@@ -121,18 +123,21 @@ def test_fast_path_is_skipped_where_it_would_change_the_function():
         summary=lambda z, *args, **kwargs: z.mean(dim=0).sigmoid(),
         corruption=lambda x, edge_index: (x[torch.randperm(x.size(0))], edge_index))
     for model in (edge_drop, sage, pyg_style):
-        assert model._fast_operators(inputs, {}) is None
+        model(data.x, data.edge_index)
+        assert model.propagation.name == 'message-passing' and model.propagation.reason
     # features that need gradients keep the plain path too
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 16)
-    assert model._fast_operators((data.x.clone().requires_grad_(), data.edge_index), {}) is None
+    model(data.x.clone().requires_grad_(), data.edge_index)
+    assert model.propagation.name == 'message-passing'
+    assert 'requires gradients' in model.propagation.reason
 
 
 def test_permutation_and_prelu_functions_pass_gradcheck():
     torch.manual_seed(0)
     x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
     permutation = torch.randperm(6)
-    assert torch.autograd.gradcheck(lambda t: fast._PermuteRows.apply(t, permutation), (x, ))
+    assert torch.autograd.gradcheck(lambda t: _PermuteRows.apply(t, permutation), (x, ))
     weight = torch.full((3, ), 0.25, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(fast._PReLU.apply, (x, weight))
+    assert torch.autograd.gradcheck(_PReLU.apply, (x, weight))
     shared = torch.full((1, ), 0.1, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(fast._PReLU.apply, (x, shared))
+    assert torch.autograd.gradcheck(_PReLU.apply, (x, shared))

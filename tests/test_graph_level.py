@@ -11,7 +11,7 @@ import graphdim as gd
 from graphdim.cli import main
 from graphdim.data import DatasetNotFoundError, degree_features
 from graphdim.estimators import MEASURES, batch_pos_mask
-from graphdim.evaluate_graphs import cross_validate
+from graphdim.eval import cross_validate
 
 from conftest import random_graph
 
@@ -157,7 +157,7 @@ def test_short_mutag_run_raises_the_bound_and_gives_predictive_embeddings(data_r
 
 
 def test_standardisation_is_optional_and_matters_for_badly_scaled_features():
-    from graphdim.evaluate_graphs import make_classifier
+    from graphdim.eval import make_classifier
     assert [name for name, _ in make_classifier('svm').steps] == ['standardscaler', 'svc']
     assert [name for name, _ in make_classifier('svm', standardize=False).steps] == ['svc']
     generator = torch.Generator().manual_seed(0)

@@ -11,7 +11,7 @@ from graphdim.data.images import ImageBatches, load_image_dataset
 from graphdim.estimators import MEASURES
 from graphdim.image.dim import ImageDIM
 from graphdim.image.encoders import ConvEncoder
-from graphdim.image.probes import holdout_split, image_features, probe_features, raw_pixels
+from graphdim.eval import holdout_split, image_features, probe_features, raw_pixels
 from graphdim.prior import PriorMatching
 
 

@@ -77,6 +77,24 @@ def test_layerwise_inference_equals_whole_graph(encoder, layers, kwargs):
     assert not model.training  # left as it was
 
 
+@pytest.mark.parametrize('encoder', ['sage', 'gin', 'gat'])
+def test_edge_weights_follow_one_rule_on_the_full_graph_in_batches_and_layer_wise(encoder):
+    """A conv that takes no edge weights raises on a weighted graph on every path, with the
+    same message (layer-wise inference used to drop the weights silently)."""
+    data = synthetic_graph(100, 4, 16)
+    data.edge_weight = torch.rand(data.num_edges, generator=torch.Generator().manual_seed(0))
+    model = _model(encoder, 2)
+    with pytest.raises(ValueError, match='does not use edge weights') as full:
+        model.encoder(data.x, data.edge_index, data.edge_weight)
+    with pytest.raises(ValueError) as layer_wise:
+        layerwise_embed(model.encoder, data, batch_size=30)
+    batch = next(iter(node_loader(data, 30, 2, gcn_normalized=uses_gcn(model))))
+    with pytest.raises(ValueError) as batched:
+        MiniBatchDGI(model).embed(batch)
+    assert str(layer_wise.value) == str(batched.value) == str(full.value)
+    assert model.encoder.training  # layer-wise inference left the mode as it was
+
+
 @pytest.mark.parametrize('fast_path', [True, False])
 def test_one_batch_of_all_nodes_gives_the_full_batch_loss(fast_path):
     """With every node a seed, the per-batch objective is DGI's full-batch objective (on the

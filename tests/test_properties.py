@@ -1,9 +1,12 @@
 """Property-based tests (Hypothesis) of the estimators and of the graph input checks."""
 import math
 
+import numpy as np
+
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
 from hypothesis.extra.numpy import arrays
 from torch_geometric.data import Data
 
@@ -108,3 +111,37 @@ def test_non_finite_features_are_always_rejected(data, bad, position):
     flat[position % flat.numel()] = bad
     with pytest.raises(gd.GraphInputError, match='NaN or inf in 1 of'):
         gd.check_graph(data)
+
+
+# Moved from test_estimators.py: bounds that hold for any finite scores.
+finite_scores = hnp.arrays(np.float64, st.integers(1, 40),
+                           elements=st.floats(-1e3, 1e3, allow_nan=False))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(pos=finite_scores, neg=finite_scores)
+def test_property_losses_finite_and_within_their_bounds(pos, neg):
+    p, q = torch.from_numpy(pos), torch.from_numpy(neg)
+    losses = {m: float(gd.mi_loss(p, q, m)) for m in gd.MEASURES}
+    assert all(math.isfinite(v) for v in losses.values()), losses
+    assert losses['bce'] >= 0.0
+    assert losses['jsd'] >= -2 * math.log(2.0) - 1e-12
+    assert losses['infonce'] >= -math.log(neg.size + 1) - 1e-9  # the bound is <= log K
+    assert losses['bce'] - losses['jsd'] == pytest.approx(2 * math.log(2.0), abs=1e-9 * max(
+        1.0, abs(losses['bce'])))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(data=st.data())
+def test_property_score_matrix_infonce_bounded_by_log_of_column_size(data):
+    rows = data.draw(st.integers(2, 8))
+    cols = data.draw(st.integers(2, 4))
+    scores = data.draw(hnp.arrays(np.float64, (rows, cols),
+                                  elements=st.floats(-1e3, 1e3, allow_nan=False)))
+    assignment = data.draw(st.lists(st.integers(0, cols - 1), min_size=rows, max_size=rows))
+    mask = torch.tensor([[a == g for g in range(cols)] for a in assignment])
+    negatives_per_column = (~mask).sum(0)
+    assume(int(mask.sum()) > 0 and not bool((negatives_per_column[mask.any(0)] == 0).any()))
+    loss = float(gd.score_matrix_loss(torch.from_numpy(scores), mask, 'infonce'))
+    assert math.isfinite(loss)
+    assert loss >= -math.log(rows) - 1e-9  # K_g <= rows for every column

@@ -122,12 +122,79 @@ def _is_numeric(value) -> bool:
         return False
 
 
-def _read_matrix(path: Path) -> np.ndarray:
-    if path.suffix == '.npy':
-        return np.load(path, allow_pickle=False)
-    if path.suffix == '.pt':
-        return torch.load(path, weights_only=True).numpy()
-    return np.loadtxt(path, delimiter=',' if path.suffix == '.csv' else None, ndmin=2)
+def _read_matrix(path: Path, what: str) -> np.ndarray:
+    """A numeric matrix from ``.npy``, ``.pt`` (a plain tensor) or text; any failure is a
+    :class:`GraphInputError` naming the file and what it should hold."""
+    if not path.is_file():
+        raise GraphInputError(f"{what} file {path} not found" + (
+            " (it is a directory; give the file inside it)" if path.is_dir() else ""))
+    try:
+        if path.suffix == '.npy':
+            return np.load(path, allow_pickle=False)
+        if path.suffix == '.pt':
+            tensor = torch.load(path, weights_only=True)
+            if not isinstance(tensor, torch.Tensor):
+                raise TypeError(f"it holds a {type(tensor).__name__}, not a tensor")
+            return tensor.numpy()
+        return np.loadtxt(path, delimiter=',' if path.suffix == '.csv' else None, ndmin=2)
+    except Exception as error:  # numpy, torch and pickle each raise their own types
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise GraphInputError(
+            f"{path}: not a readable {what} file ({reason}); give a .npy array, a .pt file "
+            f"holding one tensor (torch.save(tensor, path)), or numbers as text / .csv with "
+            f"one row per node") from None
+
+
+def _read_labels(path: Path, num_nodes: int) -> torch.Tensor:
+    """Class indices ``0..C-1``, one per node: float values must be whole numbers."""
+    values = _read_matrix(path, 'labels').reshape(-1)
+    if values.size != num_nodes:
+        raise GraphInputError(f"{path}: {values.size} labels for {num_nodes} nodes")
+    if not np.issubdtype(values.dtype, np.number):
+        raise GraphInputError(f"{path}: labels must be numbers (class indices); it holds "
+                              f"{values.dtype}")
+    fractional = ~np.isfinite(values) | (values != np.round(values))
+    if fractional.any():
+        raise GraphInputError(f"{path}: labels must be whole numbers (class indices); found "
+                              f"{values[fractional][0]}")
+    if values.min() < 0:
+        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; found "
+                              f"{int(values.min())} (give unlabelled nodes a class, or leave "
+                              f"out --labels)")
+    return torch.from_numpy(values.astype(np.int64))
+
+
+def _read_features(path: Path) -> torch.Tensor:
+    x = _read_matrix(path, 'features')
+    if x.ndim != 2:
+        raise GraphInputError(f"{path}: features must be a 2-D matrix [num_nodes, "
+                              f"num_features]; it holds shape {list(x.shape)} (one feature "
+                              f"per node: reshape it to [N, 1])")
+    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
+        raise GraphInputError(f"{path}: features must be numbers; it holds {x.dtype}")
+    return torch.from_numpy(x.astype(np.float32))
+
+
+def _read_lines(path: Path) -> list:
+    try:
+        return path.read_text().splitlines()
+    except UnicodeDecodeError as error:
+        raise GraphInputError(f"{path} is not a text edge list (not UTF-8: {error.reason} at "
+                              f"byte {error.start}); give 'u v [weight]' lines, or a "
+                              f".graphml / .gml file") from None
+
+
+def _count_nodes(path: Path, edge_index: torch.Tensor) -> int:
+    """Largest id plus one, unless the ids are clearly not ``0..N-1`` (far more ids than
+    appear, which would allocate a matrix for nodes that do not exist)."""
+    num_nodes = int(edge_index.max()) + 1
+    distinct = int(torch.unique(edge_index).numel())
+    if num_nodes > 10 * distinct + 1_000_000:
+        raise GraphInputError(f"{path}: node ids must be 0..N-1; they run to {num_nodes - 1} "
+                              f"but only {distinct} distinct ids appear: renumber the nodes "
+                              f"0..{distinct - 1}, or give a feature matrix with one row per "
+                              f"node")
+    return num_nodes
 
 
 def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]] = None,
@@ -143,7 +210,7 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
     if not path.is_file():
         raise FileNotFoundError(f"edge list {path} not found")
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(_read_lines(path), start=1):
         line = line.split('#', 1)[0].replace(',', ' ').split()
         if not line:
             continue
@@ -160,8 +227,8 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
     table = torch.tensor(rows, dtype=torch.float64)
     edge_index = table[:, :2].long().t().contiguous()
     weights = table[:, 2].float()
-    x = torch.from_numpy(_read_matrix(Path(features)).astype(np.float32)) if features else None
-    num_nodes = x.size(0) if x is not None else int(edge_index.max()) + 1
+    x = _read_features(Path(features)) if features else None
+    num_nodes = x.size(0) if x is not None else _count_nodes(path, edge_index)
     if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
         raise GraphInputError(f"{path}: node ids must be in [0, {num_nodes}) (one feature "
                               f"row per node); found {int(edge_index.min())}.."
@@ -170,10 +237,7 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
     if bool((weights != 1).any()):
         data.edge_weight = weights
     if labels:
-        y = torch.from_numpy(_read_matrix(Path(labels)).reshape(-1).astype(np.int64))
-        if y.numel() != num_nodes:
-            raise GraphInputError(f"{labels}: {y.numel()} labels for {num_nodes} nodes")
-        data.y = y
+        data.y = _read_labels(Path(labels), num_nodes)
     data.node_ids = list(range(num_nodes))
     return prepare_graph(data, **prepare_kwargs)
 
@@ -184,9 +248,22 @@ def read_graph_file(path: Union[str, Path], features: Optional[str] = None,
     """A graph file by extension: GraphML / GML through networkx, anything else an edge list."""
     path = Path(path)
     if path.suffix in ('.graphml', '.gml'):
-        import networkx as nx
-        if not path.is_file():
-            raise FileNotFoundError(f"graph file {path} not found")
-        graph = nx.read_graphml(path) if path.suffix == '.graphml' else nx.read_gml(path)
-        return from_networkx(graph, label_attribute=label_attribute, **prepare_kwargs)
+        if features or labels:
+            raise GraphInputError(f"{path}: --features and --labels go with edge lists; a "
+                                  f"{path.suffix} file carries features and labels as node "
+                                  f"attributes (or convert it to an edge list)")
+        return from_networkx(_read_networkx(path), label_attribute=label_attribute,
+                             **prepare_kwargs)
     return read_edge_list(path, features, labels, **prepare_kwargs)
+
+
+def _read_networkx(path: Path):
+    import networkx as nx
+    if not path.is_file():
+        raise FileNotFoundError(f"graph file {path} not found")
+    try:
+        return nx.read_graphml(path) if path.suffix == '.graphml' else nx.read_gml(path)
+    except Exception as error:  # networkx, XML and decoding errors alike
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise GraphInputError(f"{path}: not a readable {path.suffix[1:].upper()} file "
+                              f"({reason})") from None

@@ -23,6 +23,7 @@ from torch_geometric.data import Data
 
 from .custom import MAX_DEGREE_FEATURE, degree_features
 from .roots import load_with_pyg
+from .safe_load import allow_pyg_classes
 
 TU_DATASETS = ('MUTAG', 'PTC_MR', 'PROTEINS', 'IMDB-BINARY', 'IMDB-MULTI')
 OGB_DATASETS = ('ogbg-molbace', 'ogbg-molbbbp')
@@ -78,15 +79,6 @@ def load_tu_dataset(name: str, root: Optional[str] = None, download: bool = True
     return GraphDataset(folder, graphs, graphs[0].x.size(1), int(labels.max()) + 1, labels)
 
 
-def _allow_pyg_classes_in_torch_load() -> None:
-    """ogb 1.3.6 reads its processed file with a bare ``torch.load``, which torch >= 2.6
-    refuses for PyG's classes unless they are allow-listed (``weights_only`` loading)."""
-    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
-    from torch_geometric.data.storage import GlobalStorage
-    if hasattr(torch.serialization, 'add_safe_globals'):
-        torch.serialization.add_safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage])
-
-
 def _one_hot_atoms(x: torch.Tensor, dims: List[int]) -> torch.Tensor:
     offsets = torch.tensor([0, *dims[:-1]]).cumsum(0)
     out = torch.zeros(x.size(0), sum(dims))
@@ -102,7 +94,7 @@ def load_ogb_graph_dataset(name: str, root: Optional[str] = None,
         from ogb.utils.features import get_atom_feature_dims
     except ImportError as error:
         raise ValueError(f"{name} needs the ogb package: pip install 'graphdim[ogb]'") from error
-    _allow_pyg_classes_in_torch_load()
+    allow_pyg_classes()
     folder = name.replace('-', '_')
     required = ['RELEASE_v1.txt', 'raw/edge.csv.gz', 'raw/node-feat.csv.gz',
                 'raw/graph-label.csv.gz', 'split/scaffold/train.csv.gz']

@@ -1,4 +1,5 @@
 """Node-classification graphs by name: Planetoid, Amazon, Coauthor, and the built-in karate club."""
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -16,12 +17,14 @@ class NodeDataset:
 
     ``public_split`` is True when ``data`` carries the dataset's public
     ``train_mask`` / ``val_mask`` / ``test_mask``; otherwise evaluation draws a seeded random
-    split (see :func:`graphdim.evaluate.random_split`).
+    split (see :func:`graphdim.eval.random_split`). ``features_row_normalized`` says
+    whether the features were row-normalised (asked for and non-negative).
     """
     name: str
     data: Data
     num_classes: int
     public_split: bool
+    features_row_normalized: bool = False
 
 
 def _planetoid(name: str) -> Tuple[str, str, List[str], Callable]:
@@ -72,9 +75,21 @@ def row_normalize(x: torch.Tensor) -> torch.Tensor:
     return x / x.sum(dim=1, keepdim=True).clamp(min=1e-12)
 
 
+def can_row_normalize(x: torch.Tensor) -> bool:
+    """Whether row normalisation applies: only non-negative (bag-of-words) features."""
+    return bool((x >= 0).all())
+
+
 def maybe_row_normalize(x: torch.Tensor) -> torch.Tensor:
-    """Row-normalise non-negative (bag-of-words) features; leave any others as they are."""
-    return row_normalize(x) if bool((x >= 0).all()) else x
+    """Row-normalise non-negative (bag-of-words) features; leave any others as they are, with
+    a warning (the caller records :func:`can_row_normalize` beside its results)."""
+    if can_row_normalize(x):
+        return row_normalize(x)
+    warnings.warn("normalize_features: the features have negative entries, so they were left "
+                  "as they are (row normalisation is for non-negative counts); pass "
+                  "--no-normalize-features (normalize_features=False) to silence this",
+                  UserWarning, stacklevel=2)
+    return x
 
 
 def load_node_dataset(name: str, root: Optional[str] = None, download: bool = True,
@@ -111,6 +126,7 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
         known = ', '.join(['karate', *NODE_DATASETS, 'synthetic:NODES:AVG_DEGREE',
                            'ogbn-arxiv', 'ogbn-products'])
         raise ValueError(f"unknown dataset {name!r}; choose one of {known}")
+    normalized = normalize_features and can_row_normalize(data.x)
     if normalize_features:
         data.x = maybe_row_normalize(data.x)
-    return NodeDataset(canonical, data, num_classes, public)
+    return NodeDataset(canonical, data, num_classes, public, normalized)

@@ -19,6 +19,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
 from .roots import load_with_pyg
+from .safe_load import allow_pyg_classes
 
 OGB_NODE_DATASETS = ('ogbn-arxiv', 'ogbn-products', 'ogbn-papers100M')
 _UNSUPPORTED = {'ogbn-proteins': 'it is multi-label (112 binary tasks, ROC-AUC)',
@@ -50,14 +51,6 @@ def ogb_required_files(name: str) -> List[str]:
     return raw + [f"RELEASE_v{meta['version']}.txt"] + split
 
 
-def _allow_pyg_classes() -> None:
-    # ogb 1.3.6 reads its processed file with a bare torch.load, which torch >= 2.6 limits to
-    # weights; these PyG storage classes are plain containers of tensors.
-    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
-    from torch_geometric.data.storage import GlobalStorage
-    torch.serialization.add_safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage])
-
-
 def _check_name(name: str) -> str:
     canonical = {n.lower(): n for n in (*OGB_NODE_DATASETS, *_UNSUPPORTED)}.get(name.lower())
     if canonical in _UNSUPPORTED:
@@ -78,7 +71,7 @@ def load_ogb_node_dataset(name: str, root=None, download: bool = True) -> Tuple[
                          "(or pip install ogb)") from None
     name = _check_name(name)
     folder = name.replace('-', '_')
-    _allow_pyg_classes()
+    allow_pyg_classes()
     with contextlib.redirect_stdout(sys.stderr):  # ogb reports progress on stdout
         dataset = load_with_pyg('ogb', folder, ogb_required_files(name),
                                 lambda r: PygNodePropPredDataset(name=name, root=r), root,

@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
+from .safe_load import load_processed, safe_pyg_loading
+
 ENV_ROOT = 'GRAPHDIM_DATA'
 ENV_CACHE = 'GRAPHDIM_CACHE'
 
@@ -99,12 +101,16 @@ def load_with_pyg(family: str, folder: str, required: List[str], make: Callable,
     """Resolve the folder, then build the PyG dataset with ``make(loader_root)``.
 
     A failed download becomes a :class:`DatasetNotFoundError` with the usual explanation.
+    Files are read without running code, and the processed cache is rebuilt when the raw
+    files change or the cache does not load (:mod:`.safe_load`).
     """
     loader_root, present = prepare_dataset_dir(family, folder, required, root, download)
+    build = lambda: make(str(loader_root))  # noqa: E731
     if present:
-        return make(str(loader_root))
+        return load_processed(build, loader_root / folder, required)
     try:
-        return make(str(loader_root))
+        with safe_pyg_loading():
+            return build()
     except (OSError, ValueError, RuntimeError) as error:  # URLError is an OSError
         looked = [p for p in [resolve_root(root)] if p is not None]
         looked = [p / family / folder / required[0] for p in looked]

@@ -19,7 +19,7 @@ from torch_geometric.loader import DataLoader
 
 from ..data.custom import MAX_DEGREE_FEATURE
 from ..data.graphs import GraphDataset, load_graph_dataset
-from ..evaluate_graphs import cross_validate, ogb_probe
+from ..eval import cross_validate, ogb_probe
 from ..graph.graph_level import InfoGraph
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                       resolve_device, seed_everything)

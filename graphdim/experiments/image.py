@@ -16,9 +16,8 @@ import torch
 
 from ..data.images import IMAGE_DATASETS, ImageBatches, load_image_dataset
 from ..estimators import MEASURES
-from ..evaluate import Split
+from ..eval import FEATURES, Split, holdout_split, image_features, probe_features, raw_pixels
 from ..image.dim import MODES, ImageDIM, mode_weights
-from ..image.probes import FEATURES, holdout_split, image_features, probe_features, raw_pixels
 from ..runtime import (atomic_save, atomic_write_text, package_versions, peak_rss_mb,
                        resolve_device, seed_everything)
 from ..train import fit

@@ -15,7 +15,7 @@ from ..data.custom import FEATURE_FALLBACKS
 from ..data.nodes import maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
-from ..evaluate import linear_probe, public_split, random_split
+from ..eval import linear_probe, public_split, random_split
 from ..graph.checks import check_graph
 from ..graph.corruptions import CORRUPTIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
@@ -166,7 +166,8 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
                      'epochs': history.epochs, 'best_epoch': history.best_epoch,
                      'final_loss': history.best_loss, 'train_seconds': train_seconds,
                      'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
-                     'split': split.description if split else 'no labels: not probed'})
+                     'split': split.description if split else 'no labels: not probed',
+                     'propagation': asdict(trainee.propagation) if trainee.propagation else None})
         if out_dir is not None:
             atomic_save(model.state_dict(), Path(out_dir) / f'seed_{seed}' / 'model.pt')
             atomic_save(embeddings, Path(out_dir) / f'seed_{seed}' / 'embeddings.pt')
@@ -186,7 +187,7 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
         'split': 'public' if dataset.public_split else runs[0]['split'].replace(
             f", seed {seeds[0]}", ", seed = run seed"),
         'num_nodes': data.num_nodes, 'num_edges': data.num_edges,
-        'rank': rank, 'world_size': world_size,
+        'rank': rank, 'world_size': world_size, 'propagation': runs[0]['propagation'],
         'config': asdict(config), 'versions': package_versions(),
         'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
                  for r in runs],

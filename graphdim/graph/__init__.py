@@ -1,1 +1,1 @@
-"""Graph-side modules: encoders, readouts, corruptions, input checks and models."""
+"""Graph-side modules: propagation, encoders, readouts, corruptions, input checks and models."""

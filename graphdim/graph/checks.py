@@ -50,15 +50,7 @@ def check_graph(data, require_features: bool = True) -> None:
     if edge_index.dtype != torch.long:
         raise GraphInputError(f"edge_index must have dtype torch.long; got {edge_index.dtype} "
                               f"(convert with edge_index.long())")
-    if edge_index.numel():
-        low, high = int(edge_index.min()), int(edge_index.max())
-        if low < 0:
-            raise GraphInputError(f"edge_index has a negative node index ({low}); node "
-                                  f"indices must be in [0, {num_nodes})")
-        if high >= num_nodes:
-            raise GraphInputError(f"edge_index out of range: it refers to node {high} but the "
-                                  f"graph has {num_nodes} nodes (indices must be in "
-                                  f"[0, {num_nodes}))")
+    check_node_indices(edge_index, num_nodes)
     edge_weight = getattr(data, 'edge_weight', None)
     if edge_weight is not None:
         if not isinstance(edge_weight, Tensor):
@@ -77,6 +69,34 @@ def check_graph(data, require_features: bool = True) -> None:
                                   f"entry per node); got {_describe(mask)}"
                                   + (f" of dtype {mask.dtype}" if isinstance(mask, Tensor)
                                      else ''))
+
+
+def check_node_indices(edge_index: Tensor, num_nodes: int) -> None:
+    """Every index of ``edge_index`` in ``[0, num_nodes)`` (an index outside crashes sparse
+    kernels instead of raising)."""
+    if edge_index.numel():
+        low, high = int(edge_index.min()), int(edge_index.max())
+        if low < 0:
+            raise GraphInputError(f"edge_index has a negative node index ({low}); node "
+                                  f"indices must be in [0, {num_nodes})")
+        if high >= num_nodes:
+            raise GraphInputError(f"edge_index out of range: it refers to node {high} but the "
+                                  f"graph has {num_nodes} nodes (indices must be in "
+                                  f"[0, {num_nodes}))")
+
+
+def check_in_channels(model, data) -> None:
+    """The feature width of ``data`` against what ``model``'s encoder was built for (a
+    graphdim or PyG encoder's ``in_channels``; lazy ``-1`` and unknown widths pass)."""
+    encoder = getattr(model, 'encoder', None) or getattr(getattr(model, 'model', None),
+                                                         'encoder', None)
+    expected = getattr(encoder, 'in_channels', None)
+    x = getattr(data, 'x', None)
+    if isinstance(expected, int) and expected > 0 and isinstance(x, Tensor) and x.dim() == 2 \
+            and x.size(1) != expected:
+        raise GraphInputError(f"the model's encoder takes {expected} input features but the "
+                              f"graph has {x.size(1)} (data.x is {list(x.shape)}); build the "
+                              f"model with in_channels={x.size(1)} (data.num_features)")
 
 
 def _describe(value) -> str:

@@ -1,5 +1,11 @@
-"""Graph encoders: stacks of PyG message-passing layers that give node (local) features."""
-from typing import Optional
+"""Graph encoders: stacks of graph convolutions that give node (local) features.
+
+:class:`GraphEncoder` holds the one layer loop (:meth:`~GraphEncoder.encode`: conv over a
+propagation, activation, batch norm, concatenation) that full-batch DGI, mini-batch training,
+layer-wise inference and InfoGraph all run; the propagation (:mod:`graphdim.graph.propagation`)
+says how each conv mixes neighbours.
+"""
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -7,10 +13,10 @@ from torch.nn import BatchNorm1d, Linear, ModuleList, Sequential
 
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
+from .propagation import MessagePassing, Propagation
+
 ENCODERS = ('gcn', 'sage', 'gin', 'gat')
 ACTIVATIONS = ('prelu', 'relu', 'elu', 'identity')
-# Only GCN's propagation takes a scalar weight per edge.
-_USES_EDGE_WEIGHT = ('gcn',)
 
 
 def _make_conv(kind: str, in_channels: int, out_channels: int, heads: int):
@@ -36,6 +42,44 @@ def _make_activation(kind: str, channels: int) -> torch.nn.Module:
     if kind == 'elu':
         return torch.nn.ELU()
     return torch.nn.Identity()
+
+
+class _PReLU(torch.autograd.Function):
+    """``prelu(h, weight)`` with a hand-written backward (slope 1 where h > 0, else weight)."""
+    @staticmethod
+    def forward(ctx, h: Tensor, weight: Tensor) -> Tensor:
+        negative = h.clamp(max=0)
+        ctx.save_for_backward(h, negative, weight)
+        return h + (weight - 1) * negative
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        h, negative, weight = ctx.saved_tensors
+        slope = (h > 0).to(grad.dtype).mul_(1 - weight).add_(weight)
+        grad_weight = (grad * negative).sum(dim=0)
+        if weight.numel() == 1:
+            grad_weight = grad_weight.sum().reshape(weight.shape)
+        return grad * slope, grad_weight
+
+
+def _activate(activation: torch.nn.Module, h: Tensor) -> Tensor:
+    if isinstance(activation, torch.nn.PReLU):
+        return _PReLU.apply(h, activation.weight)
+    return activation(h)
+
+
+class _PermuteRows(torch.autograd.Function):
+    """``x[permutation]`` whose backward gathers with the inverse permutation."""
+    @staticmethod
+    def forward(ctx, x: Tensor, permutation: Tensor) -> Tensor:
+        inverse = torch.empty_like(permutation)
+        inverse[permutation] = torch.arange(permutation.numel(), device=permutation.device)
+        ctx.inverse = inverse
+        return x[permutation]
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return grad[ctx.inverse], None
 
 
 class GraphEncoder(torch.nn.Module):
@@ -91,20 +135,57 @@ class GraphEncoder(torch.nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor,
                 edge_weight: Optional[Tensor] = None) -> Tensor:
-        if edge_weight is not None and self.conv not in _USES_EDGE_WEIGHT:
-            raise ValueError(f"encoder {self.conv!r} does not use edge weights; drop "
-                             f"edge_weight or use the 'gcn' encoder")
+        """PyG's call: every layer's own message passing over ``edge_index``."""
+        return self.encode(x, MessagePassing(edge_index, edge_weight))
+
+    def encode(self, x: Tensor, propagation: Propagation, transformed: bool = False) -> Tensor:
+        """The layer loop over ``propagation`` (a :mod:`~graphdim.graph.propagation` backend).
+
+        ``transformed``: ``x`` already is the first layer's :math:`XW` (see
+        :meth:`encode_views`).
+        """
         outputs = []
-        for layer, (conv, act) in enumerate(zip(self.convs, self.activations)):
-            if self.conv in _USES_EDGE_WEIGHT:
-                x = conv(x, edge_index, edge_weight)
-            else:
-                x = conv(x, edge_index)
-            x = act(x)
-            if self.norms:
-                x = self.norms[layer](x)
+        for index in range(self.num_layers):
+            x = self.layer(index, x, propagation, transformed and index == 0)
             outputs.append(x)
         return torch.cat(outputs, dim=-1) if self.concat_layers else x
+
+    def layer(self, index: int, h: Tensor, propagation: Propagation,
+              transformed: bool = False) -> Tensor:
+        """Layer ``index``: conv (transform, propagate, bias), activation, batch norm."""
+        h = propagation.convolve(self.convs[index], h, transformed)
+        h = _activate(self.activations[index], h)
+        return self.norms[index](h) if self.norms else h
+
+    def encode_views(self, x: Tensor, propagation: Propagation,
+                     permutation: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor]]:
+        """``encode(x)`` and, given ``permutation``, ``encode(x[permutation])`` (DGI's
+        row-shuffled view). Where the propagation's first layer is linear-then-propagate
+        (``propagation.shares_first_transform``), :math:`(PX)W = P(XW)`: the two views share
+        one product :math:`XW`."""
+        if not propagation.shares_first_transform:
+            clean = self.encode(x, propagation)
+            return clean, None if permutation is None else self.encode(x[permutation],
+                                                                        propagation)
+        first = propagation.transform(self.convs[0], x)
+        clean = self.encode(first, propagation, transformed=True)
+        if permutation is None:
+            return clean, None
+        return clean, self.encode(_PermuteRows.apply(first, permutation), propagation,
+                                  transformed=True)
+
+    def sparse_blocker(self) -> Optional[str]:
+        """Why a :class:`~graphdim.graph.propagation.SparseOperator` holding the graph's
+        :math:`\\hat A` would not compute this encoder's function, or None where it would."""
+        if self.conv != 'gcn':
+            return f"encoder {self.conv!r} has no linear-then-propagate form"
+        for conv in self.convs:
+            if conv.improved or conv.add_self_loops is False or not conv.normalize \
+                    or conv.flow != 'source_to_target':
+                return ("a GCNConv with improved=True, add_self_loops=False, normalize=False "
+                        "or flow='target_to_source' propagates with another matrix than "
+                        "the cached one")
+        return None
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.conv}, {self.in_channels}, '

@@ -3,31 +3,15 @@ from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
-from torch.nn import Linear, Module, ReLU, Sequential
+from torch.nn import Module
 
 from torch_geometric.nn.inits import reset
 
+from ..critics import ProjectionHead
 from ..estimators import batch_pos_mask, check_measure, local_global_loss
 from ..prior import PriorMatching
 from .encoders import GraphEncoder
 from .readouts import Readout
-
-
-class ProjectionHead(Module):
-    r"""InfoGraph's critic head: a 3-layer ReLU MLP plus a linear shortcut,
-    :math:`\phi(h) = \mathrm{MLP}(h) + W h`, applied before the dot-product critic."""
-    def __init__(self, channels: int):
-        super().__init__()
-        self.block = Sequential(Linear(channels, channels), ReLU(), Linear(channels, channels),
-                                ReLU(), Linear(channels, channels), ReLU())
-        self.shortcut = Linear(channels, channels)
-
-    def reset_parameters(self):
-        reset(self.block)
-        self.shortcut.reset_parameters()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.block(x) + self.shortcut(x)
 
 
 class InfoGraph(Module):

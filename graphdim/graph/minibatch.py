@@ -11,8 +11,11 @@ the seeds' scores :math:`T(h_i, s_b)` against :math:`T(\tilde h_i, s_b)`.
 layer, each layer applied to batches of target nodes with their in-neighbours, reusing the
 encoder's own modules (conv, activation, batch norm), so only one layer's output for all nodes
 is held at a time (two while a layer runs).
+
+Both run the encoder's one layer loop (:class:`~graphdim.graph.encoders.GraphEncoder`): a
+batch over its subgraph's sparse operator or by message passing, layer-wise inference one
+layer step at a time over each batch's subgraph.
 """
-import contextlib
 from typing import Optional
 
 import torch
@@ -23,23 +26,9 @@ from tqdm.auto import tqdm
 
 from ..loaders import NeighborhoodIndex
 from .encoders import GraphEncoder
-from .fast import encode, fast_path_applies, operators_from_normalized
 from .node import DeepGraphInfomax, graph_inputs
-
-
-@contextlib.contextmanager
-def prenormalized_gcn(encoder: torch.nn.Module, active: bool = True):
-    """Within the block, ``GCNConv`` layers take ``edge_weight`` as the final normalised
-    adjacency (self-loops included) instead of normalising the subgraph again."""
-    convs = [m for m in encoder.modules() if isinstance(m, GCNConv)] if active else []
-    saved = [conv.normalize for conv in convs]
-    try:
-        for conv in convs:
-            conv.normalize = False
-        yield
-    finally:
-        for conv, value in zip(convs, saved):
-            conv.normalize = value
+from .propagation import (MessagePassing, PropagationReport, SparseOperator,
+                          operator_from_edges, prenormalized_gcn)
 
 
 def uses_gcn(model: DeepGraphInfomax) -> bool:
@@ -52,29 +41,41 @@ class MiniBatchDGI(torch.nn.Module):
 
     ``forward(batch)`` (and :meth:`training_loss`) returns the loss, so the module can be
     wrapped in ``DistributedDataParallel``; :meth:`embed` returns the seeds' embeddings.
-    The wrapped model is ``self.model`` (its state dict is the one to save).
+    The wrapped model is ``self.model`` (its state dict is the one to save). After each batch
+    ``self.propagation`` says which propagation ran and, if not the sparse one, why.
     """
     def __init__(self, model: DeepGraphInfomax):
         super().__init__()
         self.model = model
+        self.propagation: Optional[PropagationReport] = None
 
     def _encode(self, batch: Data, inputs: tuple) -> Tensor:
         with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
             return self.model.encoder(*inputs)[:batch.batch_size]
 
-    def _fast(self, batch: Data) -> bool:
-        # DGI's own fast path (graphdim.graph.fast) on the batch: one shared XW for both
-        # views, sparse X; the same function as the plain path below.
-        return (self.model.fast_path and bool(getattr(batch, 'gcn_normalized', False))
-                and getattr(batch, 'edge_weight', None) is not None
-                and fast_path_applies(self.model))
+    def _batch_operator(self, batch: Data) -> Optional[SparseOperator]:
+        """The batch's subgraph as a sparse operator (its weights already are the whole
+        graph's :math:`\\hat A`), or None where message passing runs; records which, and
+        why, in ``self.propagation``."""
+        reason = self.model.sparse_blocker()
+        if reason is None and not (getattr(batch, 'gcn_normalized', False)
+                                   and getattr(batch, 'edge_weight', None) is not None):
+            reason = ("the batch carries no full-graph GCN normalisation (a loader with "
+                      "gcn_normalized=False, or fan-out sampling)")
+        if reason is not None:
+            self.propagation = PropagationReport('message-passing', reason)
+            return None
+        operator = operator_from_edges(batch.x, batch.edge_index, batch.edge_weight,
+                                       name='subgraph-sparse')
+        self.propagation = PropagationReport(operator.name)
+        return operator
 
     def forward(self, batch: Data) -> Tensor:
         size = batch.batch_size
-        if self._fast(batch):
-            operators = operators_from_normalized(batch.x, batch.edge_index, batch.edge_weight)
+        operator = self._batch_operator(batch)
+        if operator is not None:
             permutation = self.model.corruption.permutation(batch.num_nodes, batch.x.device)
-            pos_z, neg_z = encode(self.model.encoder, operators, permutation)
+            pos_z, neg_z = self.model.encoder.encode_views(batch.x, operator, permutation)
             pos_z, neg_z = pos_z[:size], neg_z[:size]
         else:
             inputs = graph_inputs(batch)
@@ -109,32 +110,35 @@ def layerwise_embed(encoder: GraphEncoder, data: Data, batch_size: int = 8192,
     if batch_size < 1:
         raise ValueError(f"inference batch size must be >= 1; got {batch_size}")
     device = device or next(encoder.parameters()).device
-    was_training = encoder.training
-    encoder.eval()
     gcn = encoder.conv == 'gcn'
     if index is None or index.gcn != gcn:
         index = NeighborhoodIndex(data.edge_index, data.num_nodes,
                                   getattr(data, 'edge_weight', None), gcn=gcn)
-    h, outputs = data.x, []
-    targets = torch.arange(data.num_nodes)
-    steps = encoder.num_layers * ((data.num_nodes + batch_size - 1) // batch_size)
-    bar = tqdm(total=steps, desc='embed', disable=not progress, leave=False)
-    for layer, (conv, act) in enumerate(zip(encoder.convs, encoder.activations)):
-        out = torch.empty(data.num_nodes, encoder.hidden_channels, dtype=h.dtype)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        with tqdm(total=encoder.num_layers * ((data.num_nodes + batch_size - 1) // batch_size),
+                  desc='embed', disable=not progress, leave=False) as bar:
+            return _embed_layers(encoder, data.x, index, batch_size, device, bar)
+    finally:
+        encoder.train(was_training)
+
+
+def _embed_layers(encoder: GraphEncoder, x: Tensor, index: NeighborhoodIndex,
+                  batch_size: int, device, bar) -> Tensor:
+    """The encoder's layer steps, each over batches of target nodes with their in-edges."""
+    h, outputs = x, []
+    targets = torch.arange(x.size(0))
+    for layer in range(encoder.num_layers):
+        out = torch.empty(x.size(0), encoder.hidden_channels, dtype=h.dtype)
         for batch in targets.split(batch_size):
             n_id, edge_index, weights = index.subgraph(batch, 1)
-            args = (h[n_id].to(device), edge_index.to(device))
-            if gcn and weights is not None:
-                args = args + (weights.to(device), )
-            with prenormalized_gcn(conv, gcn):
-                z = act(conv(*args)[:batch.numel()])
-            if encoder.norms:
-                z = encoder.norms[layer](z)
-            out[batch] = z.cpu()
+            subgraph = MessagePassing(edge_index.to(device),
+                                      None if weights is None else weights.to(device),
+                                      normalized=index.gcn, num_targets=batch.numel())
+            out[batch] = encoder.layer(layer, h[n_id].to(device), subgraph).cpu()
             bar.update()
         h = out
-        if encoder.concat_layers:
+        if encoder.concat_layers:  # otherwise only the last layer's output is kept
             outputs.append(out)
-    bar.close()
-    encoder.train(was_training)
     return torch.cat(outputs, dim=-1) if encoder.concat_layers else h

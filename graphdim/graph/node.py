@@ -9,28 +9,34 @@ from torch.nn import Module, Parameter
 from torch_geometric.nn.inits import reset, uniform
 
 from ..estimators import check_measure, mi_loss
-from .corruptions import make_corruption
+from .corruptions import EdgeDrop, RowShuffle, make_corruption
 from .encoders import GraphEncoder
-from .fast import GraphOperators, build_operators, encode, fast_path_applies
+from .propagation import PropagationReport, SparseOperator, gcn_operator
 from .readouts import Readout
 
 
+def _is_dense(t, dims: int) -> bool:
+    return isinstance(t, Tensor) and t.layout == torch.strided and t.dim() == dims
+
+
 def _graph_tensors(args, kwargs):
-    """``(x, edge_index, edge_weight)`` when the call is ``(x, edge_index[, edge_weight])``."""
-    if len(args) + len(kwargs) > 3 or set(kwargs) - {'edge_weight'} or len(args) < 2:
-        return None
-    if 'edge_weight' in kwargs and len(args) > 2:
-        return None
+    """``((x, edge_index, edge_weight), None)`` when the call is ``(x, edge_index[,
+    edge_weight])`` in plain constant tensors, else ``(None, why not)``."""
+    if len(args) + len(kwargs) > 3 or set(kwargs) - {'edge_weight'} or len(args) < 2 \
+            or ('edge_weight' in kwargs and len(args) > 2):
+        return None, "inputs are not (x, edge_index[, edge_weight])"
     x, edge_index = args[0], args[1]
     edge_weight = args[2] if len(args) > 2 else kwargs.get('edge_weight')
-    dense = (lambda t, dims: isinstance(t, Tensor) and t.layout == torch.strided
-             and t.dim() == dims)
-    if not dense(x, 2) or x.requires_grad or not dense(edge_index, 2) \
-            or edge_index.size(0) != 2 or edge_index.dtype != torch.long:
-        return None  # e.g. a sparse adjacency: the plain path handles it
-    if edge_weight is not None and (not dense(edge_weight, 1) or edge_weight.requires_grad):
-        return None
-    return x, edge_index, edge_weight
+    if not _is_dense(edge_index, 2) or edge_index.size(0) != 2 \
+            or edge_index.dtype != torch.long:
+        kind = f'a sparse {edge_index.layout} tensor' if isinstance(edge_index, Tensor) \
+            and edge_index.layout != torch.strided else f'a {type(edge_index).__name__}'
+        return None, f"inputs are {kind}, not an edge_index [2, E] of longs"
+    if not _is_dense(x, 2) or (edge_weight is not None and not _is_dense(edge_weight, 1)):
+        return None, "x or edge_weight is not a dense tensor ([N, F] and [E])"
+    if x.requires_grad or (edge_weight is not None and edge_weight.requires_grad):
+        return None, "x or edge_weight requires gradients (the cached operator is a constant)"
+    return (x, edge_index, edge_weight), None
 
 
 def graph_inputs(data) -> tuple:
@@ -39,6 +45,10 @@ def graph_inputs(data) -> tuple:
     if edge_weight is None:
         return data.x, data.edge_index
     return data.x, data.edge_index, edge_weight
+
+
+def _name(function) -> str:
+    return getattr(function, '__name__', type(function).__name__)
 
 
 class DeepGraphInfomax(torch.nn.Module):
@@ -69,10 +79,12 @@ class DeepGraphInfomax(torch.nn.Module):
         summary: readout callable ``summary(z, *args, **kwargs)`` or a readout name.
         corruption: callable returning corrupted forward arguments, or a corruption name.
         estimator: MI measure for :meth:`loss` (default ``'bce'`` as in DGI).
-        fast_path: use :mod:`graphdim.graph.fast` when it applies (a ``'gcn'``
+        fast_path: run the encoder over the cached sparse operator
+            (:mod:`graphdim.graph.propagation`) where it applies (a ``'gcn'``
             :class:`~graphdim.graph.encoders.GraphEncoder`, a ``Readout``, row shuffling):
-            the same function, computed with sparse features, one shared feature transform
-            and a cached normalised adjacency.
+            the same function, computed with sparse features, one feature transform shared
+            by both views and a cached normalised adjacency. After each call
+            ``model.propagation`` says which propagation ran and, if not the cached one, why.
     """
     def __init__(self, hidden_channels: int, encoder: Module,
                  summary: Union[Callable, str] = 'sigmoid_mean',
@@ -86,7 +98,8 @@ class DeepGraphInfomax(torch.nn.Module):
             else corruption
         self.estimator = check_measure(estimator)
         self.fast_path = fast_path
-        self._operators: Optional[GraphOperators] = None  # the fast path's per-graph cache
+        self._operators: Optional[SparseOperator] = None  # the cached operator of one graph
+        self.propagation: Optional[PropagationReport] = None  # what the last call ran, why
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
         self.reset_parameters()
 
@@ -107,23 +120,45 @@ class DeepGraphInfomax(torch.nn.Module):
         reset(self.summary)
         uniform(self.hidden_channels, self.weight)
 
-    def _fast_operators(self, args, kwargs) -> Optional[GraphOperators]:
-        """The fast path's cached operators for these inputs, or None where it does not apply."""
-        if not self.fast_path or not fast_path_applies(self):
-            return None
-        tensors = _graph_tensors(args, kwargs)
-        if tensors is None:
+    def sparse_blocker(self) -> Optional[str]:
+        """Why the cached sparse operator would not compute this model's function (whatever
+        the inputs), or None where it would."""
+        if not self.fast_path:
+            return 'fast_path=False'
+        if not isinstance(self.encoder, GraphEncoder):
+            return f"encoder {type(self.encoder).__name__} is not a graphdim GraphEncoder"
+        blocker = self.encoder.sparse_blocker()
+        if blocker is not None:
+            return blocker
+        if not isinstance(self.summary, Readout):
+            return (f"summary {_name(self.summary)} is not a graphdim Readout (it may read "
+                    f"the inputs)")
+        if isinstance(self.corruption, EdgeDrop):
+            return "corruption EdgeDrop changes the graph"
+        if self.corruption is not None and not isinstance(self.corruption, RowShuffle):
+            return f"corruption {_name(self.corruption)} is not a row shuffle"
+        return None
+
+    def _cached_operator(self, args, kwargs) -> Optional[SparseOperator]:
+        """The cached sparse operator of these inputs, or None where message passing runs;
+        records which, and why, in ``self.propagation``."""
+        tensors, reason = None, self.sparse_blocker()
+        if reason is None:
+            tensors, reason = _graph_tensors(args, kwargs)
+        if reason is not None:
+            self.propagation = PropagationReport('message-passing', reason)
             return None
         if self._operators is None or not self._operators.matches(*tensors):
-            self._operators = build_operators(*tensors)
+            self._operators = gcn_operator(*tensors)
+        self.propagation = PropagationReport(self._operators.name)
         return self._operators
 
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         """Node features, corrupted node features and the summary for the encoder's inputs."""
-        operators = self._fast_operators(args, kwargs)
-        if operators is not None:
-            permutation = self.corruption.permutation(operators.x.size(0), operators.x.device)
-            pos_z, neg_z = encode(self.encoder, operators, permutation)
+        operator = self._cached_operator(args, kwargs)
+        if operator is not None:
+            permutation = self.corruption.permutation(operator.x.size(0), operator.x.device)
+            pos_z, neg_z = self.encoder.encode_views(operator.x, operator, permutation)
             return pos_z, neg_z, self.summary(pos_z)
 
         pos_z = self.encoder(*args, **kwargs)
@@ -156,10 +191,11 @@ class DeepGraphInfomax(torch.nn.Module):
 
     def test(self, train_z: Tensor, train_y: Tensor, test_z: Tensor, test_y: Tensor,
              solver: str = 'lbfgs', *args, **kwargs) -> float:
-        """Accuracy of scikit-learn's logistic regression fitted on ``train_z`` (as in PyG).
+        """PyG's ``DeepGraphInfomax.test``, kept for drop-in use: the accuracy of
+        scikit-learn's logistic regression fitted on ``train_z``, no validation split.
 
-        For the evaluation protocol with a validation-chosen penalty use
-        :func:`graphdim.linear_probe`.
+        graphdim's probes live in :mod:`graphdim.eval`; the node protocol (penalty chosen
+        on validation) is :func:`graphdim.linear_probe`.
         """
         from sklearn.linear_model import LogisticRegression
         clf = LogisticRegression(*args, solver=solver, **kwargs).fit(
@@ -172,12 +208,12 @@ class DeepGraphInfomax(torch.nn.Module):
 
     def embed(self, data) -> Tensor:
         inputs = graph_inputs(data)
-        operators = self._fast_operators(inputs, {})
-        return encode(self.encoder, operators)[0] if operators is not None \
+        operator = self._cached_operator(inputs, {})
+        return self.encoder.encode(operator.x, operator) if operator is not None \
             else self.encoder(*inputs)
 
     def __getstate__(self):
-        # The fast path's cache (sparse CSR tensors) can neither be copied nor pickled; it is
+        # The cached operator (sparse CSR tensors) can neither be copied nor pickled; it is
         # rebuilt on the next call, so copies and pickles leave it out.
         state = self.__dict__.copy()
         state['_operators'] = None

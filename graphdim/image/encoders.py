@@ -13,7 +13,7 @@ and 64x64 (one more conv of 512 channels, local map 8x8x256, as for STL-10 in th
 
 Any module works with :class:`~graphdim.image.dim.ImageDIM` if ``encoder(images)`` returns
 ``(local_map [B, C, H, W], y [B, D])``; :meth:`ConvEncoder.features` additionally gives the
-``conv`` / ``fc`` / ``y`` features that the probes of :mod:`graphdim.image.probes` evaluate.
+``conv`` / ``fc`` / ``y`` features that the probes of :mod:`graphdim.eval.image` evaluate.
 """
 from typing import Dict, Sequence, Tuple
 

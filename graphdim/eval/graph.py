@@ -1,4 +1,5 @@
-"""Evaluation of frozen graph embeddings: cross-validated SVM / logistic regression, OGB ROC-AUC.
+"""Graph-level probes of frozen graph embeddings: cross-validated SVM / logistic regression,
+OGB ROC-AUC.
 
 TU datasets (InfoGraph's protocol, without its test-fold leaks): stratified 10-fold
 cross-validation; in each outer fold the classifier's ``C`` is chosen by an inner stratified
@@ -11,16 +12,20 @@ Features are standardised inside each fit by default (the scaler is part of the 
 it too is fitted on training folds only). Sum-pooled embeddings reach large values; unscaled,
 an RBF SVM at large ``C`` can take long per fit and logistic regression converges slowly.
 ``standardize=False`` fits the raw embeddings, as InfoGraph's own evaluation does.
+
+Why scikit-learn here and not :func:`graphdim.eval.linear.fit_logistic_regression`:
+InfoGraph's protocol is an RBF SVM, and the logistic regression beside it runs in the same
+pipeline (scaler, folds, grid search) so that the two figures differ only in the classifier.
 """
-from dataclasses import dataclass, field
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 from torch import Tensor
 
+from .linear import C_GRIDS
+from .result import ProbeResult
+
 CLASSIFIERS = ('svm', 'logreg')
-# InfoGraph's grid for the SVM's C.
-DEFAULT_C_GRID = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
 def make_classifier(kind: str, c: float = 1.0, standardize: bool = True):
@@ -51,31 +56,14 @@ def _as_numpy(embeddings: Tensor, labels: Tensor):
     return x, labels.detach().cpu().numpy()
 
 
-@dataclass
-class CVResult:
-    """Per-fold test accuracies (in [0, 1]), the inner-CV accuracy of the chosen ``C``
-    (training folds only: the number to tune a recipe on) and the ``C`` chosen per fold."""
-    classifier: str
-    fold_accuracies: List[float]
-    inner_accuracies: List[float]
-    chosen: List[float]
-
-    @property
-    def mean(self) -> float:
-        return float(np.mean(self.fold_accuracies))
-
-    @property
-    def std(self) -> float:
-        return float(np.std(self.fold_accuracies))
-
-
 def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
                    folds: int = 10, inner_folds: int = 5,
-                   c_grid: Sequence[float] = DEFAULT_C_GRID, seed: int = 0,
-                   jobs: int = 1, standardize: bool = True) -> CVResult:
+                   c_grid: Sequence[float] = C_GRIDS['graph'], seed: int = 0,
+                   jobs: int = 1, standardize: bool = True) -> ProbeResult:
     """Stratified ``folds``-fold CV accuracy; ``C`` chosen per fold by inner CV on its
     training part only (ties to the smaller ``C``). ``seed`` fixes both fold assignments;
-    ``jobs`` runs that many inner fits in parallel (same result)."""
+    ``jobs`` runs that many inner fits in parallel (same result). The result's ``folds`` hold
+    per outer fold its test accuracy, inner-CV accuracy and chosen ``C``."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     x, y = _as_numpy(embeddings, labels)
     smallest_class = int(np.bincount(y).min()) if y.size else 0
@@ -88,29 +76,24 @@ def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
     make_classifier(classifier)  # rejects an unknown name before any fitting
     outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
     grid = {f'{_step(classifier)}__C': sorted(c_grid)}
-    accuracies, inner_accuracies, chosen = [], [], []
+    normalization = 'standardize' if standardize else 'none'
+    per_fold = []
     for train, test in outer.split(x, y):
         inner = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
         search = GridSearchCV(make_classifier(classifier, standardize=standardize), grid, cv=inner,
                               scoring='accuracy', refit=True, n_jobs=jobs)
         search.fit(x[train], y[train])
-        accuracies.append(float(search.score(x[test], y[test])))
-        inner_accuracies.append(float(search.best_score_))
-        chosen.append(float(search.best_params_[f'{_step(classifier)}__C']))
-    return CVResult(classifier, accuracies, inner_accuracies, chosen)
+        per_fold.append(ProbeResult(
+            test_score=float(search.score(x[test], y[test])),
+            val_score=float(search.best_score_), classifier=classifier,
+            c=float(search.best_params_[f'{_step(classifier)}__C']), normalization=normalization))
+    return ProbeResult(test_score=float(np.mean([fold.test_score for fold in per_fold])),
+                       val_score=float(np.mean([fold.val_score for fold in per_fold])),
+                       classifier=classifier, normalization=normalization, folds=per_fold)
 
 
 def _step(classifier: str) -> str:
     return 'svc' if classifier == 'svm' else 'logisticregression'
-
-
-@dataclass
-class OGBProbeResult:
-    """ROC-AUC on the official split; the classifier and ``C`` chosen on valid."""
-    test_roc_auc: float
-    valid_roc_auc: float
-    chosen: str
-    valid_scores: Dict[str, float] = field(default_factory=dict)
 
 
 def _positive_scores(model, x: np.ndarray) -> np.ndarray:
@@ -119,8 +102,8 @@ def _positive_scores(model, x: np.ndarray) -> np.ndarray:
 
 def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], dataset_name: str,
               classifiers: Sequence[str] = CLASSIFIERS,
-              c_grid: Sequence[float] = DEFAULT_C_GRID,
-              standardize: bool = True) -> OGBProbeResult:
+              c_grid: Sequence[float] = C_GRIDS['graph'],
+              standardize: bool = True) -> ProbeResult:
     """Fit on ``split['train']``, choose classifier and ``C`` by valid ROC-AUC, score test
     once with OGB's Evaluator (ties go to the earlier classifier and the smaller ``C``)."""
     from ogb.graphproppred import Evaluator
@@ -138,10 +121,11 @@ def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], data
             model = make_classifier(kind, c, standardize).fit(x[index['train']],
                                                               y[index['train']])
             score = roc_auc(model, 'valid')
-            setting = f'{kind} C={c:g}'
-            valid_scores[setting] = score
+            valid_scores[f'{kind} C={c:g}'] = score
             if best is None or score > best[0]:
-                best = (score, setting, model)
-    score, setting, model = best
-    return OGBProbeResult(roc_auc(model, 'test'), score, setting, valid_scores)
+                best = (score, kind, c, model)
+    score, kind, c, model = best
+    return ProbeResult(test_score=roc_auc(model, 'test'), val_score=score, classifier=kind, c=c,
+                       normalization='standardize' if standardize else 'none',
+                       metric='rocauc', val_scores=valid_scores)
 

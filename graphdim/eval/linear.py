@@ -1,63 +1,23 @@
-"""Evaluation of frozen embeddings: linear probes and splits.
+"""The one logistic-regression fit (full-batch L-BFGS in torch), the named C grids, and the
+linear probe on a :class:`Split` that node and image levels share.
 
-Every choice (the probe's L2 penalty) is made on the validation split; the test split is
-touched once, by the chosen probe.
+Every choice (the penalty ``C``, the row normalisation) is made on the validation split; the
+test split is touched once, by the chosen probe.
 """
-from dataclasses import dataclass
 from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# Inverse L2 strengths tried by the probe, as scikit-learn's C.
-DEFAULT_C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+from .result import ProbeResult
+from .splits import Split
 
-
-@dataclass
-class Split:
-    """Boolean node masks and how they were made (``'public'`` or ``'random 10/10/80 ...'``)."""
-    train: Tensor
-    val: Tensor
-    test: Tensor
-    description: str
-
-
-@dataclass
-class ProbeResult:
-    test_acc: float
-    val_acc: float
-    c: float
-    normalization: str = 'none'
-    test_pred: Optional[Tensor] = None  # the chosen probe's class per test node
-
-
-def public_split(data) -> Split:
-    """The dataset's own ``train_mask`` / ``val_mask`` / ``test_mask``."""
-    return Split(data.train_mask, data.val_mask, data.test_mask, 'public')
-
-
-def random_split(labels: Tensor, seed: int, train_fraction: float = 0.1,
-                 val_fraction: float = 0.1) -> Split:
-    """A seeded random train / val / test split (10% / 10% / 80% as in GRACE and BGRL).
-
-    Stratified per class, with at least one training and one validation node per class so
-    that tiny graphs (karate) stay usable.
-    """
-    generator = torch.Generator().manual_seed(seed)
-    labels = labels.cpu()
-    masks = [torch.zeros(labels.numel(), dtype=torch.bool) for _ in range(3)]
-    for cls in labels.unique():
-        nodes = (labels == cls).nonzero().view(-1)
-        nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
-        n_train = max(1, round(train_fraction * nodes.numel()))
-        n_val = max(1, round(val_fraction * nodes.numel()))
-        masks[0][nodes[:n_train]] = True
-        masks[1][nodes[n_train:n_train + n_val]] = True
-        masks[2][nodes[n_train + n_val:]] = True
-    test_fraction = 1 - train_fraction - val_fraction
-    return Split(*masks, f'random {train_fraction:.0%}/{val_fraction:.0%}/{test_fraction:.0%} '
-                         f'train/val/test, stratified, seed {seed}')
+# The inverse L2 strengths (scikit-learn's C) each level's probes try, by level.
+C_GRIDS = {
+    'node': (0.01, 0.1, 1.0, 10.0, 100.0),  # also the image linear probe
+    'graph': (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0),  # InfoGraph's grid for the SVM
+}
 
 
 def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1.0,
@@ -111,7 +71,7 @@ def normalize_embeddings(embeddings: Tensor, kind: str) -> Tensor:
 
 
 def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
-                 c_grid: Sequence[float] = DEFAULT_C_GRID,
+                 c_grid: Sequence[float] = C_GRIDS['node'],
                  normalizations: Sequence[str] = NORMALIZATIONS,
                  device: Optional[torch.device] = None) -> ProbeResult:
     """Logistic regression on frozen embeddings; ``C`` and the row normalisation (none or
@@ -154,5 +114,6 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                 best = (val_acc, a, c)
     val_acc, a, c = best
     test_pred = predict(a, c, test)
-    return ProbeResult(test_acc=float((test_pred == y[test]).float().mean()), val_acc=val_acc,
-                       c=cs[c], normalization=normalizations[a], test_pred=test_pred.cpu())
+    return ProbeResult(test_score=float((test_pred == y[test]).float().mean()),
+                       val_score=val_acc, c=cs[c], normalization=normalizations[a],
+                       test_pred=test_pred.cpu())

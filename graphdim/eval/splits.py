@@ -1,0 +1,69 @@
+"""Train / validation / test splits as boolean masks: node splits and the image holdout.
+
+Every probe makes its choices on ``val`` and touches ``test`` once, with the chosen setting.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Split:
+    """Boolean masks over the rows (nodes, images) and how they were made (``'public'`` or
+    ``'random 10/10/80 ...'``)."""
+    train: Tensor
+    val: Tensor
+    test: Tensor
+    description: str
+
+
+def public_split(data) -> Split:
+    """The dataset's own ``train_mask`` / ``val_mask`` / ``test_mask``."""
+    return Split(data.train_mask, data.val_mask, data.test_mask, 'public')
+
+
+def random_split(labels: Tensor, seed: int, train_fraction: float = 0.1,
+                 val_fraction: float = 0.1) -> Split:
+    """A seeded random train / val / test split (10% / 10% / 80% as in GRACE and BGRL).
+
+    Stratified per class, with at least one training and one validation node per class so
+    that tiny graphs (karate) stay usable.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    labels = labels.cpu()
+    masks = [torch.zeros(labels.numel(), dtype=torch.bool) for _ in range(3)]
+    for cls in labels.unique():
+        nodes = (labels == cls).nonzero().view(-1)
+        nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
+        n_train = max(1, round(train_fraction * nodes.numel()))
+        n_val = max(1, round(val_fraction * nodes.numel()))
+        masks[0][nodes[:n_train]] = True
+        masks[1][nodes[n_train:n_train + n_val]] = True
+        masks[2][nodes[n_train + n_val:]] = True
+    test_fraction = 1 - train_fraction - val_fraction
+    return Split(*masks, f'random {train_fraction:.0%}/{val_fraction:.0%}/{test_fraction:.0%} '
+                         f'train/val/test, stratified, seed {seed}')
+
+
+def holdout_split(num_train: int, num_test: int, val_size: int, seed: int,
+                  probe_train_size: Optional[int] = None) -> Split:
+    """Masks over the training images followed by the test images: a seeded validation set
+    of ``val_size`` training images, a probe training set (the other training images, or a
+    seeded subset of ``probe_train_size`` of them) and every test image."""
+    if not 0 < val_size < num_train:
+        raise ValueError(f"val_size must be between 1 and the {num_train - 1} training images "
+                         f"that leave one for training; got {val_size}")
+    order = torch.randperm(num_train, generator=torch.Generator().manual_seed(seed))
+    rest = order[val_size:]
+    if probe_train_size is not None:
+        if probe_train_size < 1:
+            raise ValueError(f"probe_train_size must be >= 1; got {probe_train_size}")
+        rest = rest[:probe_train_size]
+    masks = [torch.zeros(num_train + num_test, dtype=torch.bool) for _ in range(3)]
+    masks[0][rest] = True
+    masks[1][order[:val_size]] = True
+    masks[2][num_train:] = True
+    return Split(*masks, f"{int(masks[0].sum())} probe-training / {val_size} validation "
+                         f"images from the training set (seed {seed}), {num_test} test images")

@@ -1,0 +1,56 @@
+"""Diffusion matrices (PPR, heat) against a dense float64 reference from T's eigenvectors."""
+import math
+
+import pytest
+import torch
+
+from graphdim.graph.diffusion import diffusion_matrix
+from conftest import random_graph
+
+
+def _reference(edge_index, num_nodes, method, alpha=0.2, t=5.0):
+    """S = V f(lambda) V^T with T = D^-1/2 (A + I) D^-1/2 built densely by hand."""
+    a = torch.zeros(num_nodes, num_nodes, dtype=torch.float64)
+    a[edge_index[1], edge_index[0]] = 1.0
+    a += torch.eye(num_nodes, dtype=torch.float64)
+    d = a.sum(1).rsqrt()
+    transition = d[:, None] * a * d[None, :]
+    lam, vec = torch.linalg.eigh(transition)
+    f = alpha / (1 - (1 - alpha) * lam) if method == 'ppr' else torch.exp(-t * (1 - lam))
+    return vec @ torch.diag(f) @ vec.t()
+
+
+@pytest.mark.parametrize('method', ['ppr', 'heat'])
+@pytest.mark.parametrize('exact', [True, False])
+def test_diffusion_matches_the_dense_reference(method, exact):
+    graph = random_graph(num_nodes=40, num_edges=90, seed=3)
+    expected = _reference(graph.edge_index, 40, method)
+    s = diffusion_matrix(graph.edge_index, 40, method, exact_max_nodes=40 if exact else 0,
+                         eps=0.0, block_size=16)
+    assert s.is_sparse and s.shape == (40, 40)
+    assert torch.allclose(s.to_dense().double(), expected, atol=2e-5, rtol=0)
+
+
+def test_top_k_keeps_each_columns_largest_entries():
+    graph = random_graph(num_nodes=30, num_edges=60, seed=1)
+    dense = _reference(graph.edge_index, 30, 'ppr')
+    s = diffusion_matrix(graph.edge_index, 30, 'ppr', top_k=5).to_dense()
+    assert ((s != 0).sum(0) == 5).all()
+    for column in range(30):
+        kept = set(torch.nonzero(s[:, column]).flatten().tolist())
+        assert kept == set(dense[:, column].topk(5).indices.tolist())
+    series = diffusion_matrix(graph.edge_index, 30, 'ppr', top_k=5, exact_max_nodes=0)
+    assert torch.allclose(series.to_dense(), s, atol=2e-5)
+
+
+def test_eps_threshold_and_the_dense_guard():
+    graph = random_graph(num_nodes=30, num_edges=60, seed=2)
+    s = diffusion_matrix(graph.edge_index, 30, 'heat', eps=1e-2).coalesce()
+    assert float(s.values().min()) >= 1e-2
+    with pytest.raises(ValueError, match='dense.*top_k.*eps'):
+        diffusion_matrix(graph.edge_index, 30, 'ppr', exact_max_nodes=10)
+    with pytest.raises(ValueError, match="unknown diffusion 'katz'"):
+        diffusion_matrix(graph.edge_index, 30, 'katz')
+    with pytest.raises(ValueError, match="alpha must be in"):
+        diffusion_matrix(graph.edge_index, 30, 'ppr', alpha=1.5)
+    assert math.isfinite(float(s.values().sum()))

@@ -1,0 +1,97 @@
+"""Your own graph files: every bad file is a GraphInputError naming the file and the fix,
+never a traceback from numpy, torch, pickle or networkx, and nothing is silently dropped."""
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from graphdim import GraphInputError, read_edge_list, read_graph_file
+
+
+@pytest.fixture
+def edges(tmp_path):
+    path = tmp_path / 'edges.txt'
+    path.write_text('0 1\n1 2\n2 3\n')
+    return path
+
+
+def _file(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, np.ndarray):
+        np.save(path, content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize('labels, message', [
+    ('0\n1\n0.5\n1\n', r'whole numbers.*found 0\.5'),
+    ('0\n1\n-1\n1\n', r'class indices 0\.\.C-1; found -1'),
+    ('0\n1\nfoo\n1\n', r'labels\.txt: not a readable labels file'),
+    ('0\n1\n', r'2 labels for 4 nodes'),
+])
+def test_bad_labels_are_named_before_training(edges, tmp_path, labels, message):
+    path = _file(tmp_path, 'labels.txt', labels)
+    with pytest.raises(GraphInputError, match=message):
+        read_edge_list(edges, labels=path)
+
+
+def test_whole_float_labels_are_accepted(edges, tmp_path):
+    data = read_edge_list(edges, labels=_file(tmp_path, 'labels.txt', '0.0\n1.0\n1\n0\n'),
+                          missing_features='ones')
+    assert data.y.tolist() == [0, 1, 1, 0]
+
+
+@pytest.mark.parametrize('name, content, message', [
+    ('x.pt', pickle.dumps({'not': 'a tensor'}), r'x\.pt: not a readable features file'),
+    ('x.pt', b'garbage bytes', r'x\.pt: not a readable features file'),
+    ('x.npy', b'garbage bytes', r'x\.npy: not a readable features file'),
+    ('x.npy', np.ones(4, dtype=np.float32), r'2-D matrix.*shape \[4\]'),
+])
+def test_bad_feature_files_are_named(edges, tmp_path, name, content, message):
+    with pytest.raises(GraphInputError, match=message) as info:
+        read_edge_list(edges, features=_file(tmp_path, name, content))
+    assert 'weights_only=False' not in str(info.value)  # never advise loading unsafely
+
+
+def test_a_directory_as_features_says_so(edges, tmp_path):
+    (tmp_path / 'feats').mkdir()
+    with pytest.raises(GraphInputError, match='is a directory'):
+        read_edge_list(edges, features=tmp_path / 'feats')
+
+
+def test_a_binary_edge_list_is_named(tmp_path):
+    path = _file(tmp_path, 'edges.txt', b'\xff\xfe\x00\x01binary')
+    with pytest.raises(GraphInputError, match=r'edges\.txt is not a text edge list'):
+        read_edge_list(path)
+
+
+def test_a_huge_node_id_without_features_is_refused_not_allocated(tmp_path):
+    path = _file(tmp_path, 'edges.txt', '0 1\n1 1000000000000\n')
+    with pytest.raises(GraphInputError, match='renumber the nodes'):
+        read_edge_list(path)
+
+
+def test_graphml_refuses_features_and_labels_files_it_would_ignore(tmp_path):
+    import networkx as nx
+    path = tmp_path / 'g.graphml'
+    nx.write_graphml(nx.path_graph(3), path)
+    feats = _file(tmp_path, 'x.txt', '1\n2\n3\n')
+    with pytest.raises(GraphInputError, match='--features and --labels go with edge lists'):
+        read_graph_file(path, features=str(feats), missing_features='ones')
+    assert read_graph_file(path, missing_features='ones').num_nodes == 3
+
+
+def test_broken_graphml_is_named(tmp_path):
+    path = _file(tmp_path, 'g.graphml', '<graphml><graph><node id="0"></graph>')
+    with pytest.raises(GraphInputError, match=r'g\.graphml: not a readable GRAPHML file'):
+        read_graph_file(path, missing_features='ones')
+
+
+def test_a_plain_tensor_file_still_loads(edges, tmp_path):
+    path = tmp_path / 'x.pt'
+    torch.save(torch.eye(4), path)
+    assert read_edge_list(edges, features=path).x.shape == (4, 4)

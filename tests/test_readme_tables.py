@@ -1,0 +1,44 @@
+"""README.md's results tables are what benchmarks/render_readme.py renders from the JSON."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _renderer():
+    spec = importlib.util.spec_from_file_location('render_readme',
+                                                  REPO / 'benchmarks' / 'render_readme.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+render_readme = _renderer()
+README = (REPO / 'README.md').read_text()
+
+
+def test_every_readme_table_matches_benchmarks_results_json():
+    assert render_readme.mismatches(README) == [], \
+        'run python benchmarks/render_readme.py after changing benchmarks/results/*.json'
+
+
+def test_a_changed_figure_is_caught_and_rendering_restores_it(tmp_path):
+    # Cora's 10-seed accuracy, as accuracy.json has it
+    assert '| Cora | 82.12 ± 0.48 |' in README
+    edited = README.replace('| Cora | 82.12 ± 0.48 |', '| Cora | 82.21 ± 0.48 |')
+    assert render_readme.mismatches(edited) == ['node-accuracy']
+    assert render_readme.render(edited) == README
+    stale = tmp_path / 'README.md'
+    stale.write_text(edited)
+    assert render_readme.main(['--check', '--readme', str(stale)]) == 1
+    assert render_readme.main(['--readme', str(stale)]) == 0  # renders in place
+    assert render_readme.main(['--check', '--readme', str(stale)]) == 0
+    assert stale.read_text() == README
+
+
+def test_a_missing_table_block_is_named():
+    without = README.replace('<!-- table:graph-ogb -->', '<!-- table gone -->')
+    with pytest.raises(ValueError, match=r"missing \['graph-ogb'\]"):
+        render_readme.render(without)

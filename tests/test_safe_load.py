@@ -1,0 +1,91 @@
+"""Data roots and caches never run code, and a cache follows the raw files it was built from."""
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from graphdim import load_node_dataset
+from graphdim.data.safe_load import STAMP, UnsafeFileError, restricted_load
+
+
+class _RunsCode:
+    """Unpickling this calls ``os.system``: the shape of a crafted data file."""
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+@pytest.fixture
+def cora_root(tmp_path, data_root):
+    """A writable copy of Cora's raw files in a data-root layout."""
+    raw = tmp_path / 'root' / 'planetoid' / 'Cora' / 'raw'
+    shutil.copytree(data_root / 'planetoid' / 'Cora' / 'raw', raw)
+    return tmp_path / 'root'
+
+
+@pytest.fixture
+def private_cache(monkeypatch, tmp_path):
+    cache = tmp_path / 'cache'
+    monkeypatch.setenv('GRAPHDIM_CACHE', str(cache))
+    return cache
+
+
+def _processed_files(cache: Path):
+    return sorted(p for p in cache.rglob('processed/*') if p.name != STAMP)
+
+
+def test_restricted_unpickler_reads_arrays_and_refuses_code(tmp_path):
+    import numpy as np
+    path = tmp_path / 'ok.pkl'
+    path.write_bytes(pickle.dumps({'a': np.arange(3), 'b': [1, 2]}))
+    with path.open('rb') as f:
+        assert restricted_load(f)['a'].tolist() == [0, 1, 2]
+    marker = tmp_path / 'ran'
+    path.write_bytes(pickle.dumps(_RunsCode(marker)))
+    with path.open('rb') as f, pytest.raises(UnsafeFileError, match='system.*not a numpy'):
+        restricted_load(f)
+    assert not marker.exists()
+
+
+def test_crafted_raw_pickle_in_a_root_does_not_run(cora_root, private_cache, tmp_path):
+    marker = tmp_path / 'ran'
+    (cora_root / 'planetoid' / 'Cora' / 'raw' / 'ind.cora.x').write_bytes(
+        pickle.dumps(_RunsCode(marker), protocol=2))
+    with pytest.raises(UnsafeFileError, match=r'ind\.cora\.x'):
+        load_node_dataset('Cora', root=str(cora_root), download=False)
+    assert not marker.exists()
+
+
+def test_crafted_processed_file_does_not_run_and_is_rebuilt(cora_root, private_cache,
+                                                            tmp_path):
+    reference = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    [processed, *_] = [p for p in _processed_files(private_cache) if p.suffix == '.pt']
+    marker = tmp_path / 'ran'
+    torch.save(_RunsCode(marker), processed)  # a crafted cache file under the same name
+    again = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    assert not marker.exists()
+    assert torch.equal(again.x, reference.x)
+
+
+def test_truncated_processed_file_is_rebuilt(cora_root, private_cache):
+    reference = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    [processed, *_] = [p for p in _processed_files(private_cache) if p.suffix == '.pt']
+    processed.write_bytes(processed.read_bytes()[:100])
+    again = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    assert torch.equal(again.edge_index, reference.edge_index)
+
+
+def test_changed_raw_files_rebuild_the_cache(cora_root, private_cache):
+    before = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    raw = cora_root / 'planetoid' / 'Cora' / 'raw'
+    # One test index fewer: the cached test mask no longer matches the raw files.
+    index = raw / 'ind.cora.test.index'
+    lines = index.read_text().splitlines()
+    index.write_text('\n'.join(lines[:-1]) + '\n')
+    after = load_node_dataset('Cora', root=str(cora_root), download=False).data
+    assert int(after.test_mask.sum()) == int(before.test_mask.sum()) - 1
