@@ -10,6 +10,7 @@ import torch
 import graphdim as gd
 from graphdim import cli
 from graphdim.cli.common import apply_config_defaults
+from graphdim.cli.options import config_from_args
 
 QUICK = ['--epochs', '20', '--hidden', '16', '--quiet']
 
@@ -156,8 +157,8 @@ def _parse(argv):
 
 
 def test_preset_sets_the_recipe_and_the_command_line_still_wins():
-    args = _parse(['train', '--preset', 'dgi-cora'])
-    assert (args.dataset, args.seeds, args.hidden_channels, args.estimator) == \
+    config = config_from_args(gd.NodeConfig, _parse(['train', '--preset', 'dgi-cora']))
+    assert (config.dataset, config.seeds, config.hidden_channels, config.estimator) == \
         ('Cora', 10, 512, 'bce')
     args = _parse(['train', '--preset', 'dgi-cora', '--seeds', '2'])
     assert args.seeds == 2

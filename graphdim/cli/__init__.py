@@ -3,6 +3,7 @@
 The CLI only parses, calls the Python API and prints; with ``--json`` the last line of
 standard output is one JSON object with the run's summary. Each command lives in a module of
 this package that defines ``add_parser(subparsers)`` and sets ``run`` as the parser's default.
+A training command's options are its config dataclass's fields (:mod:`graphdim.cli.options`).
 """
 import argparse
 import sys

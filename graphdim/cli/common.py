@@ -1,4 +1,5 @@
-"""Options shared by the training commands: ``--config FILE`` and ``--preset NAME``."""
+"""Options shared by the training commands that are not config fields: ``--config FILE``,
+``--preset NAME``, ``--out DIR``, ``--json`` and ``--quiet``."""
 import argparse
 import sys
 from typing import List, Optional
@@ -39,3 +40,11 @@ def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namesp
                          f"{args.command} takes {', '.join(sorted(known - {'help'}))})")
     command_parser.set_defaults(**values)
     return parser.parse_args(argv)
+
+
+def add_output_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """``--out DIR``, ``--json`` and ``--quiet``: what a training command writes and prints."""
+    parser.add_argument('--out', default=None, metavar='DIR', help=out_help)
+    parser.add_argument('--json', action='store_true',
+                        help='print the summary as one JSON object on the last line')
+    parser.add_argument('--quiet', action='store_true', help='no progress bar')

@@ -1,15 +1,9 @@
 """``graphdim image``: train image DIM, probe its features against baselines, print a summary."""
 import json
-from dataclasses import fields
 
-from ..data.images import IMAGE_DATASETS
-from ..estimators import MEASURES
-from ..experiments.image import PROBES, ImageConfig, run_image_experiment
-from ..image.dim import MODES
-from ..eval import FEATURES
-from .common import add_config_options
-
-_DEFAULTS = {f.name: f.default for f in fields(ImageConfig)}
+from ..experiments.image import ImageConfig, run_image_experiment
+from .common import add_config_options, add_output_options
+from .options import add_config_arguments, config_from_args
 
 
 def add_parser(subparsers) -> None:
@@ -19,50 +13,8 @@ def add_parser(subparsers) -> None:
                     'frozen features (linear / 200-unit MLP; choices on a validation split '
                     'of the training images) beside the same probes on raw pixels and on '
                     'the encoder at random initialisation.')
-    p.add_argument('--dataset', default=_DEFAULTS['dataset'], choices=IMAGE_DATASETS,
-                   help='mnist (local .npz copy) or, with torchvision installed, cifar10, '
-                        'cifar100, stl10')
-    p.add_argument('--root', default=None,
-                   help='local data root holding images/mnist/{train,test}.npz '
-                        '(default: $GRAPHDIM_DATA)')
-    p.add_argument('--mode', default=_DEFAULTS['mode'], choices=list(MODES),
-                   help='local: DIM(L) (alpha 0, beta 1, gamma 0.1); global: DIM(G) '
-                        '(1, 0, 1); local+global: (0.5, 1, 0.1)')
-    p.add_argument('--estimator', default=_DEFAULTS['estimator'], choices=MEASURES)
-    for name, what in (('alpha', 'global MI'), ('beta', 'local MI'), ('gamma', 'prior')):
-        p.add_argument(f'--{name}', type=float, default=None,
-                       help=f'weight of the {what} term (default: the mode\'s)')
-    p.add_argument('--mi-units', type=int, default=_DEFAULTS['mi_units'],
-                   help='width of the critic heads (default 256; DIM\'s code: 2048)')
-    p.add_argument('--out-dim', type=int, default=_DEFAULTS['out_dim'],
-                   help='size of the representation Y (default 64)')
-    p.add_argument('--batch-size', type=int, default=_DEFAULTS['batch_size'])
-    p.add_argument('--lr', type=float, default=_DEFAULTS['lr'])
-    p.add_argument('--epochs', type=int, default=_DEFAULTS['epochs'])
-    p.add_argument('--train-size', type=int, default=None,
-                   help='train DIM on this many training images (default: all outside the '
-                        'validation set)')
-    p.add_argument('--val-size', type=int, default=_DEFAULTS['val_size'],
-                   help='validation images held out of the training set')
-    p.add_argument('--probe-train-size', type=int, default=_DEFAULTS['probe_train_size'],
-                   help='training images the probes are fitted on (default 10000)')
-    p.add_argument('--probes', nargs='+', default=list(_DEFAULTS['probes']), choices=PROBES,
-                   help='linear (always run: the headline) and/or mlp (200 hidden units)')
-    p.add_argument('--features', nargs='+', default=list(_DEFAULTS['features']),
-                   choices=FEATURES, help='encoder outputs to probe (y always)')
-    p.add_argument('--mlp-epochs', type=int, default=_DEFAULTS['mlp_epochs'])
-    p.add_argument('--no-baselines', dest='baselines', action='store_false',
-                   help='skip the raw-pixel and random-encoder probes')
-    p.add_argument('--seeds', type=int, default=_DEFAULTS['seeds'], help='number of seeds')
-    p.add_argument('--seed', type=int, default=_DEFAULTS['seed'], help='first seed')
-    p.add_argument('--device', default='auto', help="cpu, cuda, cuda:1, or auto (default)")
-    p.add_argument('--no-download', dest='download', action='store_false',
-                   help='fail instead of downloading a missing torchvision dataset')
-    p.add_argument('--out', default=None, metavar='DIR',
-                   help='write config, results, model state and the loss log here')
-    p.add_argument('--json', action='store_true',
-                   help='print the summary as one JSON object on the last line')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    add_config_arguments(p, ImageConfig)
+    add_output_options(p, 'write config, results, model state and the loss log here')
     add_config_options(p)
     p.set_defaults(run=run)
 
@@ -99,9 +51,7 @@ def _print_image_summary(summary) -> None:
 
 
 def run(args) -> None:
-    values = {f.name: getattr(args, f.name) for f in fields(ImageConfig) if hasattr(args, f.name)}
-    values['probes'], values['features'] = tuple(values['probes']), tuple(values['features'])
-    summary = run_image_experiment(ImageConfig.from_dict(values), progress=not args.quiet,
+    summary = run_image_experiment(config_from_args(ImageConfig, args), progress=not args.quiet,
                                    out_dir=args.out)
     _print_image_summary(summary)
     if args.json:

@@ -1,108 +1,71 @@
 """``graphdim train --level graph``: InfoGraph on a graph-classification dataset.
 
-The ``train`` command's options are shared by both levels. Where a shared option's node-level
-default (DGI's recipe) differs from the graph-level one (InfoGraph's), the default is marked,
-so an option the user did not give takes :class:`~graphdim.experiments.graph.GraphConfig`'s
-default, while an option the user gave is used as given, even if equal to the node default.
+The ``train`` command's options are those of both levels: NodeConfig's fields, then, in the
+graph-level group, GraphConfig's that NodeConfig lacks. An option that was not given takes the
+default of the level's dataclass (``--level graph``: GraphConfig's, InfoGraph's recipe); one
+that was given is used as given, even where it equals the other level's default.
 """
 import json
-from dataclasses import fields
 
+from ..experiments import NodeConfig
 from ..experiments.graph import GraphConfig, run_graph_experiment
+from .options import add_config_arguments, config_field, config_from_args, option_flag, option_help
 
-_GRAPH_DEFAULTS = {f.name: f.default for f in fields(GraphConfig)}
-# Options of node-level DIM only: giving one with --level graph is an error.
-_NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p')
 # Options of graph-level DIM only: giving one with --level node is an error.
-_GRAPH_ONLY = ('projection_heads', 'prior_weight', 'max_degree', 'folds',
-               'inner_folds', 'random_baseline', 'jobs', 'standardize')
+GRAPH_ONLY = tuple(name for name in GraphConfig.field_names()
+                   if name not in NodeConfig.field_names())
+# The node-level model's options: the graph level's model is InfoGraph's GIN and sum readout,
+# so giving one with --level graph is an error.
+_NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p')
+_SHARED = tuple(name for name in NodeConfig.field_names() if name in GraphConfig.field_names())
 
 
-class _DefaultInt(int):
-    """An int default the user did not give."""
+def both_levels_helps() -> dict:
+    """Help texts of the shared options whose GraphConfig field has its own help: both."""
+    helps = {}
+    for name in _SHARED:
+        graph_help = option_help(config_field(GraphConfig, name))
+        if graph_help is not None:
+            helps[name] = (f"node level: {option_help(config_field(NodeConfig, name))}; "
+                           f"graph level: {graph_help}")
+    return helps
 
 
-class _DefaultFloat(float):
-    """A float default the user did not give."""
-
-
-class _DefaultStr(str):
-    """A str default the user did not give."""
-
-
-_MARKED = {int: _DefaultInt, float: _DefaultFloat, str: _DefaultStr}
-
-
-def _is_default(value) -> bool:
-    return value is None or isinstance(value, tuple(_MARKED.values()))
+def _graph_defaults() -> str:
+    """The shared options whose default differs at graph level, as flags with values."""
+    node, graph = NodeConfig(), GraphConfig()
+    return ' '.join(f"{option_flag(config_field(NodeConfig, name))} {getattr(graph, name)}"
+                    for name in _SHARED if getattr(graph, name) != getattr(node, name))
 
 
 def add_graph_level_options(p) -> None:
     """Add ``--level`` and the graph-level options to the ``train`` parser ``p``."""
-    for dest in ('dataset', *(f.name for f in fields(GraphConfig)), *_NODE_ONLY):
-        value = p.get_default(dest)
-        if type(value) in _MARKED:
-            p.set_defaults(**{dest: _MARKED[type(value)](value)})
     g = p.add_argument_group('graph level (--level graph: InfoGraph, graph classification)')
     g.add_argument('--level', choices=('node', 'graph'), default='node',
                    help='node: DGI node embeddings (default); graph: InfoGraph graph '
                         'embeddings on TU (MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) '
                         'or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
-                        'defaults are InfoGraph\'s: --hidden 32 --layers 5 --estimator jsd '
-                        '--epochs 20 --patience 0, dataset MUTAG')
-    # --batch-size is shared with node level (added with the mini-batch options).
-    g.add_argument('--no-projection-heads', dest='projection_heads', action='store_false',
-                   help="drop InfoGraph's residual MLP heads before the critic")
-    g.add_argument('--prior-weight', type=float,
-                   default=_DefaultFloat(_GRAPH_DEFAULTS['prior_weight']),
-                   help='weight of adversarial prior matching (default 0: off; DIM/InfoGraph '
-                        'use 0.1)')
-    g.add_argument('--max-degree', type=int, default=_DefaultInt(_GRAPH_DEFAULTS['max_degree']),
-                   help='cap of the one-hot degree features of featureless graphs (default 64)')
-    g.add_argument('--folds', type=int, default=_DefaultInt(_GRAPH_DEFAULTS['folds']),
-                   help='outer cross-validation folds (TU datasets; default 10)')
-    g.add_argument('--inner-folds', type=int,
-                   default=_DefaultInt(_GRAPH_DEFAULTS['inner_folds']),
-                   help='inner folds that choose C on the training folds (default 5)')
-    g.add_argument('--jobs', type=int, default=_DefaultInt(_GRAPH_DEFAULTS['jobs']),
-                   help='classifier fits run in parallel during cross-validation (default 1)')
-    g.add_argument('--random-baseline', action='store_true',
-                   help='also evaluate the random-init encoder (always done for OGB)')
-    g.add_argument('--no-standardize', dest='standardize', action='store_false',
-                   help="fit the probes on raw embeddings (InfoGraph's own evaluation), "
-                        "not standardised ones")
+                        f"defaults are InfoGraph's: {_graph_defaults()}")
+    add_config_arguments(g, GraphConfig, GRAPH_ONLY)
 
 
-def unmarked(value):
-    """``value`` as its plain type (marked defaults must not reach saved configs)."""
-    for plain, marked in _MARKED.items():
-        if type(value) is marked:
-            return plain(value)
-    return value
+def _reject_given(args, names, config_class, why: str) -> None:
+    given = [name for name in names if hasattr(args, name)]
+    if given:
+        raise ValueError(f"{option_flag(config_field(config_class, given[0]))} {why}")
 
 
 def reject_graph_only_options(args) -> None:
     """At node level, fail on options that only the graph level uses."""
-    given = [name for name in _GRAPH_ONLY if hasattr(args, name) and not _is_default(
-        getattr(args, name)) and getattr(args, name) != _GRAPH_DEFAULTS[name]]
-    if given:
-        option = 'no-standardize' if given[0] == 'standardize' else given[0].replace('_', '-')
-        raise ValueError(f"--{option} applies to graph-level DIM only; add --level graph")
+    _reject_given(args, GRAPH_ONLY, GraphConfig,
+                  'applies to graph-level DIM only; add --level graph')
 
 
 def graph_config_from_args(args) -> GraphConfig:
-    """The :class:`GraphConfig` of the parsed options (unmarked values win)."""
-    given = [name for name in _NODE_ONLY if not _is_default(getattr(args, name, None))]
-    if given:
-        raise ValueError(f"--{given[0].replace('_', '-')} applies to node-level DIM only; the "
-                         f"graph level uses InfoGraph's GIN encoder and sum readout")
-    values = {}
-    for f in fields(GraphConfig):
-        value = getattr(args, f.name, None)
-        if _is_default(value):
-            continue
-        values[f.name] = value
-    return GraphConfig.from_dict(values)
+    """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest)."""
+    _reject_given(args, _NODE_ONLY, NodeConfig, "applies to node-level DIM only; the graph "
+                  "level uses InfoGraph's GIN encoder and sum readout")
+    return config_from_args(GraphConfig, args)
 
 
 def _print_graph_summary(summary) -> None:

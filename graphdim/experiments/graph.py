@@ -22,20 +22,24 @@ from ..graph.graph_level import InfoGraph
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
 from ..train import embed, fit
-from .config import RunConfig, mean_std
+from .config import RunConfig, mean_std, option
 
 
 @dataclass
 class GraphConfig(RunConfig):
     """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
+    # Options shared with NodeConfig take their flag, choices and help from NodeConfig's
+    # field in `graphdim train`; a help given here is the graph level's, shown beside it.
     dataset: str = 'MUTAG'
     root: Optional[str] = None
     hidden_channels: int = 32
     num_layers: int = 5
     estimator: str = 'jsd'
-    projection_heads: bool = True
-    prior_weight: float = 0.0
-    batch_size: int = 128
+    projection_heads: bool = option(True, "drop InfoGraph's residual MLP heads before the critic")
+    prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
+                                      '%(default)g: off; DIM/InfoGraph use 0.1)')
+    batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
+                                  'negatives (default %(default)s)')
     lr: float = 0.001
     weight_decay: float = 0.0
     epochs: int = 20
@@ -45,12 +49,17 @@ class GraphConfig(RunConfig):
     seed: int = 0
     device: str = 'auto'
     download: bool = True
-    max_degree: int = MAX_DEGREE_FEATURE
-    folds: int = 10
-    inner_folds: int = 5
-    random_baseline: bool = False
-    jobs: int = 1
-    standardize: bool = True
+    max_degree: int = option(MAX_DEGREE_FEATURE, 'cap of the one-hot degree features of '
+                                                 'featureless graphs (default %(default)s)')
+    folds: int = option(10, 'outer cross-validation folds (TU datasets; default %(default)s)')
+    inner_folds: int = option(5, 'inner folds that choose C on the training folds (default '
+                                 '%(default)s)')
+    random_baseline: bool = option(False, 'also evaluate the random-init encoder (always done '
+                                          'for OGB)')
+    jobs: int = option(1, 'classifier fits run in parallel during cross-validation (default '
+                          '%(default)s)')
+    standardize: bool = option(True, "fit the probes on raw embeddings (InfoGraph's own "
+                                     "evaluation), not standardised ones")
 
     def check(self) -> None:
         """Reject settings that cannot train, before any data is loaded."""

@@ -12,13 +12,14 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 
-from ..data.images import ImageBatches, load_image_dataset
+from ..data.images import IMAGE_DATASETS, ImageBatches, load_image_dataset
+from ..estimators import MEASURES
 from ..eval import FEATURES, Split, holdout_split, image_features, probe_features, raw_pixels
-from ..image.dim import ImageDIM, mode_weights
+from ..image.dim import MODES, ImageDIM, mode_weights
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
 from ..train import fit
-from .config import RunConfig
+from .config import RunConfig, option
 
 PROBES = ('linear', 'mlp')
 HEADLINE = 'linear/y'
@@ -33,29 +34,37 @@ class ImageConfig(RunConfig):
     ``mi_units`` (DIM's code: 2048) and the encoder's learning rate (DIM: 1e-4; 1e-3 learns
     more in the few epochs a CPU affords).
     """
-    dataset: str = 'mnist'
-    root: Optional[str] = None
-    mode: str = 'local'
-    estimator: str = 'jsd'
-    alpha: Optional[float] = None
-    beta: Optional[float] = None
-    gamma: Optional[float] = None
-    mi_units: int = 256
-    out_dim: int = 64
+    dataset: str = option('mnist', 'mnist (local .npz copy) or, with torchvision installed, '
+                                   'cifar10, cifar100, stl10', choices=IMAGE_DATASETS)
+    root: Optional[str] = option(None, 'local data root holding images/mnist/{train,test}.npz '
+                                       '(default: $GRAPHDIM_DATA)')
+    mode: str = option('local', 'local: DIM(L) (alpha 0, beta 1, gamma 0.1); global: DIM(G) '
+                                '(1, 0, 1); local+global: (0.5, 1, 0.1)', choices=tuple(MODES))
+    estimator: str = option('jsd', choices=MEASURES)
+    alpha: Optional[float] = option(None, "weight of the global MI term (default: the mode's)")
+    beta: Optional[float] = option(None, "weight of the local MI term (default: the mode's)")
+    gamma: Optional[float] = option(None, "weight of the prior term (default: the mode's)")
+    mi_units: int = option(256, "width of the critic heads (default %(default)s; DIM's code: "
+                                "2048)")
+    out_dim: int = option(64, 'size of the representation Y (default %(default)s)')
     batch_size: int = 64
     lr: float = 1e-3
     epochs: int = 3
-    train_size: Optional[int] = None
-    val_size: int = 5000
-    probe_train_size: Optional[int] = 10000
-    probes: Tuple[str, ...] = ('linear', )
-    features: Tuple[str, ...] = ('y', )
+    train_size: Optional[int] = option(None, 'train DIM on this many training images (default: '
+                                             'all outside the validation set)')
+    val_size: int = option(5000, 'validation images held out of the training set')
+    probe_train_size: Optional[int] = option(10000, 'training images the probes are fitted on '
+                                                    '(default %(default)s)')
+    probes: Tuple[str, ...] = option(('linear', ), 'linear (always run: the headline) and/or mlp '
+                                                   '(200 hidden units)', choices=PROBES)
+    features: Tuple[str, ...] = option(('y', ), 'encoder outputs to probe (y always)',
+                                       choices=FEATURES)
     mlp_epochs: int = 30
-    baselines: bool = True
-    seeds: int = 1
-    seed: int = 0
-    device: str = 'auto'
-    download: bool = True
+    baselines: bool = option(True, 'skip the raw-pixel and random-encoder probes')
+    seeds: int = option(1, 'number of seeds')
+    seed: int = option(0, 'first seed')
+    device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
+    download: bool = option(True, 'fail instead of downloading a missing torchvision dataset')
 
     def check(self) -> None:
         """Reject bad settings before any data is loaded."""

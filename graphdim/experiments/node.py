@@ -10,54 +10,74 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 from ..data import NodeDataset, load_node_dataset, read_graph_file
+from ..data.custom import FEATURE_FALLBACKS
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
+from ..estimators import MEASURES
 from ..eval import linear_probe, public_split, random_split
 from ..graph.checks import GraphInputError, check_graph
+from ..graph.corruptions import CORRUPTIONS
+from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.node import DeepGraphInfomax
+from ..graph.readouts import READOUTS
 from ..logs import write_tensorboard
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, seed_everything
 from ..train import fit
 from .scaling import ScaledRun
-from .config import RunConfig, mean_std
+from .config import RunConfig, mean_std, option
 
 
 @dataclass
 class NodeConfig(RunConfig):
     """Every setting of a node-level run; the defaults are DGI's transductive recipe."""
-    dataset: str = 'karate'
-    root: Optional[str] = None
-    encoder: str = 'gcn'
-    hidden_channels: int = 512
-    num_layers: int = 1
-    activation: str = 'prelu'
-    readout: str = 'sigmoid_mean'
-    corruption: str = 'row_shuffle'
-    corruption_p: float = 0.2
-    estimator: str = 'bce'
+    dataset: str = option('karate', '%(default)s (built in, default), Cora, CiteSeer, PubMed, '
+                               'amazon-photo, amazon-computers, coauthor-cs, coauthor-physics')
+    root: Optional[str] = option(None, 'local data root laid out as planetoid/Cora/raw/... '
+                                       '(default: $GRAPHDIM_DATA, else download)')
+    encoder: str = option('gcn', choices=ENCODERS)
+    hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden')
+    num_layers: int = option(1, flag='--layers')
+    activation: str = option('prelu', choices=ACTIVATIONS)
+    readout: str = option('sigmoid_mean', choices=READOUTS)
+    corruption: str = option('row_shuffle', choices=CORRUPTIONS)
+    corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask')
+    estimator: str = option('bce', choices=MEASURES)
     lr: float = 0.001
     weight_decay: float = 0.0
-    epochs: int = 1000
-    patience: int = 20
-    min_epochs: int = 50
-    seeds: int = 1
-    seed: int = 0
-    device: str = 'auto'
-    normalize_features: bool = True
-    download: bool = True
+    epochs: int = option(1000, 'maximum epochs')
+    patience: int = option(20, 'early-stopping patience on the training loss (0: off)')
+    min_epochs: int = option(50, 'no early stop before this epoch')
+    seeds: int = option(1, 'number of seeds')
+    seed: int = option(0, 'first seed')
+    device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
+    normalize_features: bool = option(True, 'keep raw features (default: row-normalise)')
+    download: bool = option(True, 'fail instead of downloading a missing dataset')
     # Your own graph instead of a named dataset (see graphdim.data.custom).
-    graph: Optional[str] = None
-    features: Optional[str] = None
-    labels: Optional[str] = None
-    missing_features: Optional[str] = None
+    graph: Optional[str] = option(None, 'your own graph instead of --dataset: an edge list '
+                                        '(u v [weight] per line) or a .graphml/.gml file',
+                                  metavar='FILE')
+    features: Optional[str] = option(None, 'feature matrix for --graph (.npy/.pt/.csv/text; '
+                                           'row i = node i)', metavar='FILE')
+    labels: Optional[str] = option(None, 'labels for --graph (one integer per node); without '
+                                         'them the graph is trained and embedded but not probed',
+                                   metavar='FILE')
+    missing_features: Optional[str] = option(None, 'features for a graph that has none',
+                                             choices=FEATURE_FALLBACKS)
     # Past one machine (graphdim.experiments.scaling): 0 = full-batch.
-    batch_size: int = 0
-    num_neighbors: Optional[str] = None
-    inference_batch_size: int = 8192
-    distributed: bool = False
-    checkpoint_every: int = 0
-    resume: bool = False
+    batch_size: int = option(0, 'seed nodes per mini-batch (per process), %(default)s '
+                                '(default): full-batch')
+    num_neighbors: Optional[str] = option(
+        None, "fan-outs per layer, e.g. 10,10: PyG's NeighborLoader (needs pyg-lib or "
+              "torch-sparse); default: full neighbourhoods, no extension needed",
+        metavar='F1,F2')
+    inference_batch_size: int = option(8192, 'nodes per batch of the layer-wise whole-graph '
+                                             'inference')
+    distributed: bool = option(False, 'DistributedDataParallel under torchrun (gloo on CPU, '
+                                      'nccl on GPU)')
+    checkpoint_every: int = option(0, 'save DIR/seed_<s>/checkpoint.pt every K epochs (needs '
+                                      '--out)', metavar='K')
+    resume: bool = option(False, 'continue the run in --out DIR from its checkpoints')
 
 
 def build_node_model(config: NodeConfig, in_channels: int) -> DeepGraphInfomax:

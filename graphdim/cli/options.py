@@ -1,0 +1,82 @@
+"""Command-line options generated from the fields of the config dataclasses.
+
+Every field of a config (``NodeConfig``, ``GraphConfig``, ``ImageConfig``) is an option: its
+type, choices, help and flag come from the field (see
+:func:`graphdim.experiments.config.option`). The options' argparse default is ``SUPPRESS``,
+so a parsed namespace holds only the options that were given (typed, or set by ``--config``
+/ ``--preset``, which :func:`~graphdim.cli.common.apply_config_defaults` turns into
+argparse defaults); :func:`config_from_args` leaves the rest to the dataclass's defaults. A
+value equal to the default is still given: ``--hidden 512 --level graph`` trains 512 units,
+not InfoGraph's 32.
+"""
+import argparse
+import typing
+from dataclasses import Field, fields
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+
+def option_flag(field: Field) -> str:
+    """The field's flag: its ``flag``, else ``--name``, or ``--no-name`` for a True bool."""
+    if field.metadata.get('flag'):
+        return field.metadata['flag']
+    name = field.name.replace('_', '-')
+    return f'--no-{name}' if field.default is True else f'--{name}'
+
+
+def option_help(field: Field) -> Optional[str]:
+    """The field's help text with ``%(default)s`` (or ``%(default)g`` ...) filled in."""
+    text = field.metadata.get('help')
+    return None if text is None else text % {'default': field.default}
+
+
+def _value_type(annotation) -> Tuple[type, bool]:
+    """``(element type, holds several)`` of a field typed ``X``, ``Optional[X]`` or
+    ``Tuple[X, ...]``."""
+    arguments = typing.get_args(annotation)
+    if type(None) in arguments:  # Optional[X]
+        annotation = next(a for a in arguments if a is not type(None))
+    if typing.get_origin(annotation) is tuple:
+        return typing.get_args(annotation)[0], True
+    return annotation, False
+
+
+def _argument_settings(field: Field, annotation, help: Optional[str]) -> Dict[str, Any]:
+    """``add_argument`` keywords of one field."""
+    # argparse %-formats help texts once more: a literal % must reach it as %%.
+    settings = {'dest': field.name, 'default': argparse.SUPPRESS,
+                'help': None if help is None else help.replace('%', '%%')}
+    value_type, several = _value_type(annotation)
+    if value_type is bool:
+        settings['action'] = 'store_false' if field.default else 'store_true'
+        return settings
+    settings.update(type=value_type, choices=field.metadata.get('choices'),
+                    metavar=field.metadata.get('metavar'))
+    if several:
+        settings['nargs'] = '+'
+    return settings
+
+
+def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = None,
+                         helps: Optional[Dict[str, str]] = None) -> None:
+    """Add an option to ``parser`` (or an argument group) for each field of
+    ``config_class`` named in ``names`` (default: all, in field order); ``helps`` replaces
+    the help text of the fields it names."""
+    hints = typing.get_type_hints(config_class)
+    by_name = {f.name: f for f in fields(config_class)}
+    for name in (config_class.field_names() if names is None else names):
+        field = by_name[name]
+        help = (helps or {}).get(name, option_help(field))
+        parser.add_argument(option_flag(field), **_argument_settings(field, hints[name], help))
+
+
+def config_field(config_class, name: str) -> Field:
+    """The field ``name`` of ``config_class``."""
+    return next(f for f in fields(config_class) if f.name == name)
+
+
+def config_from_args(config_class, args: argparse.Namespace):
+    """The config of the options given (typed, or by --config / --preset); the dataclass's
+    defaults fill in the rest."""
+    names = set(config_class.field_names())
+    return config_class.from_dict({name: value for name, value in vars(args).items()
+                                   if name in names})

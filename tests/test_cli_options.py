@@ -1,0 +1,146 @@
+"""Command-line options generated from the config dataclasses (graphdim.cli.options)."""
+import argparse
+import json
+from dataclasses import fields
+
+import pytest
+
+from graphdim import cli
+from graphdim.cli.common import apply_config_defaults
+from graphdim.cli.options import config_from_args, option_flag, option_help
+from graphdim.cli.train_graph import GRAPH_ONLY, graph_config_from_args
+from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
+
+# Each command with the config classes its options come from (train: both levels).
+COMMAND_CONFIGS = [('train', NodeConfig), ('train', GraphConfig), ('image', ImageConfig)]
+
+
+def _parse(argv):
+    parser = cli.build_parser()
+    return apply_config_defaults(parser, parser.parse_args(argv), argv)
+
+
+def _actions(command):
+    return {action.dest: action for action in cli.build_parser().command_parsers[command]._actions}
+
+
+def _field(config_class, name):
+    return next(f for f in fields(config_class) if f.name == name)
+
+
+def _declaring_field(config_class, name):
+    """The field an option is generated from: in `train`, NodeConfig's where both levels
+    have the field."""
+    shared = config_class is GraphConfig and name not in GRAPH_ONLY
+    return _field(NodeConfig if shared else config_class, name)
+
+
+@pytest.mark.parametrize('command, config_class', COMMAND_CONFIGS)
+def test_every_config_field_is_an_option_with_its_flag_help_and_default(command, config_class):
+    actions = _actions(command)
+    nothing_given = _parse([command])
+    for field in fields(config_class):
+        action = actions[field.name]  # every field is an option of its command
+        declared = _declaring_field(config_class, field.name)
+        assert option_flag(declared) in action.option_strings
+        assert action.default is argparse.SUPPRESS, field.name
+        help = None if action.help is None else action.help % {}  # argparse's own formatting
+        expected = option_help(declared)
+        if command == 'train' and field.name == 'batch_size':  # both levels' help
+            expected = (f"node level: {option_help(declared)}; graph level: "
+                        f"{option_help(_field(GraphConfig, 'batch_size'))}")
+        assert help == expected, field.name
+        assert field.name not in vars(nothing_given)
+    assert config_from_args(config_class, nothing_given) == config_class()
+
+
+def test_help_texts_and_shown_defaults_stay_as_they_were():
+    train = cli.build_parser().command_parsers['train']
+    helps = {action.dest: action.help for action in train._actions}
+    assert helps['hidden_channels'] == 'embedding size (default 512)'
+    assert helps['dataset'].startswith('karate (built in, default), Cora, CiteSeer')
+    assert helps['prior_weight'] == ('weight of adversarial prior matching (default 0: off; '
+                                     'DIM/InfoGraph use 0.1)')
+    assert helps['batch_size'] == (
+        'node level: seed nodes per mini-batch (per process), 0 (default): full-batch; graph '
+        'level: graphs per batch, the others in the batch being the negatives (default 128)')
+    assert helps['max_degree'].endswith('(default 64)') and helps['folds'].endswith(
+        'default 10)')
+    assert 'InfoGraph\'s: --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 ' \
+           '--patience 0 --min-epochs 0 --batch-size 128' in helps['level']
+    text = train.format_help()
+    for flag in ('--hidden HIDDEN_CHANNELS', '--layers NUM_LAYERS', '--no-normalize-features',
+                 '--num-neighbors F1,F2', '--checkpoint-every K', '--graph FILE',
+                 '--no-projection-heads', '--no-standardize', '--random-baseline'):
+        assert flag in text
+    image = {a.dest: a for a in cli.build_parser().command_parsers['image']._actions}
+    assert image['mi_units'].help == "width of the critic heads (default 256; DIM's code: 2048)"
+    assert image['probes'].nargs == '+' and list(image['probes'].choices) == ['linear', 'mlp']
+    assert list(image['mode'].choices) == ['global', 'local', 'local+global']
+
+
+def test_a_value_equal_to_the_default_is_still_given():
+    args = _parse(['train', '--lr', '0.001', '--hidden', '512'])
+    assert vars(args)['lr'] == 0.001 and 'lr' not in vars(_parse(['train']))
+    # --hidden 512 and --epochs 1000 are DGI's defaults, given here: the graph level takes them
+    given = graph_config_from_args(_parse(['train', '--level', 'graph', '--hidden', '512',
+                                           '--epochs', '1000', '--estimator', 'bce']))
+    assert (given.hidden_channels, given.epochs, given.estimator) == (512, 1000, 'bce')
+    default = graph_config_from_args(_parse(['train', '--level', 'graph']))
+    assert (default.hidden_channels, default.epochs, default.estimator) == (32, 20, 'jsd')
+    assert (default.dataset, default.min_epochs, default.batch_size) == ('MUTAG', 0, 128)
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--level', 'graph', '--encoder', 'gcn'], '--encoder applies to node-level DIM only'),
+    (['--level', 'graph', '--corruption-p', '0.2'], '--corruption-p applies to node-level'),
+    (['--folds', '10'], '--folds applies to graph-level DIM only'),
+    (['--no-projection-heads'], '--no-projection-heads applies to graph-level DIM only'),
+    (['--no-standardize'], '--no-standardize applies to graph-level DIM only'),
+])
+def test_an_option_of_the_other_level_is_rejected_even_at_its_default(argv, message, capsys):
+    assert cli.main(['train', *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_command_line_beats_preset_and_config_which_beat_the_dataclass(tmp_path):
+    preset = graph_config_from_args(_parse(['train', '--preset', 'infograph-mutag']))
+    assert (preset.lr, preset.seeds, preset.folds) == (0.01, 5, 10)  # preset, preset, default
+    typed = graph_config_from_args(_parse(['train', '--preset', 'infograph-mutag', '--lr',
+                                           '0.001']))
+    assert (typed.lr, typed.seeds) == (0.001, 5)
+    path = tmp_path / 'config.json'
+    path.write_text(json.dumps({'config': {'hidden_channels': 512, 'lr': 0.01}}))
+    # a config file's value counts as given: 512 at graph level, not InfoGraph's 32
+    from_file = graph_config_from_args(_parse(['train', '--level', 'graph', '--config',
+                                               str(path), '--lr', '0.1']))
+    assert (from_file.hidden_channels, from_file.lr, from_file.num_layers) == (512, 0.1, 5)
+
+
+def test_switches_flip_the_dataclass_default():
+    node = config_from_args(NodeConfig, _parse(['train', '--no-normalize-features',
+                                                '--no-download', '--distributed', '--resume']))
+    assert (node.normalize_features, node.download, node.distributed, node.resume) == \
+        (False, False, True, True)
+    graph = graph_config_from_args(_parse(['train', '--level', 'graph', '--no-projection-heads',
+                                           '--random-baseline', '--no-standardize']))
+    assert (graph.projection_heads, graph.random_baseline, graph.standardize) == \
+        (False, True, False)
+    image = config_from_args(ImageConfig, _parse(['image', '--no-baselines']))
+    assert image.baselines is False and image.download is True
+
+
+def test_parsed_values_have_their_plain_types(tmp_path):
+    """What reaches a config (and so a saved config or checkpoint) is plain int / float / str."""
+    node = config_from_args(NodeConfig, _parse(['train', '--hidden', '16', '--lr', '1e-2',
+                                                '--dataset', 'Cora']))
+    assert (type(node.hidden_channels), type(node.lr), type(node.dataset)) == (int, float, str)
+    graph = graph_config_from_args(_parse(['train', '--level', 'graph']))
+    assert all(type(value) in (int, float, str, bool, type(None))
+               for value in vars(graph).values())
+    image = config_from_args(ImageConfig, _parse(['image', '--probes', 'linear', 'mlp']))
+    assert image.probes == ('linear', 'mlp') and image.features == ('y', )
+    path = tmp_path / 'image.json'
+    path.write_text(json.dumps({'features': ['y', 'fc']}))  # JSON has lists, configs tuples
+    assert config_from_args(ImageConfig, _parse(['image', '--config', str(path)])).features == \
+        ('y', 'fc')
