@@ -7,6 +7,7 @@ A training command's options are its config dataclass's fields (:mod:`graphdim.c
 """
 import argparse
 import sys
+import warnings
 from typing import List, Optional
 
 from ..data import DatasetNotFoundError
@@ -20,7 +21,8 @@ COMMANDS = [train, image, embed, plot]
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='graphdim', description='Deep InfoMax on graphs: train, probe, report.')
+        prog='graphdim', description='Deep InfoMax on graphs: train, probe, report.',
+        epilog='--debug (anywhere): show the full traceback of an error')
     subparsers = parser.add_subparsers(dest='command', required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
@@ -28,18 +30,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Errors of input, options, files and numerics: one line and exit code 2. Anything else is a
+# bug and keeps its traceback.
+EXPECTED_ERRORS = (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError,
+                   OSError, MemoryError)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = '--debug' in argv  # anywhere on the line: before or after the command
+    argv = [a for a in argv if a != '--debug']
     args = parser.parse_args(argv)
     try:
         args = apply_config_defaults(parser, args, argv)
         tune_cpu_allocator()
-        args.run(args)
-    except (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError,
-            FileNotFoundError) as error:
+        with warnings.catch_warnings():
+            warnings.showwarning = _print_warning  # restored when the block ends
+            args.run(args)
+    except EXPECTED_ERRORS as error:
+        if debug:
+            raise
         print(f"graphdim: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"graphdim: warning: {message}", file=sys.stderr)
 
 
 if __name__ == '__main__':

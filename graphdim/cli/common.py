@@ -1,5 +1,5 @@
 """Options shared by the training commands that are not config fields: ``--config FILE``,
-``--preset NAME``, ``--out DIR``, ``--json`` and ``--quiet``."""
+``--preset NAME``, ``--out DIR``, ``--overwrite``, ``--json`` and ``--quiet``."""
 import argparse
 import sys
 from typing import List, Optional
@@ -43,8 +43,12 @@ def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namesp
 
 
 def add_output_options(parser: argparse.ArgumentParser, out_help: str) -> None:
-    """``--out DIR``, ``--json`` and ``--quiet``: what a training command writes and prints."""
+    """``--out DIR``, ``--overwrite``, ``--json`` and ``--quiet``: what a training command
+    writes and prints."""
     parser.add_argument('--out', default=None, metavar='DIR', help=out_help)
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace the run --out DIR holds (the folder is cleared first); '
+                             'without it a folder that holds a run is refused')
     parser.add_argument('--json', action='store_true',
                         help='print the summary as one JSON object on the last line')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')

@@ -52,7 +52,7 @@ def _print_image_summary(summary) -> None:
 
 def run(args) -> None:
     summary = run_image_experiment(config_from_args(ImageConfig, args), progress=not args.quiet,
-                                   out_dir=args.out)
+                                   out_dir=args.out, overwrite=args.overwrite)
     _print_image_summary(summary)
     if args.json:
         print(json.dumps(summary))

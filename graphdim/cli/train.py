@@ -43,6 +43,10 @@ def _print_node_summary(summary) -> None:
           f"{config['hidden_channels']}, {config['readout']}, {config['corruption']}, "
           f"{config['estimator']} | device {summary['device']}")
     print(f"split: {summary['split']}")
+    propagation = summary.get('propagation')
+    if propagation:
+        why = f" ({propagation['reason']})" if propagation['reason'] else ''
+        print(f"propagation: {propagation['name']}{why}")
     if summary['test_acc_mean'] is None:
         print(f"no labels: trained {len(summary['seeds'])} seed(s), "
               f"{summary['epochs_mean']:.0f} epochs on average, not probed")
@@ -73,7 +77,8 @@ def run(args) -> None:
         if importlib.util.find_spec('tensorboard') is None:
             raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard")
     summary = run_node_experiment(config_from_args(NodeConfig, args), progress=not args.quiet,
-                                  out_dir=args.out, tensorboard=args.tensorboard)
+                                  out_dir=args.out, tensorboard=args.tensorboard,
+                                  overwrite=args.overwrite)
     if summary.get('rank', 0) != 0:
         return  # only rank 0 of a distributed run reports
     _print_node_summary(summary)

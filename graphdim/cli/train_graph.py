@@ -109,7 +109,7 @@ def _print_graph_summary(summary) -> None:
 
 def run_graph_level(args) -> None:
     summary = run_graph_experiment(graph_config_from_args(args), progress=not args.quiet,
-                                   out_dir=args.out)
+                                   out_dir=args.out, overwrite=args.overwrite)
     _print_graph_summary(summary)
     if args.json:
         print(json.dumps(summary))

@@ -2,27 +2,79 @@
 :func:`option`, the field that is also a command-line option."""
 import statistics
 from dataclasses import field, fields
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, get_args,
+                    get_origin, get_type_hints)
 
 
 def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,
-           choices: Optional[Sequence] = None, metavar: Optional[str] = None):
+           choices: Optional[Sequence] = None, metavar: Optional[str] = None,
+           minimum: Optional[float] = None, above: Optional[float] = None):
     """A config field with what its command-line option needs (graphdim.cli.options).
 
     ``help`` is the option's help text, where ``%(default)s`` stands for ``default``.
     ``flag`` names the option where it is not ``--field-name`` (``--hidden`` for
     ``hidden_channels``). A bool field is a switch: ``--no-field-name`` turns a True
     default off, ``--field-name`` turns a False one on. A field declared without
-    :func:`option` is an option too, with no help.
+    :func:`option` is an option too, with no help. ``minimum`` (``>=``) and ``above`` (``>``)
+    bound a number; every config checks its values against them and its types.
     """
     return field(default=default, metadata={'help': help, 'flag': flag, 'choices': choices,
-                                            'metavar': metavar})
+                                            'metavar': metavar, 'minimum': minimum,
+                                            'above': above})
+
+
+def _allowed_types(annotation) -> Tuple[Tuple[type, ...], bool]:
+    """``(types, optional)`` a field's annotation admits (``Optional[X]``, ``Tuple[str, ...]``)."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    optional = get_origin(annotation) is Union and type(None) in get_args(annotation)
+    if optional:
+        annotation = args[0]
+    origin = get_origin(annotation)
+    return ((origin, ) if origin is not None else (annotation, )), optional
+
+
+def checked_value(name: str, value: Any, annotation, metadata) -> Any:
+    """``value`` if it fits the field (an int is taken for a float), else a ``ValueError``
+    naming the field, the value and what it must be."""
+    types, optional = _allowed_types(annotation)
+    if value is None and optional:
+        return value
+    kind = types[0]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is tuple and isinstance(value, list):
+        value = tuple(value)
+    if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
+        what = {bool: 'true or false', int: 'an integer', float: 'a number', str: 'a string',
+                tuple: 'a list'}.get(kind, kind.__name__)
+        raise ValueError(f"{name} must be {what}" + (" or null" if optional else "")
+                         + f"; got {value!r} ({type(value).__name__})")
+    choices, low, above = metadata.get('choices'), metadata.get('minimum'), \
+        metadata.get('above')
+    if choices and kind is str and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low:g}; got {value!r}")
+    if above is not None and value <= above:
+        raise ValueError(f"{name} must be > {above:g}; got {value!r}")
+    return value
 
 
 class RunConfig:
-    """Base of the config dataclasses (node, graph and image experiments)."""
+    """Base of the config dataclasses (node, graph and image experiments).
+
+    Every config checks its values on construction, from the command line, a ``--config``
+    file, a preset or Python alike: types (``"false"`` is not a bool, ``2.5`` not an int)
+    and the bounds and choices its fields declare.
+    """
     seeds: int
     seed: int
+
+    def __post_init__(self):
+        hints = get_type_hints(type(self))
+        for f in fields(self):
+            setattr(self, f.name, checked_value(f.name, getattr(self, f.name), hints[f.name],
+                                                f.metadata))
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:

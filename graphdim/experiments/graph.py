@@ -32,32 +32,32 @@ class GraphConfig(RunConfig):
     # field in `graphdim train`; a help given here is the graph level's, shown beside it.
     dataset: str = 'MUTAG'
     root: Optional[str] = None
-    hidden_channels: int = 32
-    num_layers: int = 5
+    hidden_channels: int = option(32, minimum=1)
+    num_layers: int = option(5, minimum=1)
     estimator: str = 'jsd'
     projection_heads: bool = option(True, "drop InfoGraph's residual MLP heads before the critic")
     prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
-                                      '%(default)g: off; DIM/InfoGraph use 0.1)')
+                                      '%(default)g: off; DIM/InfoGraph use 0.1)', minimum=0)
     batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
-                                  'negatives (default %(default)s)')
-    lr: float = 0.001
+                                  'negatives (default %(default)s)', minimum=2)
+    lr: float = option(0.001, above=0)
     weight_decay: float = 0.0
-    epochs: int = 20
-    patience: int = 0
-    min_epochs: int = 0
-    seeds: int = 1
+    epochs: int = option(20, minimum=1)
+    patience: int = option(0, minimum=0)
+    min_epochs: int = option(0, minimum=0)
+    seeds: int = option(1, minimum=1)
     seed: int = 0
     device: str = 'auto'
     download: bool = True
     max_degree: int = option(MAX_DEGREE_FEATURE, 'cap of the one-hot degree features of '
-                                                 'featureless graphs (default %(default)s)')
-    folds: int = option(10, 'outer cross-validation folds (TU datasets; default %(default)s)')
+                                                 'featureless graphs (default %(default)s)', minimum=1)
+    folds: int = option(10, 'outer cross-validation folds (TU datasets; default %(default)s)', minimum=2)
     inner_folds: int = option(5, 'inner folds that choose C on the training folds (default '
-                                 '%(default)s)')
+                                 '%(default)s)', minimum=2)
     random_baseline: bool = option(False, 'also evaluate the random-init encoder (always done '
                                           'for OGB)')
     jobs: int = option(1, 'classifier fits run in parallel during cross-validation (default '
-                          '%(default)s)')
+                          '%(default)s)', minimum=1)
     standardize: bool = option(True, "fit the probes on raw embeddings (InfoGraph's own "
                                      "evaluation), not standardised ones")
 

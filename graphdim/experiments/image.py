@@ -41,18 +41,18 @@ class ImageConfig(RunConfig):
     mode: str = option('local', 'local: DIM(L) (alpha 0, beta 1, gamma 0.1); global: DIM(G) '
                                 '(1, 0, 1); local+global: (0.5, 1, 0.1)', choices=tuple(MODES))
     estimator: str = option('jsd', choices=MEASURES)
-    alpha: Optional[float] = option(None, "weight of the global MI term (default: the mode's)")
-    beta: Optional[float] = option(None, "weight of the local MI term (default: the mode's)")
-    gamma: Optional[float] = option(None, "weight of the prior term (default: the mode's)")
+    alpha: Optional[float] = option(None, "weight of the global MI term (default: the mode's)", minimum=0)
+    beta: Optional[float] = option(None, "weight of the local MI term (default: the mode's)", minimum=0)
+    gamma: Optional[float] = option(None, "weight of the prior term (default: the mode's)", minimum=0)
     mi_units: int = option(256, "width of the critic heads (default %(default)s; DIM's code: "
-                                "2048)")
-    out_dim: int = option(64, 'size of the representation Y (default %(default)s)')
-    batch_size: int = 64
-    lr: float = 1e-3
-    epochs: int = 3
+                                "2048)", minimum=1)
+    out_dim: int = option(64, 'size of the representation Y (default %(default)s)', minimum=1)
+    batch_size: int = option(64, minimum=2)
+    lr: float = option(1e-3, above=0)
+    epochs: int = option(3, minimum=1)
     train_size: Optional[int] = option(None, 'train DIM on this many training images (default: '
                                              'all outside the validation set)')
-    val_size: int = option(5000, 'validation images held out of the training set')
+    val_size: int = option(5000, 'validation images held out of the training set', minimum=0)
     probe_train_size: Optional[int] = option(10000, 'training images the probes are fitted on '
                                                     '(default %(default)s)')
     probes: Tuple[str, ...] = option(('linear', ), 'linear (always run: the headline) and/or mlp '
@@ -61,7 +61,7 @@ class ImageConfig(RunConfig):
                                        choices=FEATURES)
     mlp_epochs: int = 30
     baselines: bool = option(True, 'skip the raw-pixel and random-encoder probes')
-    seeds: int = option(1, 'number of seeds')
+    seeds: int = option(1, 'number of seeds', minimum=1)
     seed: int = option(0, 'first seed')
     device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
     download: bool = option(True, 'fail instead of downloading a missing torchvision dataset')

@@ -36,19 +36,19 @@ class NodeConfig(RunConfig):
     root: Optional[str] = option(None, 'local data root laid out as planetoid/Cora/raw/... '
                                        '(default: $GRAPHDIM_DATA, else download)')
     encoder: str = option('gcn', choices=ENCODERS)
-    hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden')
-    num_layers: int = option(1, flag='--layers')
+    hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden', minimum=1)
+    num_layers: int = option(1, flag='--layers', minimum=1)
     activation: str = option('prelu', choices=ACTIVATIONS)
     readout: str = option('sigmoid_mean', choices=READOUTS)
     corruption: str = option('row_shuffle', choices=CORRUPTIONS)
-    corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask')
+    corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask', minimum=0)
     estimator: str = option('bce', choices=MEASURES)
-    lr: float = 0.001
-    weight_decay: float = 0.0
-    epochs: int = option(1000, 'maximum epochs')
-    patience: int = option(20, 'early-stopping patience on the training loss (0: off)')
-    min_epochs: int = option(50, 'no early stop before this epoch')
-    seeds: int = option(1, 'number of seeds')
+    lr: float = option(0.001, above=0)
+    weight_decay: float = option(0.0, minimum=0)
+    epochs: int = option(1000, 'maximum epochs', minimum=1)
+    patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
+    min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
+    seeds: int = option(1, 'number of seeds', minimum=1)
     seed: int = option(0, 'first seed')
     device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
     normalize_features: bool = option(True, 'keep raw features (default: row-normalise)')
@@ -66,17 +66,17 @@ class NodeConfig(RunConfig):
                                              choices=FEATURE_FALLBACKS)
     # Past one machine (graphdim.experiments.scaling): 0 = full-batch.
     batch_size: int = option(0, 'seed nodes per mini-batch (per process), %(default)s '
-                                '(default): full-batch')
+                                '(default): full-batch', minimum=0)
     num_neighbors: Optional[str] = option(
         None, "fan-outs per layer, e.g. 10,10: PyG's NeighborLoader (needs pyg-lib or "
               "torch-sparse); default: full neighbourhoods, no extension needed",
         metavar='F1,F2')
     inference_batch_size: int = option(8192, 'nodes per batch of the layer-wise whole-graph '
-                                             'inference')
+                                             'inference', minimum=1)
     distributed: bool = option(False, 'DistributedDataParallel under torchrun (gloo on CPU, '
                                       'nccl on GPU)')
     checkpoint_every: int = option(0, 'save DIR/seed_<s>/checkpoint.pt every K epochs (needs '
-                                      '--out)', metavar='K')
+                                      '--out)', metavar='K', minimum=0)
     resume: bool = option(False, 'continue the run in --out DIR from its checkpoints')
 
 
