@@ -58,7 +58,7 @@ def test_distributed_outside_torchrun_says_how_to_launch(tmp_path):
     (['--batch-size', '8', '--num-neighbors', '10,10'], 'one fan-out per layer'),
     (['--checkpoint-every', '2'], 'need --out DIR'),
     (['--resume'], 'need --out DIR'),
-    (['--batch-size', '-3'], '--batch-size must be >= 0'),
+    (['--batch-size', '-3'], 'batch_size (--batch-size) must be >= 0'),
 ])
 def test_bad_scaling_options_are_rejected(args, message, capsys):
     from graphdim import cli

@@ -39,6 +39,9 @@ def checked_value(name: str, value: Any, annotation, metadata) -> Any:
     types, optional = _allowed_types(annotation)
     if value is None and optional:
         return value
+    flag = metadata.get('flag') or '--' + name.replace('_', '-')
+    if flag != f'--{name}' and types[0] is not bool:  # a switch's flag depends on its default
+        name = f'{name} ({flag})'  # the option as typed, too
     kind = types[0]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
