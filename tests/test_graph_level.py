@@ -193,7 +193,7 @@ def test_cli_graph_level_json_line_and_out_dir(data_root, tmp_path, capsys):
 @pytest.mark.parametrize('argv, message', [
     (['--level', 'graph', '--encoder', 'gat'], 'node-level DIM only'),
     (['--folds', '5'], 'graph-level DIM only'),  # --batch-size is shared by both levels
-    (['--level', 'graph', '--batch-size', '1'], 'batch_size must be >= 2'),
+    (['--level', 'graph', '--batch-size', '1'], 'batch_size (--batch-size) must be >= 2'),
     (['--level', 'graph', '--estimator', 'kl'], None),
 ])
 def test_cli_rejects_bad_graph_level_options(argv, message, capsys):

@@ -38,6 +38,7 @@ class GraphConfig(RunConfig):
     projection_heads: bool = option(True, "drop InfoGraph's residual MLP heads before the critic")
     prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
                                       '%(default)g: off; DIM/InfoGraph use 0.1)', minimum=0)
+    # batch_size >= 2: the other graphs of a batch are the negatives.
     batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
                                   'negatives (default %(default)s)', minimum=2)
     lr: float = option(0.001, above=0)
@@ -60,17 +61,6 @@ class GraphConfig(RunConfig):
                           '%(default)s)', minimum=1)
     standardize: bool = option(True, "fit the probes on raw embeddings (InfoGraph's own "
                                      "evaluation), not standardised ones")
-
-    def check(self) -> None:
-        """Reject settings that cannot train, before any data is loaded."""
-        if self.batch_size < 2:
-            raise ValueError(f"batch_size must be >= 2 (the other graphs of a batch are the "
-                             f"negatives); got {self.batch_size}")
-        if self.epochs < 1 or self.hidden_channels < 1 or self.num_layers < 1:
-            raise ValueError(f"epochs, hidden_channels and num_layers must be >= 1; got "
-                             f"{self.epochs}, {self.hidden_channels}, {self.num_layers}")
-        if self.lr <= 0:
-            raise ValueError(f"lr must be > 0; got {self.lr}")
 
 
 def build_graph_model(config: GraphConfig, in_channels: int) -> InfoGraph:
@@ -115,7 +105,6 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
     graph, in dataset order) and the loss log. A folder holding another run is refused
     unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
-    config.check()
     seeds = config.seed_list()
     device = resolve_device(config.device)
     if out_dir is not None:

@@ -59,7 +59,7 @@ class ImageConfig(RunConfig):
                                                    '(200 hidden units)', choices=PROBES)
     features: Tuple[str, ...] = option(('y', ), 'encoder outputs to probe (y always)',
                                        choices=FEATURES)
-    mlp_epochs: int = 30
+    mlp_epochs: int = option(30, minimum=1)
     baselines: bool = option(True, 'skip the raw-pixel and random-encoder probes')
     seeds: int = option(1, 'number of seeds', minimum=1)
     seed: int = option(0, 'first seed')
@@ -75,10 +75,6 @@ class ImageConfig(RunConfig):
             if bad or not getattr(self, name):
                 raise ValueError(f"{name} must be a non-empty list of {', '.join(allowed)}; "
                                  f"got {list(getattr(self, name))}")
-        for name in ('epochs', 'batch_size', 'mi_units', 'out_dim', 'mlp_epochs'):
-            if getattr(self, name) < (2 if name == 'batch_size' else 1):
-                raise ValueError(f"{name} must be >= {2 if name == 'batch_size' else 1}; "
-                                 f"got {getattr(self, name)}")
         if self.train_size is not None and self.train_size < self.batch_size:
             raise ValueError(f"train_size ({self.train_size}) must be at least one batch "
                              f"({self.batch_size} images)")
