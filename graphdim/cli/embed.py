@@ -3,14 +3,14 @@
 Node-level runs embed the nodes of their graph (or another named dataset, or your own graph
 file), graph-level runs every graph of their dataset, image runs the test images of theirs.
 """
-from pathlib import Path
+from dataclasses import replace
 
-from ..data import load_graph_dataset, load_node_dataset
-from ..data.custom import read_graph_file
+from ..data import load_graph_dataset
+from ..data.custom import FEATURE_FALLBACKS
 from ..data.images import load_image_dataset
-from ..data.nodes import maybe_row_normalize
 from ..experiments.graph import graph_embeddings
 from ..experiments.image import image_embeddings
+from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
 from ..runs import RunFolder, load_model, save_embeddings
@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
     source.add_argument('--dataset', help="a named dataset (default: the run's own)")
     source.add_argument('--graph', help='an edge list (.txt/.csv/.edgelist) or .graphml/.gml')
     p.add_argument('--features', help='feature matrix for --graph (.npy/.pt/.csv; row i = node i)')
-    p.add_argument('--missing-features', choices=('degree', 'identity', 'ones'),
+    p.add_argument('--missing-features', choices=FEATURE_FALLBACKS,
                    help='features to use when the graph has none')
     p.add_argument('--root', help='local data root (default: $GRAPHDIM_DATA)')
     p.add_argument('--seed', type=int, help="which seed's model (default: the first)")
@@ -53,20 +53,17 @@ def _sizes(sizes) -> str:
 
 
 def _embed_nodes(args, model, config, saved, device):
-    if args.graph:
-        data = read_graph_file(args.graph, args.features,
-                               missing_features=args.missing_features)
-        if config.normalize_features:
-            data.x = maybe_row_normalize(data.x)
-        name = Path(args.graph).stem
-    else:
-        name = args.dataset or config.dataset
-        data = load_node_dataset(name, args.root or config.root,
-                                 normalize_features=config.normalize_features).data
+    source = config  # the run's own graph: a named dataset or a file of its own
+    if args.graph or args.dataset:
+        source = replace(config, dataset=args.dataset or config.dataset, graph=args.graph,
+                         features=args.features, labels=None,
+                         missing_features=args.missing_features)
+    dataset = load_config_graph(replace(source, root=args.root or config.root, labels=None))
+    data = dataset.data
     check_graph(data)
     _check_input_size(saved, {'in_channels': data.num_features})
     embeddings = node_embeddings(config, model, data, device, progress=False)
-    return embeddings, getattr(data, 'node_ids', None), name, 'nodes'
+    return embeddings, getattr(data, 'node_ids', None), dataset.name, 'nodes'
 
 
 def _embed_graphs(args, model, config, saved, device):
