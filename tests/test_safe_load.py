@@ -89,3 +89,15 @@ def test_changed_raw_files_rebuild_the_cache(cora_root, private_cache):
     index.write_text('\n'.join(lines[:-1]) + '\n')
     after = load_node_dataset('Cora', root=str(cora_root), download=False).data
     assert int(after.test_mask.sum()) == int(before.test_mask.sum()) - 1
+
+
+def test_a_truncated_raw_file_is_one_message_through_the_cli(cora_root, private_cache,
+                                                              capsys):
+    from graphdim import cli
+    raw = cora_root / 'planetoid' / 'Cora' / 'raw' / 'ind.cora.allx'
+    raw.write_bytes(raw.read_bytes()[:1000])
+    assert cli.main(['train', '--dataset', 'Cora', '--root', str(cora_root), '--no-download',
+                     '--epochs', '1', '--quiet']) == 2
+    err = capsys.readouterr().err
+    assert 'could not read the raw files' in err and "dataset's original files" in err
+    assert 'Traceback' not in err

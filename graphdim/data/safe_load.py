@@ -139,8 +139,10 @@ def load_processed(make: Callable, dataset_dir: Path, required: List[str]):
         except UnsafeFileError:
             raise
         except _CACHE_ERRORS as error:
-            if not stamps:
-                raise
+            if not stamps:  # built from the raw files just now: they are what is broken
+                raise ValueError(f"could not read the raw files of the dataset in "
+                                 f"{dataset_dir} ({type(error).__name__}: {error}); replace "
+                                 f"them with the dataset's original files") from error
             _clear_processed(dataset_dir)  # a corrupt or crafted cache: rebuild it from raw
             try:
                 dataset = make()
