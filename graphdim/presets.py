@@ -2,13 +2,10 @@
 
 ``graphdim train --preset dgi-cora`` and ``graphdim train --config run/config.json`` both
 turn into option defaults of the command: options given on the command line still win, so
-``--preset dgi-cora --seeds 3`` runs the recipe with three seeds. A config file is the
-``config.json`` a run writes with ``--out`` (its ``"config"`` entry is used) or a flat JSON
-object of option names (the names of the run's config fields, e.g. ``hidden_channels``).
+``--preset dgi-cora --seeds 3`` runs the recipe with three seeds. Config files are read by
+:func:`graphdim.runs.read_config_source`.
 """
-import json
-from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict
 
 # name -> (command, option defaults). Each states the paper's recipe; the README's tables
 # are produced with these.
@@ -42,18 +39,3 @@ def preset_defaults(command: str, name: str) -> Dict[str, Any]:
                          f"`graphdim {command}`")
     return dict(values)
 
-
-def read_config_file(path: Union[str, Path]) -> Dict[str, Any]:
-    """Option values from a run's ``config.json`` or a flat JSON object."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file {path} not found")
-    try:
-        values = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"config file {path} is not valid JSON: {error}") from None
-    if isinstance(values, dict) and isinstance(values.get('config'), dict):
-        values = values['config']  # a run directory's config.json
-    if not isinstance(values, dict):
-        raise ValueError(f"config file {path} must hold a JSON object of option values")
-    return values
