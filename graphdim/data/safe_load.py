@@ -7,7 +7,7 @@ What graphdim trusts: nothing it reads from a data root or a cache may run code.
   :class:`RestrictedUnpickler`, which builds numpy arrays, scipy sparse matrices and plain
   containers, and refuses every other global with :class:`UnsafeFileError`.
 * PyG and OGB read processed files with ``torch.load``; PyG falls back to
-  ``weights_only=False`` (full unpickling) when the safe load fails. Inside
+  full, unrestricted unpickling when the safe load fails. Inside
   :func:`safe_pyg_loading` processed files load with ``weights_only=True`` only, with PyG's
   plain tensor containers allow-listed (:func:`allow_pyg_classes`).
 * TU datasets are text, Amazon / Coauthor ``.npz`` files are read with ``allow_pickle=False``
