@@ -2,8 +2,9 @@ r"""Critic heads that embed local and global features before a dot-product score
 
 Two heads live here: :class:`ResidualHead` (image DIM's encode-and-dot critic,
 :class:`EncodeAndDotCritic`) and :class:`ProjectionHead` (InfoGraph's, applied to node and
-graph embeddings by :class:`~graphdim.graph.graph_level.InfoGraph`). DGI's bilinear critic is
-one weight matrix and stays in its model.
+graph embeddings by :class:`~graphdim.graph.graph_level.InfoGraph` and
+:class:`~graphdim.graph.multiview_graph.GraphMVGRL`). DGI's bilinear critic is one weight
+matrix, held by its model (DGI, MVGRL) and scored by :func:`bilinear_scores`.
 
 The *encode-and-dot* critic of DIM embeds each local feature and each global vector with its
 own small residual head into a common space of ``units`` dimensions, then scores every pair by
@@ -28,6 +29,13 @@ import torch
 from torch import Tensor, nn
 
 from .estimators import batch_pos_mask, score_matrix_loss
+
+
+def bilinear_scores(z: Tensor, weight: Tensor, summary: Tensor) -> Tensor:
+    """DGI's bilinear critic :math:`T(h, s) = h^\top W s` for every row of ``z`` against one
+    summary ``s`` (``[D]``, or ``[D, k]`` for several): one matrix-vector product for the
+    summary, one for the nodes."""
+    return z @ (weight @ summary)
 
 
 class ResidualHead(nn.Module):

@@ -54,3 +54,36 @@ def test_eps_threshold_and_the_dense_guard():
     with pytest.raises(ValueError, match="alpha must be in"):
         diffusion_matrix(graph.edge_index, 30, 'ppr', alpha=1.5)
     assert math.isfinite(float(s.values().sum()))
+
+
+@pytest.mark.parametrize('method', ['ppr', 'heat'])
+def test_diffusion_matches_pyg_gdc(method):
+    # PyG's GDC (Klicpera et al.), dense exact diffusion with symmetric self-loop
+    # normalisation: the same matrix, computed independently.
+    from torch_geometric.transforms import GDC
+    graph = random_graph(num_nodes=25, num_edges=50, seed=4)
+    kwargs = {'alpha': 0.2} if method == 'ppr' else {'t': 5.0}
+    from torch_geometric.utils import add_self_loops
+    loops, _ = add_self_loops(graph.edge_index, num_nodes=25)
+    gdc = GDC()
+    index, weight = gdc.transition_matrix(loops, torch.ones(loops.size(1), dtype=torch.float64),
+                                          25, 'sym')
+    expected = gdc.diffusion_matrix_exact(index, weight, 25, method, **kwargs)
+    s = diffusion_matrix(graph.edge_index, 25, method, eps=0.0)
+    assert torch.allclose(s.to_dense().double(), expected.t(), atol=1e-6, rtol=0)
+
+
+def test_diffusion_view_adds_weighted_edges_that_batch_like_edge_index():
+    from torch_geometric.data import Batch
+    from graphdim import DiffusionView
+    graphs = [random_graph(num_nodes=n, num_edges=2 * n, seed=n) for n in (6, 9)]
+    viewed = [DiffusionView('ppr', eps=0.0)(g) for g in graphs]
+    for graph, view in zip(graphs, viewed):
+        dense = torch.zeros(graph.num_nodes, graph.num_nodes, dtype=torch.float64)
+        dense[view.diffusion_index[1], view.diffusion_index[0]] = view.diffusion_weight.double()
+        assert torch.allclose(dense, _reference(graph.edge_index, graph.num_nodes, 'ppr'),
+                              atol=1e-5)
+        assert not hasattr(graph, 'diffusion_index')  # the transform does not edit its input
+    batch = Batch.from_data_list(viewed)
+    first = viewed[0].diffusion_index.size(1)
+    assert torch.equal(batch.diffusion_index[:, first:], viewed[1].diffusion_index + 6)

@@ -90,6 +90,8 @@ def check_in_channels(model, data) -> None:
     graphdim or PyG encoder's ``in_channels``; lazy ``-1`` and unknown widths pass)."""
     encoder = getattr(model, 'encoder', None) or getattr(getattr(model, 'model', None),
                                                          'encoder', None)
+    if encoder is None and getattr(model, 'encoders', None):  # multi-view: one per view
+        encoder = model.encoders[0]
     expected = getattr(encoder, 'in_channels', None)
     x = getattr(data, 'x', None)
     if isinstance(expected, int) and expected > 0 and isinstance(x, Tensor) and x.dim() == 2 \

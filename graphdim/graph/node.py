@@ -8,6 +8,7 @@ from torch.nn import Module, Parameter
 
 from torch_geometric.nn.inits import reset, uniform
 
+from ..critics import bilinear_scores
 from ..estimators import check_measure, mi_loss
 from .corruptions import EdgeDrop, RowShuffle, make_corruption
 from .encoders import GraphEncoder
@@ -181,7 +182,7 @@ class DeepGraphInfomax(torch.nn.Module):
         returns probabilities (PyG's default), ``False`` the logits.
         """
         summary = summary.t() if summary.dim() > 1 else summary
-        value = z @ (self.weight @ summary)
+        value = bilinear_scores(z, self.weight, summary)
         return torch.sigmoid(value) if sigmoid else value
 
     def loss(self, pos_z: Tensor, neg_z: Tensor, summary: Tensor) -> Tensor:

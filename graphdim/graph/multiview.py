@@ -1,0 +1,181 @@
+r"""Node-level multi-view DIM (MVGRL): DIM between two structural views of one graph."""
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.nn import ModuleList, Parameter
+
+from torch_geometric.nn.inits import uniform
+
+from ..critics import bilinear_scores
+from ..estimators import check_measure, mi_loss
+from .corruptions import RowShuffle
+from .diffusion import DIFFUSIONS, cached_diffusion_matrix
+from .encoders import GraphEncoder
+from .node import graph_inputs
+from .propagation import (PropagationReport, SparseOperator, gcn_operator,
+                          operator_from_matrix)
+from .readouts import Readout
+
+
+@dataclass
+class Views:
+    """The two structural views of one graph as constant operators: the GCN adjacency
+    :math:`\\hat A` and the diffusion :math:`S`, each holding the features."""
+    adjacency: SparseOperator
+    diffusion: SparseOperator
+
+    def subgraph(self, nodes: Tensor) -> 'Views':
+        """Both operators restricted to ``nodes`` (rows and columns), as the paper's sampled
+        training slices the whole graph's normalised matrices."""
+        return Views(*(_restrict(op, nodes) for op in (self.adjacency, self.diffusion)))
+
+
+def _restrict(operator: SparseOperator, nodes: Tensor) -> SparseOperator:
+    matrix = operator.adjacency.to_sparse_coo()
+    matrix = matrix.index_select(0, nodes).index_select(1, nodes)
+    return operator_from_matrix(matrix, operator.x[nodes], name='subgraph-sparse')
+
+
+class MVGRL(torch.nn.Module):
+    r"""Multi-view DIM at node level (Hassani & Khasahmadi, ICML 2020, "MVGRL").
+
+    Two structural views of one graph, the GCN adjacency
+    :math:`\hat A = \hat D^{-1/2}(A + I)\hat D^{-1/2}` and a diffusion :math:`S` (personalised
+    PageRank :math:`\alpha(I - (1 - \alpha)\hat A)^{-1}` or the heat kernel
+    :math:`e^{-t(I - \hat A)}`, :func:`~graphdim.graph.diffusion.diffusion_matrix`), each
+    get their own GCN encoder: :math:`H^a = \mathcal{E}_a(X, \hat A)`,
+    :math:`H^d = \mathcal{E}_d(X, S)`, with summaries :math:`s^a = \sigma(\mathrm{mean}\,H^a)`,
+    :math:`s^d`. The nodes of each view are scored against the *other* view's summary with
+    one bilinear critic :math:`T(h, s) = h^\top W s`; negatives are both views encoded from
+    row-shuffled features :math:`\tilde X` (DGI's corruption). With DGI's binary
+    cross-entropy (default; any :data:`~graphdim.estimators.MEASURES` works)
+
+    .. math::
+        \mathcal{L} = \frac{1}{2N}\sum_i \big[\operatorname{sp}(-T(h^a_i, s^d))
+            + \operatorname{sp}(-T(h^d_i, s^a))\big]
+            + \frac{1}{2N}\sum_j \big[\operatorname{sp}(T(\tilde h^a_j, s^d))
+            + \operatorname{sp}(T(\tilde h^d_j, s^a))\big].
+
+    The embedding of node :math:`i` is :math:`h^a_i + h^d_i`. Both views are built once
+    per graph and cached as sparse operators (:mod:`graphdim.graph.propagation`); ``S`` is
+    kept sparse (each node's ``top_k`` strongest diffusion sources), so no ``N x N`` dense
+    matrix is ever held beyond ``exact_max_nodes``. With ``sample_size`` the model trains,
+    as the paper does on large graphs, on ``subgraphs`` random node subsets of that size
+    per step (both views restricted to them); embeddings always use the whole graph.
+
+    Args:
+        in_channels: node feature size.
+        hidden_channels: width of each view's GCN (the paper: 512).
+        num_layers: GCN layers per view (the paper: 1).
+        estimator: MI measure (``'bce'``, the paper's).
+        diffusion: ``'ppr'`` (``alpha``, default 0.2) or ``'heat'`` (``t``, default 5).
+        top_k: diffusion entries kept per node.
+        sample_size: train on random subgraphs of this many nodes (0: the whole graph).
+        subgraphs: subgraphs per training step when sampling (the paper: 4).
+    """
+    def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
+                 activation: str = 'prelu', estimator: str = 'bce', diffusion: str = 'ppr',
+                 alpha: float = 0.2, t: float = 5.0, top_k: int = 128,
+                 sample_size: int = 0, subgraphs: int = 4):
+        super().__init__()
+        if diffusion not in DIFFUSIONS:
+            raise ValueError(f"unknown diffusion {diffusion!r}; choose one of "
+                             f"{', '.join(DIFFUSIONS)}")
+        if sample_size < 0 or subgraphs < 1 or top_k < 1:
+            raise ValueError(f"sample_size must be >= 0, subgraphs and top_k >= 1; got "
+                             f"{sample_size}, {subgraphs}, {top_k}")
+        self.hidden_channels = hidden_channels
+        self.encoders = ModuleList([
+            GraphEncoder(in_channels, hidden_channels, num_layers, 'gcn', activation)
+            for _ in ('adjacency', 'diffusion')])
+        self.summary = Readout('sigmoid_mean')
+        self.corruption = RowShuffle()
+        self.estimator = check_measure(estimator)
+        self.diffusion, self.alpha, self.t, self.top_k = diffusion, alpha, t, top_k
+        self.sample_size, self.subgraphs = sample_size, subgraphs
+        self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
+        self._views: Optional[Views] = None  # the cached views of one graph
+        self.propagation: Optional[PropagationReport] = None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        for encoder in self.encoders:
+            encoder.reset_parameters()
+        uniform(self.hidden_channels, self.weight)
+
+    def views(self, x: Tensor, edge_index: Tensor,
+              edge_weight: Optional[Tensor] = None) -> Views:
+        """Both views of this graph: built on the first call, then cached (rebuilt when the
+        tensors change)."""
+        if self._views is None or not self._views.adjacency.matches(x, edge_index,
+                                                                    edge_weight):
+            adjacency = gcn_operator(x, edge_index, edge_weight)
+            matrix = cached_diffusion_matrix(
+                edge_index, x.size(0), edge_weight, method=self.diffusion, alpha=self.alpha,
+                t=self.t, top_k=self.top_k)
+            # The kept entries are each column's largest; S is symmetric (T is), so its
+            # transpose keeps each node's (row's) top_k sources.
+            diffusion = operator_from_matrix(matrix.t().to(x.device), x, name='diffusion')
+            self._views = Views(adjacency, diffusion)
+        return self._views
+
+    def encode(self, views: Views, permutation: Optional[Tensor] = None):
+        """``[(H^a, H^d), (\\tilde H^a, \\tilde H^d)]`` (the second pair only with a
+        ``permutation`` of the rows)."""
+        pairs = [encoder.encode_views(operator.x, operator, permutation)
+                 for encoder, operator in zip(self.encoders, (views.adjacency,
+                                                              views.diffusion))]
+        return tuple(h for h, _ in pairs), tuple(h for _, h in pairs)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None
+                ) -> Tuple[Tuple[Tensor, Tensor], Tuple[Tensor, Tensor], Tuple[Tensor, Tensor]]:
+        """``(clean, corrupted, summaries)``: each a pair (adjacency view, diffusion view)."""
+        return self._forward_views(self.views(x, edge_index, edge_weight))
+
+    def _forward_views(self, views: Views):
+        n = views.adjacency.x.size(0)
+        permutation = self.corruption.permutation(n, views.adjacency.x.device)
+        clean, corrupted = self.encode(views, permutation)
+        return clean, corrupted, tuple(self.summary(h) for h in clean)
+
+    def discriminate(self, z: Tensor, summary: Tensor) -> Tensor:
+        """Bilinear logits :math:`z W s` (DGI's critic, shared by both directions)."""
+        return bilinear_scores(z, self.weight, summary)
+
+    def loss(self, clean, corrupted, summaries) -> Tensor:
+        """The estimator's loss, each view's nodes against the other view's summary."""
+        crossed = (summaries[1], summaries[0])
+        positive = torch.cat([self.discriminate(h, s) for h, s in zip(clean, crossed)])
+        negative = torch.cat([self.discriminate(h, s) for h, s in zip(corrupted, crossed)])
+        return mi_loss(positive, negative, self.estimator)
+
+    # The training loop's interface: a loss and frozen embeddings for one graph.
+    def training_loss(self, data) -> Tensor:
+        views = self.views(*graph_inputs(data))
+        n = views.adjacency.x.size(0)
+        if not self.sample_size or self.sample_size >= n:
+            self.propagation = PropagationReport('cached-sparse')
+            return self.loss(*self._forward_views(views))
+        self.propagation = PropagationReport('subgraph-sparse',
+                                             f'{self.subgraphs} x {self.sample_size} nodes')
+        losses: List[Tensor] = []
+        for _ in range(self.subgraphs):
+            nodes = torch.randperm(n, device=views.adjacency.x.device)[:self.sample_size]
+            losses.append(self.loss(*self._forward_views(views.subgraph(nodes.sort()[0]))))
+        return torch.stack(losses).mean()
+
+    def embed(self, data) -> Tensor:
+        views = self.views(*graph_inputs(data))
+        clean, _ = self.encode(views)
+        return clean[0] + clean[1]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()  # sparse CSR operators can neither be copied nor pickled
+        state['_views'] = None
+        return state
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.hidden_channels}, diffusion='
+                f'{self.diffusion!r}, top_k={self.top_k}, sample_size={self.sample_size})')
