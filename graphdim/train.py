@@ -12,7 +12,7 @@ same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state eve
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -146,7 +146,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         weight_decay: float = 0.0, patience: int = 20, min_epochs: int = 50,
         device=None, progress: bool = True, desc: str = 'train',
         checkpoint=None, checkpoint_every: int = 0, resume: bool = False,
-        distributed: bool = False, checkpoint_config: Optional[dict] = None) -> FitResult:
+        distributed: bool = False, checkpoint_config: Optional[dict] = None,
+        on_epoch: Optional[Callable[[int, torch.nn.Module], None]] = None) -> FitResult:
     """Train ``model`` with Adam; stop early on the training loss and restore the best state.
 
     Early stopping (DGI's rule): stop once the loss has not improved for ``patience`` epochs,
@@ -163,7 +164,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     ``checkpoint_config`` (the run's options as plain values) is saved with every checkpoint,
     and resuming refuses a checkpoint written with other options, naming them.
     ``distributed=True`` wraps the loss in ``DistributedDataParallel``; only rank 0 shows
-    progress and writes checkpoints.
+    progress and writes checkpoints. ``on_epoch(epoch, model)`` is called after every epoch
+    with the model as it stands (e.g. to keep its embeddings at several epochs of one run).
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1; got {epochs}")
@@ -207,6 +209,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
                                 optimizer=optimizer.state_dict(), best_state=best_state,
                                 waited=waited, done=done, result=result, rng=rng,
                                 config=checkpoint_config)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
         if result.stopped_early:
             break
     bar.close()

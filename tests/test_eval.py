@@ -208,3 +208,34 @@ def test_overriding_test_acc_replaces_the_test_score():
     result = linear_probe(x, y, split)
     result.test_acc = 0.25
     assert result.test_score == 0.25 and result.mean == 0.25
+
+
+def test_nested_cross_validation_chooses_inside_each_outer_fold_only():
+    from sklearn.model_selection import StratifiedKFold
+    from graphdim.eval import nested_cross_validate
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(60) % 2
+    informative = labels[:, None].float() + 0.3 * torch.randn(60, 3, generator=generator)
+    noise = torch.randn(60, 3, generator=generator)
+    result = nested_cross_validate({'noise': noise, 'informative': informative}, labels,
+                                   folds=5, inner_folds=3, c_grid=(1.0, ), seed=1)
+    assert [fold.chosen_candidate for fold in result.folds] == ['informative'] * 5
+    assert result.test_score > 0.9
+    # Rewrite the rows of outer fold 0's test part in the noise candidate so that it would
+    # be perfect there: fold 0's inner scores and choice must not move (they never see them).
+    _, test = next(StratifiedKFold(5, shuffle=True, random_state=1).split(labels, labels))
+    leaked = noise.clone()
+    leaked[test] = labels[test, None].float() * 10
+    again = nested_cross_validate({'noise': leaked, 'informative': informative}, labels,
+                                  folds=5, inner_folds=3, c_grid=(1.0, ), seed=1)
+    assert again.folds[0].val_scores == result.folds[0].val_scores
+    assert again.folds[0].chosen_candidate == 'informative'
+    # One candidate is plain cross-validation.
+    single = cross_validate(informative, labels, folds=5, inner_folds=3, c_grid=(1.0, ), seed=1)
+    alone = nested_cross_validate({'x': informative}, labels, folds=5, inner_folds=3,
+                                  c_grid=(1.0, ), seed=1)
+    assert single.fold_accuracies == alone.fold_accuracies
+    with pytest.raises(ValueError, match='candidates is empty'):
+        nested_cross_validate({}, labels)
+    with pytest.raises(ValueError, match=r'embeddings must be \[N, D\] and labels \[N\]'):
+        nested_cross_validate({'a': informative, 'b': noise[:50]}, labels, folds=5)

@@ -108,3 +108,11 @@ def test_same_seed_gives_identical_embeddings_on_karate(tmp_path):
         saved[name] = torch.load(out / f'seed_{seed}' / 'embeddings.pt', weights_only=True)
     assert torch.equal(saved['a'], saved['b'])
     assert not torch.allclose(saved['a'], saved['c'])
+
+
+def test_on_epoch_sees_every_epoch_with_the_model_as_it_stands():
+    model, seen = Quadratic(), []
+    fit(model, BATCH, epochs=4, lr=0.5, patience=0, progress=False,
+        on_epoch=lambda epoch, m: seen.append((epoch, float(m.w))))
+    assert [epoch for epoch, _ in seen] == [1, 2, 3, 4]
+    assert len({w for _, w in seen}) == 4  # a step between every two calls

@@ -64,8 +64,27 @@ def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
     training part only (ties to the smaller ``C``). ``seed`` fixes both fold assignments;
     ``jobs`` runs that many inner fits in parallel (same result). The result's ``folds`` hold
     per outer fold its test accuracy, inner-CV accuracy and chosen ``C``."""
+    return nested_cross_validate({'embeddings': embeddings}, labels, classifier, folds,
+                                 inner_folds, c_grid, seed, jobs, standardize)
+
+
+def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
+                          classifier: str = 'svm', folds: int = 10, inner_folds: int = 5,
+                          c_grid: Sequence[float] = C_GRIDS['graph'], seed: int = 0,
+                          jobs: int = 1, standardize: bool = True) -> ProbeResult:
+    """:func:`cross_validate` that also chooses among ``candidates`` (name -> embeddings of
+    the same graphs, e.g. one per encoder setting: learning rate, depth, epochs).
+
+    In each outer fold the candidate and ``C`` with the best inner-CV accuracy on that
+    fold's training part alone are refitted on it and score the held-out fold once (ties go
+    to the earlier candidate and the smaller ``C``), so no outer test fold takes part in any
+    choice. Each fold's result names its choice in ``val_scores`` (``{name: inner-CV
+    accuracy}``) and in ``chosen_candidate``."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
-    x, y = _as_numpy(embeddings, labels)
+    if not candidates:
+        raise ValueError("candidates is empty: give at least one name -> embeddings")
+    arrays = {name: _as_numpy(x, labels) for name, x in candidates.items()}
+    y = next(iter(arrays.values()))[1]
     smallest_class = int(np.bincount(y).min()) if y.size else 0
     if folds < 2 or inner_folds < 2 or smallest_class < folds:
         raise ValueError(f"need folds, inner_folds >= 2 and every class at least `folds` "
@@ -78,15 +97,22 @@ def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
     grid = {f'{_step(classifier)}__C': sorted(c_grid)}
     normalization = 'standardize' if standardize else 'none'
     per_fold = []
-    for train, test in outer.split(x, y):
+    for train, test in outer.split(y, y):
         inner = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
-        search = GridSearchCV(make_classifier(classifier, standardize=standardize), grid, cv=inner,
-                              scoring='accuracy', refit=True, n_jobs=jobs)
-        search.fit(x[train], y[train])
+        searches = {}
+        for name, (x, _) in arrays.items():
+            search = GridSearchCV(make_classifier(classifier, standardize=standardize), grid,
+                                  cv=inner, scoring='accuracy', refit=False, n_jobs=jobs)
+            searches[name] = search.fit(x[train], y[train])
+        best = max(searches, key=lambda name: searches[name].best_score_)  # first on ties
+        c = float(searches[best].best_params_[f'{_step(classifier)}__C'])
+        x = arrays[best][0]
+        model = make_classifier(classifier, c, standardize).fit(x[train], y[train])
         per_fold.append(ProbeResult(
-            test_score=float(search.score(x[test], y[test])),
-            val_score=float(search.best_score_), classifier=classifier,
-            c=float(search.best_params_[f'{_step(classifier)}__C']), normalization=normalization))
+            test_score=float(model.score(x[test], y[test])),
+            val_score=float(searches[best].best_score_), classifier=classifier, c=c,
+            normalization=normalization, chosen_candidate=best,
+            val_scores={name: float(search.best_score_) for name, search in searches.items()}))
     return ProbeResult(test_score=float(np.mean([fold.test_score for fold in per_fold])),
                        val_score=float(np.mean([fold.val_score for fold in per_fold])),
                        classifier=classifier, normalization=normalization, folds=per_fold)

@@ -40,6 +40,7 @@ class ProbeResult:
     val_scores: Dict[str, float] = field(default_factory=dict)
     folds: List['ProbeResult'] = field(default_factory=list)
     test_pred: Optional[Tensor] = None
+    chosen_candidate: Optional[str] = None  # nested CV: the embeddings this fold chose
 
     @property
     def setting(self) -> str:
