@@ -20,7 +20,7 @@ from .presets import PRESETS
 from .plots import plot_run
 from .graph.graph_level import InfoGraph
 from .data import GraphDataset, load_graph_dataset
-from .eval import cross_validate, ogb_probe
+from .eval import cross_validate, nested_cross_validate, ogb_probe
 from .experiments import GraphConfig, build_graph_model, run_graph_experiment
 from .critics import EncodeAndDotCritic
 from .data.images import ImageBatches, ImageDataset, load_image_dataset
@@ -30,6 +30,9 @@ from .eval import holdout_split, image_features, mlp_probe, raw_pixels
 from .experiments.image import ImageConfig, run_image_experiment
 from .loaders import NeighborhoodLoader, node_loader
 from .graph.minibatch import MiniBatchDGI, layerwise_embed
+from .graph.diffusion import DiffusionView, diffusion_matrix
+from .graph.multiview import MVGRL
+from .graph.multiview_graph import GraphMVGRL
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
@@ -49,3 +52,4 @@ __all__ = [
 ]
 __all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
             'GraphConfig', 'build_graph_model', 'run_graph_experiment']
+__all__ += ['nested_cross_validate', 'MVGRL', 'GraphMVGRL', 'DiffusionView', 'diffusion_matrix']

@@ -21,6 +21,19 @@ PRESETS: Dict[str, tuple] = {
     'infograph-mutag': ('train', {'level': 'graph', 'dataset': 'MUTAG', 'hidden_channels': 32,
                                   'num_layers': 5, 'estimator': 'jsd', 'batch_size': 128,
                                   'lr': 0.01, 'epochs': 20, 'patience': 0, 'seeds': 5}),
+    # MVGRL (Hassani & Khasahmadi, 2020), node level: 1-layer GCN 512 per view (adjacency,
+    # PPR alpha 0.2 kept to each node's 128 strongest entries), bilinear critic, BCE, Adam
+    # 1e-3, patience 20; weight decay as chosen on validation (benchmarks/mvgrl_node.py).
+    'mvgrl-cora': ('train', {'model': 'mvgrl', 'dataset': 'Cora', 'seeds': 10,
+                             'random_baseline': True}),
+    'mvgrl-citeseer': ('train', {'model': 'mvgrl', 'dataset': 'CiteSeer', 'seeds': 10,
+                                 'random_baseline': True, 'weight_decay': 0.001}),
+    'mvgrl-pubmed': ('train', {'model': 'mvgrl', 'dataset': 'PubMed', 'seeds': 10,
+                               'random_baseline': True}),
+    # Graph level, DGL's example: GCN 4 x 32 per view, batch 64, Adam 1e-3, 20 epochs.
+    'mvgrl-mutag': ('train', {'level': 'graph', 'model': 'mvgrl', 'dataset': 'MUTAG',
+                              'hidden_channels': 32, 'num_layers': 4, 'batch_size': 64,
+                              'lr': 0.001, 'epochs': 20, 'seeds': 5, 'random_baseline': True}),
     # DIM(L) (Hjelm et al., 2019) on MNIST with the 28x28 encoder: alpha 0, beta 1, gamma 0.1,
     # JSD, batch 64; critic width 256 and 2 epochs on 32,000 images to fit 2 CPU cores.
     'dim-mnist': ('image', {'dataset': 'mnist', 'mode': 'local', 'estimator': 'jsd',

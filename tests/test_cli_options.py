@@ -46,9 +46,9 @@ def test_every_config_field_is_an_option_with_its_flag_help_and_default(command,
         assert action.default is argparse.SUPPRESS, field.name
         help = None if action.help is None else action.help % {}  # argparse's own formatting
         expected = option_help(declared)
-        if command == 'train' and field.name == 'batch_size':  # both levels' help
+        if command == 'train' and field.name in ('batch_size', 'model', 'random_baseline'):  # both levels' help
             expected = (f"node level: {option_help(declared)}; graph level: "
-                        f"{option_help(_field(GraphConfig, 'batch_size'))}")
+                        f"{option_help(_field(GraphConfig, field.name))}")
         assert help == expected, field.name
         assert field.name not in vars(nothing_given)
     assert config_from_args(config_class, nothing_given) == config_class()
@@ -66,7 +66,7 @@ def test_help_texts_and_shown_defaults_stay_as_they_were():
         'level: graphs per batch, the others in the batch being the negatives (default 128)')
     assert helps['max_degree'].endswith('(default 64)') and helps['folds'].endswith(
         'default 10)')
-    assert 'InfoGraph\'s: --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 ' \
+    assert 'InfoGraph\'s: --model infograph --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 ' \
            '--patience 0 --min-epochs 0 --batch-size 128' in helps['level']
     text = train.format_help()
     for flag in ('--hidden HIDDEN_CHANNELS', '--layers NUM_LAYERS', '--no-normalize-features',

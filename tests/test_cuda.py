@@ -114,3 +114,30 @@ def test_image_dim_step_on_cuda():
     assert loss.is_cuda and torch.isfinite(loss)
     assert all(p.grad is None or (p.grad.is_cuda and torch.isfinite(p.grad).all())
                for p in model.parameters())
+
+
+def test_mvgrl_embeds_on_cuda_as_on_cpu_and_trains_there():
+    data = random_graph()
+    torch.manual_seed(0)
+    cpu = gd.MVGRL(data.num_features, 16, top_k=8)
+    gpu = copy.deepcopy(cpu).to(CUDA)
+    assert torch.allclose(gd.embed(cpu, data), gd.embed(gpu, data.to(CUDA)), atol=1e-4)
+    for sample_size in (0, data.num_nodes // 2):
+        gpu.sample_size = sample_size
+        loss = gpu.training_loss(data.to(CUDA))
+        loss.backward()
+        assert loss.device.type == 'cuda' and torch.isfinite(loss)
+        assert all(p.grad.device.type == 'cuda' for p in gpu.parameters())
+
+
+def test_graph_mvgrl_on_cuda_as_on_cpu():
+    graphs = [gd.DiffusionView()(synthetic_graph(12, 4, seed=s)) for s in range(4)]
+    torch.manual_seed(0)
+    cpu = gd.GraphMVGRL(graphs[0].num_features, 8, num_layers=2).eval()
+    gpu = copy.deepcopy(cpu).to(CUDA)
+    batch = next(iter(DataLoader(graphs, batch_size=4)))
+    assert torch.allclose(cpu.embed(batch), gpu.embed(batch.to(CUDA)).cpu(), atol=1e-4)
+    gpu.train()
+    loss = gpu.training_loss(batch.to(CUDA))
+    loss.backward()
+    assert torch.isfinite(loss) and loss.device.type == 'cuda'

@@ -40,8 +40,9 @@ def _value_type(annotation) -> Tuple[type, bool]:
     return annotation, False
 
 
-def _argument_settings(field: Field, annotation, help: Optional[str]) -> Dict[str, Any]:
-    """``add_argument`` keywords of one field."""
+def _argument_settings(field: Field, annotation, help: Optional[str],
+                       choices: Optional[Tuple] = None) -> Dict[str, Any]:
+    """``add_argument`` keywords of one field (``choices`` replaces the field's)."""
     # argparse %-formats help texts once more: a literal % must reach it as %%.
     settings = {'dest': field.name, 'default': argparse.SUPPRESS,
                 'help': None if help is None else help.replace('%', '%%')}
@@ -49,7 +50,7 @@ def _argument_settings(field: Field, annotation, help: Optional[str]) -> Dict[st
     if value_type is bool:
         settings['action'] = 'store_false' if field.default else 'store_true'
         return settings
-    settings.update(type=value_type, choices=field.metadata.get('choices'),
+    settings.update(type=value_type, choices=choices or field.metadata.get('choices'),
                     metavar=field.metadata.get('metavar'))
     if several:
         settings['nargs'] = '+'
@@ -57,16 +58,19 @@ def _argument_settings(field: Field, annotation, help: Optional[str]) -> Dict[st
 
 
 def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = None,
-                         helps: Optional[Dict[str, str]] = None) -> None:
+                         helps: Optional[Dict[str, str]] = None,
+                         choices: Optional[Dict[str, Tuple]] = None) -> None:
     """Add an option to ``parser`` (or an argument group) for each field of
-    ``config_class`` named in ``names`` (default: all, in field order); ``helps`` replaces
-    the help text of the fields it names."""
+    ``config_class`` named in ``names`` (default: all, in field order); ``helps`` and
+    ``choices`` replace the help text and choices of the fields they name (an option both
+    levels share, with each level's own choices)."""
     hints = typing.get_type_hints(config_class)
     by_name = {f.name: f for f in fields(config_class)}
     for name in (config_class.field_names() if names is None else names):
         field = by_name[name]
         help = (helps or {}).get(name, option_help(field))
-        parser.add_argument(option_flag(field), **_argument_settings(field, hints[name], help))
+        parser.add_argument(option_flag(field), **_argument_settings(
+            field, hints[name], help, (choices or {}).get(name)))
 
 
 def config_field(config_class, name: str) -> Field:

@@ -4,8 +4,8 @@ import json
 from ..experiments import NodeConfig, run_node_experiment
 from .common import add_config_options, add_output_options
 from .options import add_config_arguments, config_from_args
-from .train_graph import (add_graph_level_options, both_levels_helps, reject_graph_only_options,
-                          run_graph_level)
+from .train_graph import (add_graph_level_options, both_levels_choices, both_levels_helps,
+                          reject_graph_only_options, run_graph_level)
 
 # Your own graph instead of --dataset: shown right after --dataset.
 OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'missing_features')
@@ -17,13 +17,14 @@ SCALING_OPTIONS = ('batch_size', 'num_neighbors', 'inference_batch_size', 'distr
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        'train', help='train node-level DIM (DGI) and probe the embeddings',
-        description='Train Deep Graph Infomax on a graph, then fit a logistic-regression probe '
+        'train', help='train graph DIM (DGI, MVGRL, InfoGraph) and probe the embeddings',
+        description='Train Deep Graph Infomax (or --model mvgrl: multi-view DIM) on a graph, then fit a logistic-regression probe '
                     'on the frozen embeddings (penalty chosen on the validation split).')
     helps = both_levels_helps()
     others = [name for name in NodeConfig.field_names()
-              if name not in ('dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
-    add_config_arguments(p, NodeConfig, ['dataset', *OWN_GRAPH_OPTIONS, *others], helps)
+              if name not in ('model', 'dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
+    add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others], helps,
+                         both_levels_choices())
     add_output_options(p, 'write config, results, model state and embeddings here')
     p.add_argument('--plot', action='store_true',
                    help='also draw tsne_seed<s>.png and loss.png into --out DIR')
@@ -38,10 +39,18 @@ def add_parser(subparsers) -> None:
 
 def _print_node_summary(summary) -> None:
     config = summary['config']
-    print(f"graphdim: DGI on {summary['dataset']} ({summary['num_nodes']} nodes, "
-          f"{summary['num_edges']} edges) | {config['encoder']} x{config['num_layers']} "
-          f"{config['hidden_channels']}, {config['readout']}, {config['corruption']}, "
-          f"{config['estimator']} | device {summary['device']}")
+    if config.get('model', 'dgi') == 'mvgrl':
+        view = 'heat' if config['diffusion'] == 'heat' else f"ppr alpha {config['alpha']:g}"
+        sampled = f", {config['subgraphs']} x {config['sample_size']}-node subgraphs" \
+            if config['sample_size'] else ''
+        recipe = (f"MVGRL | gcn x{config['num_layers']} {config['hidden_channels']} per view "
+                  f"(adjacency; {view}, top {config['top_k']}), {config['estimator']}{sampled}")
+    else:
+        recipe = (f"DGI | {config['encoder']} x{config['num_layers']} "
+                  f"{config['hidden_channels']}, {config['readout']}, {config['corruption']}, "
+                  f"{config['estimator']}")
+    print(f"graphdim: {recipe.replace(' |', ' on ' + _graph_name(summary) + ' |', 1)} | "
+          f"device {summary['device']}")
     print(f"split: {summary['split']}")
     propagation = summary.get('propagation')
     if propagation:
@@ -54,7 +63,10 @@ def _print_node_summary(summary) -> None:
             print(f"wrote {summary['out_dir']}")
         return
     for run in summary['runs']:
+        baseline = f"  random init {run['random_init_test_acc']:6.2f}" \
+            if 'random_init_test_acc' in run else ''
         print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"
+              f"{baseline}"
               f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
               f"{run['epochs']} epochs, best {run['best_epoch']}, "
               f"{run['train_seconds']:.1f} s)")
@@ -62,8 +74,16 @@ def _print_node_summary(summary) -> None:
           f"over {len(summary['seeds'])} seed(s); {summary['epochs_mean']:.0f} epochs on "
           f"average, {1000 * summary['epoch_seconds_median']:.1f} ms/epoch (median), "
           f"peak RSS {summary['peak_rss_mb']:.0f} MiB")
+    if 'random_init_test_acc_mean' in summary:
+        print(f"random-init encoder (untrained, same probe): "
+              f"{summary['random_init_test_acc_mean']:.2f} ± "
+              f"{summary['random_init_test_acc_std']:.2f} %")
     if 'out_dir' in summary:
         print(f"wrote {summary['out_dir']}")
+
+
+def _graph_name(summary) -> str:
+    return f"{summary['dataset']} ({summary['num_nodes']} nodes, {summary['num_edges']} edges)"
 
 
 def run(args) -> None:

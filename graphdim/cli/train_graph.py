@@ -1,4 +1,4 @@
-"""``graphdim train --level graph``: InfoGraph on a graph-classification dataset.
+"""``graphdim train --level graph``: InfoGraph or MVGRL on a graph-classification dataset.
 
 The ``train`` command's options are those of both levels: NodeConfig's fields, then, in the
 graph-level group, GraphConfig's that NodeConfig lacks. An option that was not given takes the
@@ -16,8 +16,21 @@ GRAPH_ONLY = tuple(name for name in GraphConfig.field_names()
                    if name not in NodeConfig.field_names())
 # The node-level model's options: the graph level's model is InfoGraph's GIN and sum readout,
 # so giving one with --level graph is an error.
-_NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p')
+_NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p', 'top_k',
+              'sample_size', 'subgraphs')
 _SHARED = tuple(name for name in NodeConfig.field_names() if name in GraphConfig.field_names())
+
+
+def both_levels_choices() -> dict:
+    """Choices of the shared options whose levels choose among different values: all of them
+    (each level's config then refuses the other's, naming the level)."""
+    merged = {}
+    for name in _SHARED:
+        node, graph = (config_field(c, name).metadata.get('choices') or ()
+                       for c in (NodeConfig, GraphConfig))
+        if set(node) != set(graph):
+            merged[name] = tuple(dict.fromkeys((*node, *graph)))
+    return merged
 
 
 def both_levels_helps() -> dict:
@@ -40,9 +53,10 @@ def _graph_defaults() -> str:
 
 def add_graph_level_options(p) -> None:
     """Add ``--level`` and the graph-level options to the ``train`` parser ``p``."""
-    g = p.add_argument_group('graph level (--level graph: InfoGraph, graph classification)')
+    g = p.add_argument_group('graph level (--level graph: InfoGraph or MVGRL, graph '
+                             'classification)')
     g.add_argument('--level', choices=('node', 'graph'), default='node',
-                   help='node: DGI node embeddings (default); graph: InfoGraph graph '
+                   help='node: DGI / MVGRL node embeddings (default); graph: InfoGraph / MVGRL graph '
                         'embeddings on TU (MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) '
                         'or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
                         f"defaults are InfoGraph's: {_graph_defaults()}")
@@ -56,26 +70,42 @@ def _reject_given(args, names, config_class, why: str) -> None:
 
 
 def reject_graph_only_options(args) -> None:
-    """At node level, fail on options that only the graph level uses."""
+    """At node level, fail on options (and values) that only the graph level uses."""
+    if getattr(args, 'model', None) == 'infograph':
+        raise ValueError("--model infograph is a graph-level model: add --level graph")
     _reject_given(args, GRAPH_ONLY, GraphConfig,
                   'applies to graph-level DIM only; add --level graph')
 
 
 def graph_config_from_args(args) -> GraphConfig:
     """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest)."""
+    if getattr(args, 'model', None) == 'dgi':
+        raise ValueError("--model dgi is a node-level model: at --level graph choose "
+                         "infograph (default) or mvgrl")
     _reject_given(args, _NODE_ONLY, NodeConfig, "applies to node-level DIM only; the graph "
-                  "level uses InfoGraph's GIN encoder and sum readout")
+                  "level has its own encoders (InfoGraph's GIN, MVGRL's GCN per view) and "
+                  "sum readout")
     return config_from_args(GraphConfig, args)
+
+
+def _dataset_name(summary) -> str:
+    return (f"{summary['dataset']} ({summary['num_graphs']} graphs, "
+            f"{summary['num_features']} node features)")
 
 
 def _print_graph_summary(summary) -> None:
     config = summary['config']
-    heads = 'heads' if config['projection_heads'] else 'no heads'
-    print(f"graphdim: InfoGraph on {summary['dataset']} ({summary['num_graphs']} graphs, "
-          f"{summary['num_features']} node features) | gin x{config['num_layers']} "
-          f"{config['hidden_channels']} concatenated, sum readout, {config['estimator']}, "
-          f"{heads}, batch {config['batch_size']}, lr {config['lr']:g}, "
-          f"{config['epochs']} epochs | device {summary['device']}")
+    if config.get('model', 'infograph') == 'mvgrl':
+        view = 'heat' if config['diffusion'] == 'heat' else f"ppr alpha {config['alpha']:g}"
+        model = (f"MVGRL on {_dataset_name(summary)} | gcn x{config['num_layers']} "
+                 f"{config['hidden_channels']} concatenated per view (edges; {view}), heads")
+    else:
+        model = (f"InfoGraph on {_dataset_name(summary)} | gin x{config['num_layers']} "
+                 f"{config['hidden_channels']} concatenated, "
+                 f"{'heads' if config['projection_heads'] else 'no heads'}")
+    print(f"graphdim: {model}, sum readout, {config['estimator']}, batch "
+          f"{config['batch_size']}, lr {config['lr']:g}, {config['epochs']} epochs | device "
+          f"{summary['device']}")
     print(f"protocol: {summary['protocol']}")
     ogb = 'test_roc_auc_mean' in summary
     for run in summary['runs']:

@@ -1,4 +1,4 @@
-"""Graph-level experiments: for each seed, train InfoGraph, freeze graph embeddings, evaluate.
+"""Graph-level experiments: for each seed, train InfoGraph (or graph-level MVGRL), freeze graph embeddings, evaluate.
 
 ``run_graph_experiment(GraphConfig(dataset='MUTAG', seeds=5))`` is what
 ``graphdim train --level graph`` runs; its result dictionary is what the CLI prints and
@@ -9,8 +9,8 @@ ROC-AUC beside it.
 """
 import statistics
 import time
-from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Dict, Optional, Union
 
 import torch
 from torch_geometric.loader import DataLoader
@@ -18,7 +18,9 @@ from torch_geometric.loader import DataLoader
 from ..data.custom import MAX_DEGREE_FEATURE
 from ..data.graphs import GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
+from ..graph.diffusion import DIFFUSIONS, DiffusionView
 from ..graph.graph_level import InfoGraph
+from ..graph.multiview_graph import GraphMVGRL
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
 from ..train import embed, fit
@@ -30,11 +32,16 @@ class GraphConfig(RunConfig):
     """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
     # Options shared with NodeConfig take their flag, choices and help from NodeConfig's
     # field in `graphdim train`; a help given here is the graph level's, shown beside it.
+    model: str = option('infograph', 'infograph (default) or mvgrl (multi-view DIM: edges '
+                                     'and diffusion views)', choices=('infograph', 'mvgrl'))
     dataset: str = 'MUTAG'
     root: Optional[str] = None
     hidden_channels: int = option(32, minimum=1)
     num_layers: int = option(5, minimum=1)
     estimator: str = 'jsd'
+    diffusion: str = option('ppr', choices=DIFFUSIONS)
+    alpha: float = option(0.2, above=0)
+    diffusion_time: float = option(5.0, above=0)
     projection_heads: bool = option(True, "drop InfoGraph's residual MLP heads before the critic")
     prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
                                       '%(default)g: off; DIM/InfoGraph use 0.1)', minimum=0)
@@ -63,8 +70,30 @@ class GraphConfig(RunConfig):
                                      "evaluation), not standardised ones")
 
 
-def build_graph_model(config: GraphConfig, in_channels: int) -> InfoGraph:
+# The options only one model reads; set for the other model, they are an error.
+MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time')
+INFOGRAPH_OPTIONS = ('projection_heads', 'prior_weight')
+
+
+def check_model_options(config: GraphConfig) -> None:
+    """Refuse options the chosen model would ignore (naming them), rather than drop them."""
+    others = MVGRL_OPTIONS if config.model == 'infograph' else INFOGRAPH_OPTIONS
+    defaults = GraphConfig()
+    changed = [name for name in others if getattr(config, name) != getattr(defaults, name)]
+    if changed:
+        flags = ', '.join('--' + name.replace('_', '-') for name in changed)
+        other = 'mvgrl' if config.model == 'infograph' else 'infograph'
+        verb = 'applies' if len(changed) == 1 else 'apply'
+        raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: drop "
+                         f"them or add --model {other}")
+
+
+def build_graph_model(config: GraphConfig, in_channels: int) -> Union[InfoGraph, GraphMVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
+    check_model_options(config)
+    if config.model == 'mvgrl':
+        return GraphMVGRL(in_channels, config.hidden_channels, config.num_layers,
+                          config.estimator)
     return InfoGraph(in_channels, config.hidden_channels, config.num_layers,
                      estimator=config.estimator, projection_heads=config.projection_heads,
                      prior_weight=config.prior_weight)
@@ -111,6 +140,9 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
         RunFolder(out_dir).begin('graph', asdict(config), overwrite=overwrite)
     dataset = load_graph_dataset(config.dataset, config.root, config.download,
                                  config.max_degree)
+    if config.model == 'mvgrl':  # each graph's diffusion, once
+        view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
+        dataset = replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
     folder = RunFolder(out_dir) if out_dir is not None else None
     if folder is not None:
         folder.write_labels(dataset.labels)

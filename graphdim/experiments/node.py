@@ -7,7 +7,9 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
+
+import torch
 
 from ..data import NodeDataset, load_node_dataset, read_graph_file
 from ..data.custom import FEATURE_FALLBACKS
@@ -17,7 +19,9 @@ from ..estimators import MEASURES
 from ..eval import linear_probe, public_split, random_split
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
+from ..graph.diffusion import DIFFUSIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
+from ..graph.multiview import MVGRL
 from ..graph.node import DeepGraphInfomax
 from ..graph.readouts import READOUTS
 from ..logs import write_tensorboard
@@ -31,6 +35,8 @@ from .config import RunConfig, mean_std, option
 @dataclass
 class NodeConfig(RunConfig):
     """Every setting of a node-level run; the defaults are DGI's transductive recipe."""
+    model: str = option('dgi', "dgi (Deep Graph Infomax, default) or mvgrl (multi-view DIM: "
+                               "adjacency and diffusion views)", choices=('dgi', 'mvgrl'))
     dataset: str = option('karate', '%(default)s (built in, default), Cora, CiteSeer, PubMed, '
                                'amazon-photo, amazon-computers, coauthor-cs, coauthor-physics')
     root: Optional[str] = option(None, 'local data root laid out as planetoid/Cora/raw/... '
@@ -43,12 +49,28 @@ class NodeConfig(RunConfig):
     corruption: str = option('row_shuffle', choices=CORRUPTIONS)
     corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask', minimum=0)
     estimator: str = option('bce', choices=MEASURES)
+    # Multi-view DIM's second view (graphdim.graph.diffusion); shared with the graph level.
+    diffusion: str = option('ppr', 'mvgrl: the diffusion view, personalised PageRank or heat '
+                                   'kernel (default %(default)s)', choices=DIFFUSIONS)
+    alpha: float = option(0.2, "mvgrl: ppr's teleport probability (default %(default)g)",
+                          above=0)
+    diffusion_time: float = option(5.0, "mvgrl: the heat kernel's t (default %(default)g)",
+                                   above=0)
+    top_k: int = option(128, 'mvgrl: diffusion entries kept per node (default %(default)s)',
+                        minimum=1)
+    sample_size: int = option(0, 'mvgrl: train on random subgraphs of this many nodes (the '
+                                 "paper's 2000 on large graphs); 0 (default): the whole graph",
+                              minimum=0)
+    subgraphs: int = option(4, 'mvgrl: subgraphs per step with --sample-size (default '
+                               '%(default)s)', minimum=1)
     lr: float = option(0.001, above=0)
     weight_decay: float = option(0.0, minimum=0)
     epochs: int = option(1000, 'maximum epochs', minimum=1)
     patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
     min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
     seeds: int = option(1, 'number of seeds', minimum=1)
+    random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
+                                          'init), beside every trained figure')
     seed: int = option(0, 'first seed')
     device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
     normalize_features: bool = option(True, 'keep raw features (default: row-normalise)')
@@ -80,8 +102,31 @@ class NodeConfig(RunConfig):
     resume: bool = option(False, 'continue the run in --out DIR from its checkpoints')
 
 
-def build_node_model(config: NodeConfig, in_channels: int) -> DeepGraphInfomax:
+# The options only one model reads; set for the other model, they are an error.
+MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time', 'top_k', 'sample_size', 'subgraphs')
+DGI_OPTIONS = ('encoder', 'readout', 'corruption', 'corruption_p')
+
+
+def check_model_options(config: NodeConfig) -> None:
+    """Refuse options the chosen model would ignore (naming them), rather than drop them."""
+    others = MVGRL_OPTIONS if config.model == 'dgi' else DGI_OPTIONS
+    defaults = NodeConfig()
+    changed = [name for name in others if getattr(config, name) != getattr(defaults, name)]
+    if changed:
+        flags = ', '.join('--' + name.replace('_', '-') for name in changed)
+        other = 'mvgrl' if config.model == 'dgi' else 'dgi'
+        verb = 'applies' if len(changed) == 1 else 'apply'
+        raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: drop "
+                         f"them or add --model {other}")
+
+
+def build_node_model(config: NodeConfig, in_channels: int) -> Union[DeepGraphInfomax, MVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
+    check_model_options(config)
+    if config.model == 'mvgrl':
+        return MVGRL(in_channels, config.hidden_channels, config.num_layers, config.activation,
+                     config.estimator, config.diffusion, config.alpha, config.diffusion_time,
+                     config.top_k, config.sample_size, config.subgraphs)
     return DeepGraphInfomax.from_options(
         in_channels, config.hidden_channels, encoder=config.encoder,
         num_layers=config.num_layers, activation=config.activation, summary=config.readout,
@@ -155,6 +200,8 @@ def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled
     data = dataset.data
     seed_everything(seed)
     model = build_node_model(config, data.num_features)
+    baseline = _random_init_figures(config, dataset, model, seed, scaled) \
+        if config.random_baseline else {}
     trainee, train_data = scaled.training_inputs(model, data, seed)
     start = time.perf_counter()
     history = fit(trainee, train_data, epochs=config.epochs, lr=config.lr,
@@ -175,12 +222,26 @@ def _train_and_probe(config: NodeConfig, dataset: NodeDataset, seed: int, scaled
            'final_loss': history.best_loss, 'train_seconds': train_seconds,
            'epoch_seconds': history.epoch_seconds, 'losses': history.losses,
            'split': split.description if split else 'no labels: not probed',
-           'propagation': asdict(trainee.propagation) if trainee.propagation else None}
+           'propagation': asdict(trainee.propagation) if trainee.propagation else None,
+           **baseline}
     if folder is not None:
         folder.write_seed(seed, model, history, config.lr, embeddings)
         if tensorboard:
             write_tensorboard(history, config.lr, folder.tensorboard_dir(seed))
     return run
+
+
+def _random_init_figures(config: NodeConfig, dataset: NodeDataset, model, seed: int,
+                         scaled: ScaledRun) -> Dict[str, Any]:
+    """The untrained encoder's probe figures; the RNG is left as it was, so the trained run
+    is the same with or without them."""
+    with torch.random.fork_rng(devices=[]):
+        _, probe = _probe(dataset, scaled.embeddings(model.to(scaled.device), dataset.data,
+                                                     False), seed, scaled.device)
+    if probe is None:
+        return {}
+    return {'random_init_test_acc': 100 * probe.test_acc,
+            'random_init_val_acc': 100 * probe.val_acc}
 
 
 def _probe(dataset: NodeDataset, embeddings, seed: int, device):
@@ -196,6 +257,13 @@ def _probe(dataset: NodeDataset, embeddings, seed: int, device):
     return split, probe
 
 
+def _random_init_summary(runs) -> Dict[str, float]:
+    if 'random_init_test_acc' not in runs[0]:
+        return {}
+    mean, std = mean_std(r['random_init_test_acc'] for r in runs)
+    return {'random_init_test_acc_mean': mean, 'random_init_test_acc_std': std}
+
+
 def _summarize(config: NodeConfig, dataset: NodeDataset, seeds, runs, scaled: ScaledRun):
     data = dataset.data
     labelled = getattr(data, 'y', None) is not None
@@ -204,6 +272,7 @@ def _summarize(config: NodeConfig, dataset: NodeDataset, seeds, runs, scaled: Sc
         'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
         'test_acc_std': acc_std,
         'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None,
+        **_random_init_summary(runs),
         'epochs_mean': statistics.fmean(r['epochs'] for r in runs),
         'epoch_seconds_median': statistics.median(
             s for r in runs for s in r['epoch_seconds']),
