@@ -207,3 +207,13 @@ def test_cli_trains_mvgrl_at_graph_level(data_root, capsys):
 def test_cli_refuses_options_the_chosen_model_would_ignore(argv, message, capsys):
     assert cli.main(['train', *argv, '--epochs', '1', '--quiet']) == 2
     assert message in capsys.readouterr().err
+
+
+def test_configs_refuse_options_of_another_model_on_construction():
+    with pytest.raises(ValueError, match='--encoder applies to --model dgi only'):
+        gd.NodeConfig(model='mvgrl', encoder='sage')
+    with pytest.raises(ValueError, match='--top-k, --sample-size apply to --model mvgrl only'):
+        gd.NodeConfig(top_k=4, sample_size=10)
+    with pytest.raises(ValueError, match='--alpha applies to --model mvgrl only'):
+        gd.GraphConfig(alpha=0.1)
+    assert gd.NodeConfig(model='mvgrl', top_k=4).top_k == 4

@@ -2,7 +2,7 @@
 :func:`option`, the field that is also a command-line option."""
 import statistics
 from dataclasses import field, fields
-from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, get_args,
+from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union, get_args,
                     get_origin, get_type_hints)
 
 
@@ -67,17 +67,22 @@ class RunConfig:
     """Base of the config dataclasses (node, graph and image experiments).
 
     Every config checks its values on construction, from the command line, a ``--config``
-    file, a preset or Python alike: types (``"false"`` is not a bool, ``2.5`` not an int)
-    and the bounds and choices its fields declare.
+    file, a preset or Python alike: types (``"false"`` is not a bool, ``2.5`` not an int),
+    the bounds and choices its fields declare, and that no option is set for a model that
+    would not read it (``MODEL_OPTIONS``).
     """
     seeds: int
     seed: int
+    # Per model (the config's ``model`` field, where it has one) the options only it reads.
+    MODEL_OPTIONS: ClassVar[Dict[str, Tuple[str, ...]]] = {}
 
     def __post_init__(self):
         hints = get_type_hints(type(self))
         for f in fields(self):
             setattr(self, f.name, checked_value(f.name, getattr(self, f.name), hints[f.name],
                                                 f.metadata))
+        if self.MODEL_OPTIONS:
+            check_model_options(self, self.MODEL_OPTIONS)
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:
@@ -99,6 +104,24 @@ class RunConfig:
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1; got {self.seeds}")
         return list(range(self.seed, self.seed + self.seeds))
+
+
+def check_model_options(config: "RunConfig",
+                        options_by_model: Dict[str, Tuple[str, ...]]) -> None:
+    """Refuse options that the chosen ``config.model`` does not read but another model does
+    (set away from their defaults), naming them and the model that reads them, rather than
+    drop them silently."""
+    defaults = {f.name: f.default for f in fields(config)}
+    for other, names in options_by_model.items():
+        if other == config.model:
+            continue
+        changed = [name for name in names if getattr(config, name) != defaults[name]]
+        if changed:
+            flags = ', '.join('--' + name.replace('_', '-') for name in changed)
+            verb = 'applies' if len(changed) == 1 else 'apply'
+            raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: "
+                             f"drop {'it' if len(changed) == 1 else 'them'} or add --model "
+                             f"{other}")
 
 
 def mean_std(values: Iterable[float]) -> Tuple[float, float]:

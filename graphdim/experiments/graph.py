@@ -27,9 +27,16 @@ from ..train import embed, fit
 from .config import RunConfig, mean_std, option
 
 
+# The options only one model reads; set for another model,
+# they are an error (RunConfig.MODEL_OPTIONS).
+MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time')
+INFOGRAPH_OPTIONS = ('projection_heads', 'prior_weight')
+
+
 @dataclass
 class GraphConfig(RunConfig):
     """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
+    MODEL_OPTIONS = {'infograph': INFOGRAPH_OPTIONS, 'mvgrl': MVGRL_OPTIONS}
     # Options shared with NodeConfig take their flag, choices and help from NodeConfig's
     # field in `graphdim train`; a help given here is the graph level's, shown beside it.
     model: str = option('infograph', 'infograph (default) or mvgrl (multi-view DIM: edges '
@@ -70,27 +77,9 @@ class GraphConfig(RunConfig):
                                      "evaluation), not standardised ones")
 
 
-# The options only one model reads; set for the other model, they are an error.
-MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time')
-INFOGRAPH_OPTIONS = ('projection_heads', 'prior_weight')
-
-
-def check_model_options(config: GraphConfig) -> None:
-    """Refuse options the chosen model would ignore (naming them), rather than drop them."""
-    others = MVGRL_OPTIONS if config.model == 'infograph' else INFOGRAPH_OPTIONS
-    defaults = GraphConfig()
-    changed = [name for name in others if getattr(config, name) != getattr(defaults, name)]
-    if changed:
-        flags = ', '.join('--' + name.replace('_', '-') for name in changed)
-        other = 'mvgrl' if config.model == 'infograph' else 'infograph'
-        verb = 'applies' if len(changed) == 1 else 'apply'
-        raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: drop "
-                         f"them or add --model {other}")
-
 
 def build_graph_model(config: GraphConfig, in_channels: int) -> Union[InfoGraph, GraphMVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
-    check_model_options(config)
     if config.model == 'mvgrl':
         return GraphMVGRL(in_channels, config.hidden_channels, config.num_layers,
                           config.estimator)

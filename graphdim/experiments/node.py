@@ -32,9 +32,16 @@ from .scaling import ScaledRun
 from .config import RunConfig, mean_std, option
 
 
+# The options only one model reads; set for another model,
+# they are an error (RunConfig.MODEL_OPTIONS).
+MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time', 'top_k', 'sample_size', 'subgraphs')
+DGI_OPTIONS = ('encoder', 'readout', 'corruption', 'corruption_p')
+
+
 @dataclass
 class NodeConfig(RunConfig):
     """Every setting of a node-level run; the defaults are DGI's transductive recipe."""
+    MODEL_OPTIONS = {'dgi': DGI_OPTIONS, 'mvgrl': MVGRL_OPTIONS}
     model: str = option('dgi', "dgi (Deep Graph Infomax, default) or mvgrl (multi-view DIM: "
                                "adjacency and diffusion views)", choices=('dgi', 'mvgrl'))
     dataset: str = option('karate', '%(default)s (built in, default), Cora, CiteSeer, PubMed, '
@@ -102,27 +109,9 @@ class NodeConfig(RunConfig):
     resume: bool = option(False, 'continue the run in --out DIR from its checkpoints')
 
 
-# The options only one model reads; set for the other model, they are an error.
-MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time', 'top_k', 'sample_size', 'subgraphs')
-DGI_OPTIONS = ('encoder', 'readout', 'corruption', 'corruption_p')
-
-
-def check_model_options(config: NodeConfig) -> None:
-    """Refuse options the chosen model would ignore (naming them), rather than drop them."""
-    others = MVGRL_OPTIONS if config.model == 'dgi' else DGI_OPTIONS
-    defaults = NodeConfig()
-    changed = [name for name in others if getattr(config, name) != getattr(defaults, name)]
-    if changed:
-        flags = ', '.join('--' + name.replace('_', '-') for name in changed)
-        other = 'mvgrl' if config.model == 'dgi' else 'dgi'
-        verb = 'applies' if len(changed) == 1 else 'apply'
-        raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: drop "
-                         f"them or add --model {other}")
-
 
 def build_node_model(config: NodeConfig, in_channels: int) -> Union[DeepGraphInfomax, MVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
-    check_model_options(config)
     if config.model == 'mvgrl':
         return MVGRL(in_channels, config.hidden_channels, config.num_layers, config.activation,
                      config.estimator, config.diffusion, config.alpha, config.diffusion_time,
