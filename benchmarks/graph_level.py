@@ -1,11 +1,14 @@
-"""Graph-level DIM (InfoGraph) over seeds: TU accuracy and OGB ROC-AUC, one table.
+"""Graph-level DIM (InfoGraph) over seeds, fixed recipe: TU accuracy and OGB ROC-AUC.
+
+The TU figures graphdim reports come from ``graph_level_nested.py`` (every setting chosen
+inside each outer fold); this script runs one fixed recipe, and the README shows its OGB
+table.
 
     python benchmarks/graph_level.py
 
 Runs ``python -m graphdim train --level graph --dataset NAME --seeds N --json`` for each
 dataset (one process per dataset, so peak memory and wall time are per dataset) with the
-recipe below, each TU dataset's setting chosen by inner CV (``CHOSEN``; ``--no-chosen``
-skips it) and any extra CLI options given after ``--``, and prints one table with
+fixed recipe below and any extra CLI options given after ``--``, and prints one table with
 InfoGraph's published figures beside ours. TU datasets: 10-fold CV accuracy of an SVM and of
 logistic regression, ``C`` chosen by inner CV on the training folds only. OGB datasets:
 ROC-AUC on the official scaffold split (probe chosen on valid), with the random-init
@@ -32,14 +35,6 @@ TARGET = {'MUTAG': 89.0, 'PTC_MR': 61.6, 'IMDB-BINARY': 73.0, 'IMDB-MULTI': 49.7
 # the time budget (2 cores).
 RECIPE = ['--hidden', '32', '--layers', '5', '--estimator', 'jsd', '--batch-size', '128',
           '--lr', '0.01', '--epochs', '20', '--inner-folds', '3', '--jobs', '2']
-# Per TU dataset, the setting with the best inner-CV accuracy (training folds only, never the
-# test folds) in benchmarks/graph_level_sweep.py's grid: lr {1e-3, 1e-2} x GIN layers {3, 5}
-# x epochs {20, 100}, 3 seeds (results/graph_level_sweep.jsonl). The OGB datasets keep RECIPE.
-CHOSEN = {'MUTAG': ['--lr', '0.01', '--layers', '5', '--epochs', '100'],
-          'PTC_MR': ['--lr', '0.01', '--layers', '3', '--epochs', '100'],
-          'IMDB-BINARY': ['--lr', '0.01', '--layers', '3', '--epochs', '20'],
-          'IMDB-MULTI': ['--lr', '0.001', '--layers', '3', '--epochs', '20'],
-          'PROTEINS': ['--lr', '0.01', '--layers', '3', '--epochs', '100']}
 
 
 def run(dataset, seeds, extra, threads):
@@ -88,15 +83,11 @@ def main():
     parser.add_argument('--threads', type=int, default=1,
                         help='torch / BLAS threads per run (default 1: the batches are small '
                              'and the machine is shared)')
-    parser.add_argument('--no-chosen', dest='chosen', action='store_false',
-                        help="use RECIPE for every dataset, not the per-dataset settings chosen "
-                             "by inner CV (CHOSEN)")
     parser.add_argument('--out', default='benchmarks/results/graph_level.json')
     parser.add_argument('extra', nargs='*', help='extra graphdim train options (after --)')
     args = parser.parse_args()
     start = time.perf_counter()
-    summaries = [run(name, args.seeds, (CHOSEN.get(name, []) if args.chosen else []) + args.extra,
-                     args.threads) for name in args.datasets]
+    summaries = [run(name, args.seeds, args.extra, args.threads) for name in args.datasets]
     total = time.perf_counter() - start
     first = summaries[0]
     print(f"\nInfoGraph, {len(first['seeds'])} seeds ({first['seeds'][0]}..{first['seeds'][-1]}), "

@@ -18,8 +18,10 @@ sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts, imported as module
 
 import accuracy  # noqa: E402
 import graph_level  # noqa: E402
+import graph_level_nested  # noqa: E402
 import image_dim  # noqa: E402
 import minibatch  # noqa: E402
+import mvgrl_node  # noqa: E402
 import speed  # noqa: E402
 
 RESULTS = BENCHMARKS / 'results'
@@ -52,8 +54,9 @@ TABLES = {
     'speed': lambda: speed.timing_table(speed_rows()),
     'probe': lambda: speed.probe_table(load('speed.json')['probes']),
     'speed-gpu-accuracy': lambda: speed.accuracy_table(load('speed_cuda.json')),
-    'graph-tu': lambda: graph_level.tu_table(
-        graph_level.tu_summaries(load('graph_level.json')['summaries'])),
+    'graph-nested': lambda: graph_level_nested.table(
+        graph_level_nested.read_rows(RESULTS / 'graph_level_nested.jsonl')),
+    'mvgrl-node': lambda: mvgrl_node.table(load('mvgrl_node.json'), RESULTS),
     'graph-ogb': lambda: graph_level.ogb_table(
         graph_level.ogb_summaries(load('graph_level.json')['summaries'])),
 }
