@@ -27,8 +27,8 @@ from tables import markdown_table, mean_std
 DATASETS = ['Cora', 'CiteSeer', 'PubMed']
 # Settings to choose among on validation: MVGRL's recipe (1-layer GCN 512 per view, PPR
 # alpha 0.2, bilinear critic, BCE, Adam 1e-3, patience 20) with and without DGL's weight
-# decay 1e-3 (its CiteSeer recipe). PubMed (a minute per seed-epoch block on 2 cores)
-# keeps the recipe alone.
+# decay 1e-3 (its CiteSeer recipe). PubMed (about 1.6 s an epoch and 600 epochs per seed on
+# 2 cores) keeps the recipe alone.
 CANDIDATES = {'Cora': [[], ['--weight-decay', '0.001']],
               'CiteSeer': [[], ['--weight-decay', '0.001']],
               'PubMed': [[]]}
@@ -81,7 +81,9 @@ def table(rows, results_dir) -> str:
         m, d = r['mvgrl'], r['dgi_speed']
         name = r['dataset']
         seeds = len(m['seeds'])
-        met = 'yes' if m['test_acc_mean'] >= TARGET[name] else 'no'
+        # The target is a 10-seed mean: fewer seeds cannot meet it.
+        met = 'no' if m['test_acc_mean'] < TARGET[name] else \
+            'yes' if seeds >= 10 else f'not judged: {seeds} seed(s)'
         dgi_acc = mean_std(dgi[name]['test_acc_mean'], dgi[name]['test_acc_std']) \
             if name in dgi else '-'
         return [name, f"{mean_std(m['test_acc_mean'], m['test_acc_std'])} ({seeds})",
