@@ -21,10 +21,10 @@ import sys
 import time
 
 import torch
-from torch_geometric.loader import DataLoader
 
 import graphdim as gd
-from graphdim.experiments.graph import GraphConfig, build_graph_model, graph_embeddings
+from graphdim.experiments.graph import (GraphConfig, build_graph_model, graph_embeddings,
+                                        load_config_dataset, training_loader)
 from graphdim.runtime import package_versions, peak_rss_mb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -61,9 +61,7 @@ def candidates(name, dataset, model_name, seed):
             if epoch in EPOCHS:
                 trained[f'layers={depth} epochs={epoch}'] = graph_embeddings(model, dataset)
                 model.train()
-        loader = DataLoader(dataset.graphs, batch_size=config.batch_size, shuffle=True,
-                            drop_last=len(dataset) % config.batch_size == 1)
-        gd.fit(model, loader, epochs=max(EPOCHS), lr=config.lr, patience=0, min_epochs=0,
+        gd.fit(model, training_loader(config, dataset), epochs=max(EPOCHS), lr=config.lr, patience=0, min_epochs=0,
                progress=False, on_epoch=keep)
     return trained, untrained
 
@@ -77,10 +75,7 @@ def evaluate(embeddings, labels, seed):
 
 
 def run(name, model_name, seed):
-    dataset = gd.load_graph_dataset(name)
-    if model_name == 'mvgrl':
-        view = gd.DiffusionView()
-        dataset.graphs = [view(graph) for graph in dataset.graphs]
+    dataset = load_config_dataset(GraphConfig(model=model_name, dataset=name))
     start = time.perf_counter()
     trained, untrained = candidates(name, dataset, model_name, seed)
     train_seconds = time.perf_counter() - start

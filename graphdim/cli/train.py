@@ -18,13 +18,14 @@ SCALING_OPTIONS = ('batch_size', 'num_neighbors', 'inference_batch_size', 'distr
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         'train', help='train graph DIM (DGI, MVGRL, InfoGraph) and probe the embeddings',
-        description='Train Deep Graph Infomax (or --model mvgrl: multi-view DIM) on a graph, then fit a logistic-regression probe '
-                    'on the frozen embeddings (penalty chosen on the validation split).')
+        description='Train Deep Graph Infomax (or --model mvgrl: multi-view DIM) on a graph, '
+                    'then fit a logistic-regression probe on the frozen embeddings (penalty '
+                    'chosen on the validation split).')
     helps = both_levels_helps()
     others = [name for name in NodeConfig.field_names()
               if name not in ('model', 'dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
-    add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others], helps,
-                         both_levels_choices())
+    add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others],
+                         helps, both_levels_choices())
     add_output_options(p, 'write config, results, model state and embeddings here')
     p.add_argument('--plot', action='store_true',
                    help='also draw tsne_seed<s>.png and loss.png into --out DIR')

@@ -56,9 +56,9 @@ def add_graph_level_options(p) -> None:
     g = p.add_argument_group('graph level (--level graph: InfoGraph or MVGRL, graph '
                              'classification)')
     g.add_argument('--level', choices=('node', 'graph'), default='node',
-                   help='node: DGI / MVGRL node embeddings (default); graph: InfoGraph / MVGRL graph '
-                        'embeddings on TU (MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) '
-                        'or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
+                   help='node: DGI / MVGRL node embeddings (default); graph: InfoGraph / '
+                        'MVGRL graph embeddings on TU (MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, '
+                        'IMDB-MULTI) or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
                         f"defaults are InfoGraph's: {_graph_defaults()}")
     add_config_arguments(g, GraphConfig, GRAPH_ONLY)
 

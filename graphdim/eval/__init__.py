@@ -23,5 +23,6 @@ from .splits import Split, holdout_split, public_split, random_split
 
 __all__ = ['C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult', 'Split',
            'cross_validate', 'fit_logistic_regression', 'holdout_split', 'image_features',
-           'linear_probe', 'make_classifier', 'mlp_probe', 'nested_cross_validate', 'normalize_embeddings', 'ogb_probe',
-           'probe_features', 'public_split', 'random_split', 'raw_pixels']
+           'linear_probe', 'make_classifier', 'mlp_probe', 'nested_cross_validate',
+           'normalize_embeddings', 'ogb_probe', 'probe_features', 'public_split', 'random_split',
+           'raw_pixels']

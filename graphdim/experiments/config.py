@@ -2,8 +2,8 @@
 :func:`option`, the field that is also a command-line option."""
 import statistics
 from dataclasses import field, fields
-from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union, get_args,
-                    get_origin, get_type_hints)
+from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union,
+                    get_args, get_origin, get_type_hints)
 
 
 def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,

@@ -1,4 +1,5 @@
-"""Graph-level experiments: for each seed, train InfoGraph (or graph-level MVGRL), freeze graph embeddings, evaluate.
+"""Graph-level experiments: for each seed, train InfoGraph (or graph-level MVGRL), freeze
+graph embeddings, evaluate.
 
 ``run_graph_experiment(GraphConfig(dataset='MUTAG', seeds=5))`` is what
 ``graphdim train --level graph`` runs; its result dictionary is what the CLI prints and
@@ -77,7 +78,6 @@ class GraphConfig(RunConfig):
                                      "evaluation), not standardised ones")
 
 
-
 def build_graph_model(config: GraphConfig, in_channels: int) -> Union[InfoGraph, GraphMVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
     if config.model == 'mvgrl':
@@ -108,6 +108,24 @@ def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int)
     return result
 
 
+def load_config_dataset(config: GraphConfig) -> GraphDataset:
+    """The dataset a config names, each graph with its diffusion where the model reads one
+    (computed once, not per seed)."""
+    dataset = load_graph_dataset(config.dataset, config.root, config.download,
+                                 config.max_degree)
+    if config.model == 'mvgrl':
+        view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
+        dataset = replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
+    return dataset
+
+
+def training_loader(config: GraphConfig, dataset: GraphDataset) -> DataLoader:
+    """Shuffled batches of ``config.batch_size`` graphs. A last batch of a single graph has
+    no negatives, so it is dropped (it is reshuffled each epoch)."""
+    return DataLoader(dataset.graphs, batch_size=config.batch_size, shuffle=True,
+                      drop_last=len(dataset) % config.batch_size == 1)
+
+
 def graph_embeddings(model: InfoGraph, dataset: GraphDataset, device=None):
     """Frozen embeddings of every graph of ``dataset``, one row per graph in dataset order."""
     return embed(model, DataLoader(dataset.graphs, batch_size=512, shuffle=False), device)
@@ -127,11 +145,7 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
     device = resolve_device(config.device)
     if out_dir is not None:
         RunFolder(out_dir).begin('graph', asdict(config), overwrite=overwrite)
-    dataset = load_graph_dataset(config.dataset, config.root, config.download,
-                                 config.max_degree)
-    if config.model == 'mvgrl':  # each graph's diffusion, once
-        view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
-        dataset = replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
+    dataset = load_config_dataset(config)
     folder = RunFolder(out_dir) if out_dir is not None else None
     if folder is not None:
         folder.write_labels(dataset.labels)
@@ -158,11 +172,8 @@ def _train_and_evaluate(config: GraphConfig, dataset: GraphDataset, seed: int, d
         baseline = _evaluate(dataset, graph_embeddings(model, dataset, device), config, seed)
         run.update({f'random_init_{k}': v for k, v in baseline.items()
                     if k in ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')})
-    # A last batch of a single graph has no negatives: drop it (it is reshuffled each epoch).
-    train_loader = DataLoader(dataset.graphs, batch_size=config.batch_size, shuffle=True,
-                              drop_last=len(dataset) % config.batch_size == 1)
     train_start = time.perf_counter()
-    history = fit(model, train_loader, epochs=config.epochs, lr=config.lr,
+    history = fit(model, training_loader(config, dataset), epochs=config.epochs, lr=config.lr,
                   weight_decay=config.weight_decay, patience=config.patience,
                   min_epochs=config.min_epochs, device=device, progress=progress,
                   desc=f'{dataset.name} seed {seed}')

@@ -109,7 +109,6 @@ class NodeConfig(RunConfig):
     resume: bool = option(False, 'continue the run in --out DIR from its checkpoints')
 
 
-
 def build_node_model(config: NodeConfig, in_channels: int) -> Union[DeepGraphInfomax, MVGRL]:
     """The model a config describes (used for training and for reloading saved states)."""
     if config.model == 'mvgrl':

@@ -35,7 +35,7 @@ def check_scaling_options(config, out_dir: Optional[str]) -> None:
     if config.distributed and not config.batch_size:
         raise ValueError("--distributed splits seed nodes between processes: give "
                          "--batch-size N as well (full-batch training has nothing to split)")
-    if getattr(config, 'model', 'dgi') == 'mvgrl' and (config.batch_size or config.distributed):
+    if config.model == 'mvgrl' and (config.batch_size or config.distributed):
         raise ValueError("--model mvgrl trains on the whole graph or on sampled subgraphs "
                          "(--sample-size N), not with --batch-size / --distributed")
     if config.checkpoint_every < 0:

@@ -39,6 +39,16 @@ def transition_matrix(edge_index: Tensor, num_nodes: int,
                                    check_invariants=True).coalesce()
 
 
+def check_diffusion(method: str, alpha: float, t: float) -> None:
+    """Reject an unknown diffusion or a parameter out of its range, naming it."""
+    if method not in DIFFUSIONS:
+        raise ValueError(f"unknown diffusion {method!r}; choose one of {', '.join(DIFFUSIONS)}")
+    if method == 'ppr' and not 0 < alpha < 1:
+        raise ValueError(f"ppr's alpha must be in (0, 1); got {alpha}")
+    if method == 'heat' and not t > 0:
+        raise ValueError(f"heat's t must be > 0; got {t}")
+
+
 def _series(method: str, alpha: float, t: float, tol: float):
     """The coefficients :math:`c_k` of :math:`S = \\sum_k c_k T^k`, up to a tail below tol
     (:math:`\\|T\\|_2 \\le 1`, so the tail is bounded by the sum of the remaining c_k)."""
@@ -91,12 +101,7 @@ def diffusion_matrix(edge_index: Tensor, num_nodes: int, method: str = 'ppr',
         exact_max_nodes: largest graph computed in closed form; larger ones by the series.
         tol: the series' tail bound (each entry's error is below it).
     """
-    if method not in DIFFUSIONS:
-        raise ValueError(f"unknown diffusion {method!r}; choose one of {', '.join(DIFFUSIONS)}")
-    if method == 'ppr' and not 0 < alpha < 1:
-        raise ValueError(f"ppr's alpha must be in (0, 1); got {alpha}")
-    if method == 'heat' and not t > 0:
-        raise ValueError(f"heat's t must be > 0; got {t}")
+    check_diffusion(method, alpha, t)
     if top_k is not None and top_k < 1:
         raise ValueError(f"top_k must be >= 1; got {top_k}")
     if num_nodes > exact_max_nodes and top_k is None and eps is None:
@@ -165,6 +170,7 @@ class DiffusionView:
     reads them."""
     def __init__(self, method: str = 'ppr', alpha: float = 0.2, t: float = 5.0,
                  eps: float = 1e-4):
+        check_diffusion(method, alpha, t)  # before any graph, not at the first one
         self.method, self.alpha, self.t, self.eps = method, alpha, t, eps
 
     def __call__(self, data):

@@ -1,5 +1,6 @@
 r"""Node-level multi-view DIM (MVGRL): DIM between two structural views of one graph."""
 from dataclasses import dataclass
+from functools import cached_property
 from typing import List, Optional, Tuple
 
 import torch
@@ -11,7 +12,7 @@ from torch_geometric.nn.inits import uniform
 from ..critics import bilinear_scores
 from ..estimators import check_measure, mi_loss
 from .corruptions import RowShuffle
-from .diffusion import DIFFUSIONS, cached_diffusion_matrix
+from .diffusion import cached_diffusion_matrix, check_diffusion
 from .encoders import GraphEncoder
 from .node import graph_inputs
 from .propagation import (PropagationReport, SparseOperator, gcn_operator,
@@ -26,16 +27,18 @@ class Views:
     adjacency: SparseOperator
     diffusion: SparseOperator
 
+    @cached_property
+    def _coo(self) -> Tuple[Tensor, Tensor]:
+        # Both operators as COO, converted once (index_select needs COO) for every sample.
+        return tuple(op.adjacency.to_sparse_coo() for op in (self.adjacency, self.diffusion))
+
     def subgraph(self, nodes: Tensor) -> 'Views':
         """Both operators restricted to ``nodes`` (rows and columns), as the paper's sampled
         training slices the whole graph's normalised matrices."""
-        return Views(*(_restrict(op, nodes) for op in (self.adjacency, self.diffusion)))
-
-
-def _restrict(operator: SparseOperator, nodes: Tensor) -> SparseOperator:
-    matrix = operator.adjacency.to_sparse_coo()
-    matrix = matrix.index_select(0, nodes).index_select(1, nodes)
-    return operator_from_matrix(matrix, operator.x[nodes], name='subgraph-sparse')
+        x = self.adjacency.x[nodes]
+        return Views(*(operator_from_matrix(matrix.index_select(0, nodes).index_select(1, nodes),
+                                            x, name='subgraph-sparse')
+                       for matrix in self._coo))
 
 
 class MVGRL(torch.nn.Module):
@@ -80,9 +83,7 @@ class MVGRL(torch.nn.Module):
                  alpha: float = 0.2, t: float = 5.0, top_k: int = 128,
                  sample_size: int = 0, subgraphs: int = 4):
         super().__init__()
-        if diffusion not in DIFFUSIONS:
-            raise ValueError(f"unknown diffusion {diffusion!r}; choose one of "
-                             f"{', '.join(DIFFUSIONS)}")
+        check_diffusion(diffusion, alpha, t)
         if sample_size < 0 or subgraphs < 1 or top_k < 1:
             raise ValueError(f"sample_size must be >= 0, subgraphs and top_k >= 1; got "
                              f"{sample_size}, {subgraphs}, {top_k}")
