@@ -129,7 +129,7 @@ def mi_loss(pos_scores: Tensor, neg_scores: Tensor, measure: str = 'jsd') -> Ten
         measure: one of :data:`MEASURES`.
 
     Returns:
-        A scalar: :math:`E_Q - E_P` (the loss to minimise).
+        The scalar loss to minimise, :math:`E_Q - E_P`.
     """
     check_measure(measure)
     if pos_scores.numel() == 0 or neg_scores.numel() == 0:

@@ -98,8 +98,8 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
 
     Names: ``karate``, ``cora``, ``citeseer``, ``pubmed``, ``amazon-photo``,
     ``amazon-computers``, ``coauthor-cs``, ``coauthor-physics``, ``ogbn-arxiv``,
-    ``ogbn-products``, ``ogbn-papers100M`` (:mod:`.ogb_nodes`, official splits), and
-    ``synthetic:NODES:AVG_DEGREE[:FEATURES]`` (see :func:`~.synthetic.synthetic_graph`).
+    ``ogbn-products``, ``ogbn-papers100M`` (:mod:`graphdim.data.ogb_nodes`, official splits), and
+    ``synthetic:NODES:AVG_DEGREE[:FEATURES]`` (see :func:`graphdim.data.synthetic.synthetic_graph`).
     ``normalize_features`` row-normalises non-negative (bag-of-words) features as DGI does;
     it keeps training stable on CiteSeer's raw binary features. Features with negative
     entries are left as they are.

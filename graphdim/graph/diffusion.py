@@ -95,9 +95,10 @@ def diffusion_matrix(edge_index: Tensor, num_nodes: int, method: str = 'ppr',
     Args:
         method: ``'ppr'`` (``alpha``: teleport probability, MVGRL 0.2) or ``'heat'``
             (``t``: diffusion time, MVGRL 5).
-        top_k / eps: sparsify (keep each column's ``top_k`` largest entries, or entries
-            ``>= eps``); needed above ``exact_max_nodes``, where ``S`` is dense and would
-            take ``N^2`` floats.
+        top_k: sparsify by keeping each column's ``top_k`` largest entries; this or ``eps``
+            is needed above ``exact_max_nodes``, where ``S`` is dense and would take
+            ``N^2`` floats.
+        eps: sparsify by keeping the entries ``>= eps``.
         exact_max_nodes: largest graph computed in closed form; larger ones by the series.
         tol: the series' tail bound (each entry's error is below it).
     """

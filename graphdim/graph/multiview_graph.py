@@ -19,9 +19,9 @@ class GraphMVGRL(Module):
     r"""Multi-view DIM at graph level (Hassani & Khasahmadi, ICML 2020, "MVGRL").
 
     Every graph comes with two views: its edges and its diffusion (the weighted edges
-    ``diffusion_index`` / ``diffusion_weight`` that :class:`~graphdim.graph.diffusion.
-    DiffusionView` adds; PPR with :math:`\alpha = 0.2` by default). Each view has its own
-    encoder of ``num_layers`` GCN layers (PReLU; the adjacency view normalises
+    ``diffusion_index`` / ``diffusion_weight`` that :class:`graphdim.DiffusionView` adds;
+    PPR with :math:`\alpha = 0.2` by default). Each view has its own encoder of
+    ``num_layers`` GCN layers (PReLU; the adjacency view normalises
     :math:`\hat D^{-1/2}(A + I)\hat D^{-1/2}`, the diffusion view propagates with the
     diffusion weights as they are, as the paper's code does). A node's local feature is the
     concatenation of its layer outputs, a graph's global feature their sum over its nodes

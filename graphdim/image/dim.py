@@ -38,7 +38,7 @@ class ImageDIM(nn.Module):
     one matrix) and *prior matching* (an adversarial discriminator between :math:`\sigma(Y)`
     and a uniform prior on :math:`[0, 1]^D`, :class:`~graphdim.prior.PriorMatching`, updated
     in alternation with the encoder). Paper presets: DIM(G) :math:`(\alpha, \beta, \gamma) =
-    (1, 0, 1)`, DIM(L) :math:`(0, 1, 0.1)`; :data:`MODES` names them.
+    (1, 0, 1)`, DIM(L) :math:`(0, 1, 0.1)`; :data:`graphdim.image.dim.MODES` names them.
 
     Args:
         encoder: module with ``encoder(images) -> (local_map [B, C, H, W], y [B, D])``.
