@@ -1,28 +1,33 @@
-"""Render every results table in README.md from benchmarks/results/*.json.
+"""Render the results tables of README.md from benchmarks/results/*.json.
 
     python benchmarks/render_readme.py           # rewrite README.md's tables in place
     python benchmarks/render_readme.py --check   # exit 1 where README.md and the JSON disagree
 
 A table sits between ``<!-- table:NAME -->`` and ``<!-- /table -->`` lines; ``TABLES`` says
-which JSON file and which benchmark's own table function render it, so that the README shows
-what the benchmark prints.
+which JSON files and which benchmark's own table function render it, so that the README shows
+what the benchmark prints. The documentation site renders the same ``TABLES`` at build time
+(``docs/_ext/graphdim_docs.py``, the ``results-table`` directive).
 """
 import argparse
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
+from typing import Callable, NamedTuple, Tuple
 
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts, imported as modules
 
 import accuracy  # noqa: E402
 import graph_level  # noqa: E402
+import graph_level_leak  # noqa: E402
 import graph_level_nested  # noqa: E402
 import image_dim  # noqa: E402
 import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
 import speed  # noqa: E402
+from tables import markdown_table, mean_std  # noqa: E402
 
 RESULTS = BENCHMARKS / 'results'
 README = BENCHMARKS.parent / 'README.md'
@@ -45,32 +50,102 @@ def speed_rows():
     return rows
 
 
+def _recorded(report, key):
+    """The first value under ``key`` anywhere in a results file (top level first)."""
+    if isinstance(report, dict):
+        if key in report:
+            return report[key]
+        report = list(report.values())
+    if isinstance(report, list):
+        for item in report:
+            if isinstance(item, (dict, list)) and (found := _recorded(item, key)) is not None:
+                return found
+    return None
+
+
+def provenance_table() -> str:
+    """Each results file with the software and device its run recorded."""
+    rows = []
+    for path in sorted(RESULTS.glob('*.json*')):
+        text = path.read_text()
+        report = [json.loads(line) for line in text.splitlines() if line.strip()] \
+            if path.suffix == '.jsonl' else json.loads(text)
+        versions = _recorded(report, 'versions') or {}
+        device = _recorded(report, 'device')
+        rows.append([f'`{path.name}`', versions.get('torch', '-'),
+                     versions.get('torch_geometric', '-'), versions.get('python', '-'),
+                     versions.get('threads', '-'), device if isinstance(device, str) else '-'])
+    return markdown_table(['results file', 'torch', 'PyG', 'Python', 'CPU threads', 'device'],
+                          rows)
+
+
+def speed_up(row) -> float:
+    """PyG's median epoch time over graphdim's, as the speed table's ``speed-up`` column."""
+    return statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
+
+
+def summary_table() -> str:
+    """The README's one table: per Planetoid graph, DGI and MVGRL test accuracy beside the
+    untrained encoder, and DGI's CPU epoch time against PyG's in the same run."""
+    dgi = {r['dataset']: r for r in load('accuracy.json')}
+    mvgrl = {r['dataset']: r['mvgrl'] for r in load('mvgrl_node.json')}
+    timing = {r['graph']: r for r in load('speed.json')['rows']}
+    rows = []
+    for name in dgi:
+        m = mvgrl.get(name)
+        rows.append([
+            name, f"{mean_std(dgi[name]['test_acc_mean'], dgi[name]['test_acc_std'])} "
+                  f"({len(dgi[name]['seeds'])})",
+            f"{mean_std(m['test_acc_mean'], m['test_acc_std'])} ({len(m['seeds'])})"
+            if m else '-',
+            mean_std(m['random_init_test_acc_mean'], m['random_init_test_acc_std'])
+            if m else '-',
+            f"{speed_up(timing[name]):.1f}x" if name in timing else '-'])
+    return markdown_table(['dataset', 'DGI test acc % (seeds)', 'MVGRL test acc % (seeds)',
+                           'MVGRL encoder untrained', 'DGI epoch vs PyG, CPU'], rows)
+
+
+class Table(NamedTuple):
+    """A results table: the JSON files it is rendered from, and the function rendering it."""
+    sources: Tuple[str, ...]
+    render: Callable[[], str]
+
+
 TABLES = {
-    'image': lambda: image_dim.table(load('image_dim.json')['runs']),
-    'minibatch-accuracy': lambda: minibatch.accuracy_table(load('minibatch.json')['accuracy']),
-    'minibatch-scale': lambda: minibatch.scale_table(
-        [load('minibatch.json')['scale'], load('minibatch_full_epoch.json')['scale']]),
-    'node-accuracy': lambda: accuracy.table(load('accuracy.json')),
-    'speed': lambda: speed.timing_table(speed_rows()),
-    'probe': lambda: speed.probe_table(load('speed.json')['probes']),
-    'speed-gpu-accuracy': lambda: speed.accuracy_table(load('speed_cuda.json')),
-    'graph-nested': lambda: graph_level_nested.table(
-        graph_level_nested.read_rows(RESULTS / 'graph_level_nested.jsonl')),
-    'mvgrl-node': lambda: mvgrl_node.table(load('mvgrl_node.json'), RESULTS),
-    'graph-ogb': lambda: graph_level.ogb_table(
-        graph_level.ogb_summaries(load('graph_level.json')['summaries'])),
+    'image': Table(('image_dim.json',), lambda: image_dim.table(load('image_dim.json')['runs'])),
+    'minibatch-accuracy': Table(('minibatch.json',), lambda: minibatch.accuracy_table(
+        load('minibatch.json')['accuracy'])),
+    'minibatch-scale': Table(('minibatch.json', 'minibatch_full_epoch.json'),
+                             lambda: minibatch.scale_table([
+                                 load('minibatch.json')['scale'],
+                                 load('minibatch_full_epoch.json')['scale']])),
+    'node-accuracy': Table(('accuracy.json',), lambda: accuracy.table(load('accuracy.json'))),
+    'speed': Table(('speed.json', 'speed_1e6.json'), lambda: speed.timing_table(speed_rows())),
+    'probe': Table(('speed.json',), lambda: speed.probe_table(load('speed.json')['probes'])),
+    'speed-gpu-accuracy': Table(('speed_cuda.json',),
+                                lambda: speed.accuracy_table(load('speed_cuda.json'))),
+    'graph-nested': Table(('graph_level_nested.jsonl',), lambda: graph_level_nested.table(
+        graph_level_nested.read_rows(RESULTS / 'graph_level_nested.jsonl'))),
+    'mvgrl-node': Table(('mvgrl_node.json', 'accuracy.json'),
+                        lambda: mvgrl_node.table(load('mvgrl_node.json'), RESULTS)),
+    'graph-ogb': Table(('graph_level.json',), lambda: graph_level.ogb_table(
+        graph_level.ogb_summaries(load('graph_level.json')['summaries']))),
+    'graph-leak': Table(('graph_level_leak_MUTAG.json', 'graph_level_leak_PTC_MR.json'),
+                        lambda: graph_level_leak.table([load('graph_level_leak_MUTAG.json'),
+                                                        load('graph_level_leak_PTC_MR.json')])),
+    'summary': Table(('accuracy.json', 'mvgrl_node.json', 'speed.json'), summary_table),
+    'provenance': Table(tuple(sorted(p.name for p in RESULTS.glob('*.json*'))),
+                        provenance_table),
 }
 
 
 def render(text: str) -> str:
     """``text`` with every marked table replaced by its rendering from the JSON."""
-    found = {match['name'] for match in BLOCK.finditer(text)}
-    unknown, missing = found - set(TABLES), set(TABLES) - found
-    if unknown or missing:
-        raise ValueError(f"README.md's table markers do not match render_readme.TABLES: "
-                         f"unknown {sorted(unknown)}, missing {sorted(missing)}; add the "
-                         f"'<!-- table:NAME -->' ... '<!-- /table -->' block or the TABLES entry")
-    return BLOCK.sub(lambda m: f"<!-- table:{m['name']} -->\n{TABLES[m['name']]()}\n"
+    unknown = {match['name'] for match in BLOCK.finditer(text)} - set(TABLES)
+    if unknown:
+        raise ValueError(f"README.md names tables that render_readme.TABLES does not know: "
+                         f"{sorted(unknown)}; known: {', '.join(TABLES)}")
+    return BLOCK.sub(lambda m: f"<!-- table:{m['name']} -->\n{TABLES[m['name']].render()}\n"
                                f"<!-- /table -->", text)
 
 
@@ -96,7 +171,7 @@ def main(argv=None):
         print(f"{args.readme}: every table matches its JSON")
         return 0
     args.readme.write_text(render(text))
-    print(f"rendered {len(TABLES)} tables into {args.readme}")
+    print(f"rendered {len(list(BLOCK.finditer(text)))} tables into {args.readme}")
     return 0
 
 
