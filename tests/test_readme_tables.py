@@ -26,9 +26,9 @@ def test_every_readme_table_matches_benchmarks_results_json():
 
 def test_a_changed_figure_is_caught_and_rendering_restores_it(tmp_path):
     # Cora's 10-seed accuracy, as accuracy.json has it
-    assert '| Cora | 82.12 ± 0.48 |' in README
-    edited = README.replace('| Cora | 82.12 ± 0.48 |', '| Cora | 82.21 ± 0.48 |')
-    assert render_readme.mismatches(edited) == ['node-accuracy']
+    assert '| Cora | 82.12 ± 0.48 (10) |' in README
+    edited = README.replace('| Cora | 82.12 ± 0.48 (10) |', '| Cora | 82.21 ± 0.48 (10) |')
+    assert render_readme.mismatches(edited) == ['summary']
     assert render_readme.render(edited) == README
     stale = tmp_path / 'README.md'
     stale.write_text(edited)
@@ -38,7 +38,7 @@ def test_a_changed_figure_is_caught_and_rendering_restores_it(tmp_path):
     assert stale.read_text() == README
 
 
-def test_a_missing_table_block_is_named():
-    without = README.replace('<!-- table:graph-ogb -->', '<!-- table gone -->')
-    with pytest.raises(ValueError, match=r"missing \['graph-ogb'\]"):
-        render_readme.render(without)
+def test_an_unknown_table_block_is_named():
+    unknown = README.replace('<!-- table:summary -->', '<!-- table:no-such-table -->')
+    with pytest.raises(ValueError, match=r"\['no-such-table'\]"):
+        render_readme.render(unknown)
