@@ -7,6 +7,7 @@
   Hypothesis's storage goes to a temporary folder as well.
 * ``random_graph``: a small seeded PyG ``Data(x, edge_index)``.
 """
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -18,6 +19,14 @@ from torch_geometric.data import Data
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_ROOT = REPO.parent / 'shared' / 'data'
+
+
+def benchmark_module(name: str):
+    """A script of benchmarks/ (not a package) as a module, e.g. ``render_readme``."""
+    spec = importlib.util.spec_from_file_location(name, REPO / 'benchmarks' / f'{name}.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def under_ci() -> bool:

@@ -1,7 +1,6 @@
 """The documentation site (docs/): it builds strictly, documents every public name and every
 CLI option, shows the results rendered from benchmarks/results, and its code is code that runs."""
 import html
-import importlib.util
 import inspect
 import os
 import re
@@ -12,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_module
 
 import graphdim
 from graphdim.cli import build_parser
@@ -90,21 +90,13 @@ def test_math_is_rendered_by_the_sites_own_mathjax(site):
 
 
 # ------------------------------------------------------------------------- results pages
-def _tables():
-    spec = importlib.util.spec_from_file_location('render_readme',
-                                                  REPO / 'benchmarks' / 'render_readme.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TABLES
-
-
 def _cells(markdown: str) -> list:
     rows = [line.strip('|').split(' | ') for line in markdown.splitlines()[2:]]
     return [cell.strip().strip('*`') for row in rows for cell in row if cell.strip() != '-']
 
 
 def test_results_pages_show_every_figure_of_their_results_files(site):
-    tables = _tables()
+    tables = benchmark_module('render_readme').TABLES
     used = {}
     for page in PAGES:
         for name in RESULTS_TABLE.findall(page.read_text()):
@@ -183,10 +175,10 @@ def test_every_command_in_the_docs_parses():
             pytest.fail(f"{page}: 'graphdim {' '.join(words)}' does not parse")
 
 
-def test_the_readme_example_runs(tmp_path):
+def test_the_readme_example_runs(tmp_path, data_root):
     (example,) = _fenced(REPO / 'README.md', 'python')
     assert len(example.strip().splitlines()) <= 10
-    env = {**os.environ, 'GRAPHDIM_CACHE': str(tmp_path / 'cache')}
+    env = {**os.environ, 'GRAPHDIM_DATA': str(data_root), 'GRAPHDIM_CACHE': str(tmp_path / 'c')}
     run = subprocess.run([sys.executable, '-c', example], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]

@@ -1,21 +1,11 @@
 """README.md's results tables are what benchmarks/render_readme.py renders from the JSON."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_module
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _renderer():
-    spec = importlib.util.spec_from_file_location('render_readme',
-                                                  REPO / 'benchmarks' / 'render_readme.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-render_readme = _renderer()
+render_readme = benchmark_module('render_readme')
 README = (REPO / 'README.md').read_text()
 
 

@@ -11,8 +11,8 @@ At the end of reading, every name of ``graphdim.__all__`` must have a reference 
 (``graphdim.NAME`` in the Python domain) and every documented class and function a
 docstring; each miss is a warning, which the strict build (``-W``) turns into a failure.
 """
-import importlib.util
-import inspect
+import importlib
+import sys
 from pathlib import Path
 
 from docutils import nodes
@@ -25,17 +25,8 @@ import graphdim
 REPO = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
 
-
-def _render_readme():
-    """benchmarks/render_readme.py as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location('render_readme',
-                                                  REPO / 'benchmarks' / 'render_readme.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TABLES = _render_readme().TABLES
+sys.path.insert(0, str(REPO / 'benchmarks'))  # the benchmark scripts, as modules
+from render_readme import TABLES  # noqa: E402
 
 
 class ResultsTable(SphinxDirective):
