@@ -149,7 +149,8 @@ class SparseOperator:
     def convolve(self, conv: GCNConv, h: Tensor, transformed: bool = False) -> Tensor:
         """:math:`S (h W) + b`; ``transformed``: ``h`` already is :math:`hW`."""
         h = self.aggregate(h if transformed else self.transform(conv, h))
-        return h + conv.bias if conv.bias is not None else h
+        # in place: the product is a fresh tensor that nothing saves for backward
+        return h.add_(conv.bias) if conv.bias is not None else h
 
 
 def _check_linear_then_propagate(conv: torch.nn.Module) -> None:
