@@ -11,12 +11,11 @@ PyG's ``DeepGraphInfomax`` with its example encoder (``speed.pyg_reference``) tr
 epochs with Adam 1e-3, then ``model.test`` probes once; it reports its median epoch time and
 peak RSS the same way. Neither process is tuned by the other: the CLI applies its own
 allocator setting, PyG's example runs with the machine's defaults. The figures are ratios
-within one run; the CPU model is printed and saved with them.
+within one run; the CPU model is printed and saved with them (``versions['cpu']``).
 """
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -29,15 +28,6 @@ from cli_runs import run_cli_json
 from tables import markdown_table
 
 PLANETOID = {'Cora': 'cora', 'CiteSeer': 'citeseer', 'PubMed': 'pubmed'}
-
-
-def cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo') as info:
-            return next(line.split(':', 1)[1].strip() for line in info
-                        if line.startswith('model name'))
-    except (OSError, StopIteration):
-        return platform.processor() or 'unknown CPU'
 
 
 def pyg_example(name: str, epochs: int, root: str) -> dict:
@@ -84,18 +74,25 @@ def run_pyg_example(name: str, epochs: int, data_root: Path) -> dict:
         return result
 
 
-def table(rows) -> str:
-    """Median over repeats of each process's median epoch; peak RSS, the larger over repeats."""
+def summary(row) -> dict:
+    """One graph's figures: the median over repeats of each process's median epoch (ms), and
+    each one's peak RSS, the largest over repeats (MiB)."""
     def median_ms(runs):
         return 1000 * statistics.median(r['epoch_seconds_median'] for r in runs)
+    return {'graphdim_ms': median_ms(row['graphdim']), 'pyg_ms': median_ms(row['pyg']),
+            'graphdim_mb': max(r['peak_rss_mb'] for r in row['graphdim']),
+            'pyg_mb': max(r['peak_rss_mb'] for r in row['pyg']), 'repeats': len(row['pyg'])}
+
+
+def table(rows) -> str:
     lines = []
     for row in rows:
-        ours, pyg = median_ms(row['graphdim']), median_ms(row['pyg'])
-        lines.append([row['graph'], f"{ours:.1f}", f"{pyg:.1f}", f"{pyg / ours:.1f}x",
-                      f"{max(r['peak_rss_mb'] for r in row['graphdim']):.0f}",
-                      f"{max(r['peak_rss_mb'] for r in row['pyg']):.0f}"])
-    return markdown_table(['graph', 'graphdim CLI ms/epoch', "PyG example ms/epoch", 'speed-up',
-                           'CLI peak RSS MiB', 'PyG example peak RSS MiB'], lines)
+        s = summary(row)
+        lines.append([row['graph'], s['repeats'], f"{s['graphdim_ms']:.1f}", f"{s['pyg_ms']:.1f}",
+                      f"{s['pyg_ms'] / s['graphdim_ms']:.1f}x", f"{s['graphdim_mb']:.0f}",
+                      f"{s['pyg_mb']:.0f}"])
+    return markdown_table(['graph', 'runs', 'graphdim CLI ms/epoch', "PyG example ms/epoch",
+                           'speed-up', 'CLI peak RSS MiB', 'PyG example peak RSS MiB'], lines)
 
 
 def main():
@@ -111,7 +108,7 @@ def main():
         print(json.dumps(pyg_example(args.pyg_example, args.epochs, args.root)))
         return
     from graphdim.data.roots import resolve_root
-    from graphdim.runtime import package_versions
+    from graphdim.runtime import cpu_model, package_versions
     data_root = resolve_root()  # --root is not an option here: GRAPHDIM_DATA
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores", flush=True)
     rows = []

@@ -11,7 +11,6 @@ what the benchmark prints. The documentation site renders the same ``TABLES`` at
 import argparse
 import json
 import re
-import statistics
 import sys
 from pathlib import Path
 from typing import Callable, NamedTuple, Tuple
@@ -20,6 +19,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts, imported as modules
 
 import accuracy  # noqa: E402
+import cli_speed  # noqa: E402
 import graph_level  # noqa: E402
 import graph_level_leak  # noqa: E402
 import graph_level_nested  # noqa: E402
@@ -74,25 +74,22 @@ def provenance_table() -> str:
         device = _recorded(report, 'device')
         rows.append([f'`{path.name}`', versions.get('torch', '-'),
                      versions.get('torch_geometric', '-'), versions.get('python', '-'),
-                     versions.get('threads', '-'), device if isinstance(device, str) else '-'])
-    return markdown_table(['results file', 'torch', 'PyG', 'Python', 'CPU threads', 'device'],
-                          rows)
-
-
-def speed_up(row) -> float:
-    """PyG's median epoch time over graphdim's, as the speed table's ``speed-up`` column."""
-    return statistics.median(row['pyg_ms']) / statistics.median(row['graphdim_ms'])
+                     versions.get('threads', '-'), device if isinstance(device, str) else '-',
+                     versions.get('cpu') or _recorded(report, 'cpu') or '-',
+                     versions.get('gpu', '-')])
+    return markdown_table(['results file', 'torch', 'PyG', 'Python', 'CPU threads', 'device',
+                           'CPU', 'GPU'], rows)
 
 
 def summary_table() -> str:
     """The README's one table: per Planetoid graph, DGI and MVGRL test accuracy beside the
-    untrained encoder, and DGI's CPU epoch time against PyG's in the same run."""
+    untrained encoder, and the CLI's epoch time and peak memory against PyG's example."""
     dgi = {r['dataset']: r for r in load('accuracy.json')}
     mvgrl = {r['dataset']: r['mvgrl'] for r in load('mvgrl_node.json')}
-    timing = {r['graph']: r for r in load('speed.json')['rows']}
+    cli = {r['graph']: cli_speed.summary(r) for r in load('cli_speed.json')['rows']}
     rows = []
     for name in dgi:
-        m = mvgrl.get(name)
+        m, c = mvgrl.get(name), cli.get(name)
         rows.append([
             name, f"{mean_std(dgi[name]['test_acc_mean'], dgi[name]['test_acc_std'])} "
                   f"({len(dgi[name]['seeds'])})",
@@ -100,9 +97,11 @@ def summary_table() -> str:
             if m else '-',
             mean_std(m['random_init_test_acc_mean'], m['random_init_test_acc_std'])
             if m else '-',
-            f"{speed_up(timing[name]):.1f}x" if name in timing else '-'])
+            f"{c['pyg_ms'] / c['graphdim_ms']:.1f}x" if c else '-',
+            f"{c['graphdim_mb']:.0f} / {c['pyg_mb']:.0f}" if c else '-'])
     return markdown_table(['dataset', 'DGI test acc % (seeds)', 'MVGRL test acc % (seeds)',
-                           'MVGRL encoder untrained', 'DGI epoch vs PyG, CPU'], rows)
+                           'MVGRL encoder untrained', "CLI epoch vs PyG's example, CPU",
+                           'peak RSS MiB, CLI / PyG'], rows)
 
 
 class Table(NamedTuple):
@@ -133,7 +132,8 @@ TABLES = {
     'graph-leak': Table(('graph_level_leak_MUTAG.json', 'graph_level_leak_PTC_MR.json'),
                         lambda: graph_level_leak.table([load('graph_level_leak_MUTAG.json'),
                                                         load('graph_level_leak_PTC_MR.json')])),
-    'summary': Table(('accuracy.json', 'mvgrl_node.json', 'speed.json'), summary_table),
+    'summary': Table(('accuracy.json', 'mvgrl_node.json', 'cli_speed.json'), summary_table),
+    'cli-speed': Table(('cli_speed.json',), lambda: cli_speed.table(load('cli_speed.json')['rows'])),
     'provenance': Table(tuple(sorted(p.name for p in RESULTS.glob('*.json*'))),
                         provenance_table),
 }

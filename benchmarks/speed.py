@@ -361,7 +361,10 @@ def main():
     print(f"device {device}, threads {torch.get_num_threads()}, hidden {HIDDEN}, "
           f"{args.epochs} timed epochs after {args.warmup} warm-up, alternating; glibc "
           f"allocator tuned for both: {allocator_tuned}")
-    print(f"versions {json.dumps(package_versions())}", flush=True)
+    versions = package_versions()
+    print(f"hardware: {versions.get('gpu', 'no GPU') if device.type == 'cuda' else 'CPU'}; "
+          f"CPU {versions['cpu']}", flush=True)
+    print(f"versions {json.dumps(versions)}", flush=True)
     rows = [timing_row(name, device, args) for name in args.graphs]
     print(f"\n{timing_table(rows)}")
     print_growth(rows)

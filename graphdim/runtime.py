@@ -35,14 +35,28 @@ def resolve_device(device: Optional[Union[str, torch.device]] = None) -> torch.d
     return device
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform says."""
+    try:
+        with open('/proc/cpuinfo') as info:
+            return next(line.split(':', 1)[1].strip() for line in info
+                        if line.startswith('model name'))
+    except (OSError, StopIteration):
+        return platform.processor() or 'unknown'
+
+
 def package_versions() -> Dict[str, str]:
-    """Versions that decide a result: Python, torch, PyG, NumPy, graphdim, the platform."""
+    """Versions that decide a result: Python, torch, PyG, NumPy, graphdim, the platform, and
+    the hardware it ran on (CPU model, GPU name where CUDA is available)."""
     import torch_geometric
     from . import __version__
-    return {'python': platform.python_version(), 'torch': torch.__version__,
-            'torch_geometric': torch_geometric.__version__, 'numpy': np.__version__,
-            'graphdim': __version__, 'platform': platform.platform(),
-            'threads': str(torch.get_num_threads())}
+    versions = {'python': platform.python_version(), 'torch': torch.__version__,
+                'torch_geometric': torch_geometric.__version__, 'numpy': np.__version__,
+                'graphdim': __version__, 'platform': platform.platform(),
+                'threads': str(torch.get_num_threads()), 'cpu': cpu_model()}
+    if torch.cuda.is_available():
+        versions['gpu'] = torch.cuda.get_device_name()
+    return versions
 
 
 # glibc's mallopt parameters (malloc.h): M_TRIM_THRESHOLD and M_MMAP_THRESHOLD.
@@ -60,6 +74,11 @@ def tune_cpu_allocator() -> bool:
     both models with it; PyTorch's CPU tuning guide suggests jemalloc or tcmalloc for the same
     reason). Process-wide, glibc-only, idempotent; the CLI calls it, ``GRAPHDIM_CPU_ALLOCATOR=
     default`` turns it off. Returns whether the setting is in force.
+
+    Alone it keeps more memory than it needs (freed blocks of one size leave holes that blocks
+    of another size cannot use); the CLI also sets ``THP_MEM_ALLOC_ENABLE=1`` before torch
+    starts (``graphdim/__init__.py``), which aligns large tensors to huge pages and measured
+    the same speed at a lower peak on PubMed (``benchmarks/cli_speed.py``).
     """
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED is None:
