@@ -145,10 +145,15 @@ def pyg_recipe_accuracy(name, seed, device):
     step = make_step(model, data)
     for _ in range(300):
         step()
+    return pyg_example_test(model, data)
+
+
+def pyg_example_test(model, data) -> float:
+    """The reference recipe's own probe (PyG's ``DeepGraphInfomax.test`` on the train and
+    test masks), as its example runs it; test accuracy in percent."""
     model.eval()
     with torch.no_grad():
         z, _, _ = model(data.x, data.edge_index)
-    # the reference recipe's own probe (PyG's DeepGraphInfomax.test), as its example runs it
     return 100 * model.test(z[data.train_mask], data.y[data.train_mask], z[data.test_mask],
                             data.y[data.test_mask], max_iter=150)
 

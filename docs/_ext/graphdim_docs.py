@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
 
 sys.path.insert(0, str(REPO / 'benchmarks'))  # the benchmark scripts, as modules
-from render_readme import TABLES  # noqa: E402
+from render_readme import RESULTS, TABLES  # noqa: E402
 
 
 class ResultsTable(SphinxDirective):
@@ -40,7 +40,7 @@ class ResultsTable(SphinxDirective):
                              f"(benchmarks/render_readme.py's TABLES)")
         table = TABLES[name]
         for source in table.sources:
-            self.env.note_dependency(str(REPO / 'benchmarks' / 'results' / source))
+            self.env.note_dependency(str(RESULTS / source))
         files = ', '.join(f'`benchmarks/results/{source}`' for source in table.sources)
         text = f"{table.render()}\n\nRendered from {files}.\n"
         container = nodes.container(classes=['results-table'])

@@ -102,7 +102,8 @@ def layerwise_embed(encoder: GraphEncoder, data: Data, batch_size: int = 8192,
     Equal to ``encoder(data.x, data.edge_index[, data.edge_weight])`` in eval mode (to float
     tolerance), with peak memory of about two ``[N, hidden]`` tensors plus one batch instead
     of the whole graph's activations. Features and results stay on the CPU; each batch runs on
-    ``device`` (default: the encoder's). ``index`` reuses a built :class:`graphdim.loaders.NeighborhoodIndex`.
+    ``device`` (default: the encoder's). ``index`` reuses a built
+    :class:`graphdim.loaders.NeighborhoodIndex`.
     """
     if not isinstance(encoder, GraphEncoder):
         raise ValueError(f"layer-wise inference needs a graphdim GraphEncoder (its layers are "
