@@ -14,11 +14,18 @@
 
 :class:`RunFolder` writes and reads all of it; :func:`load_model` rebuilds a run's model,
 whatever its kind. A folder holds one run: :meth:`RunFolder.begin` refuses a folder that holds
-another unless the run overwrites it (``--overwrite`` clears it first) or resumes it (same
-settings), and ``results.json`` is written last, so a folder without it holds an unfinished
-run.
+another unless the run overwrites it (``--overwrite``) or resumes it (same settings), and
+``results.json`` is written last, so a folder without it holds an unfinished run.
+
+Overwriting is two steps, so that a run whose inputs turn out wrong leaves the old run as it
+was: :meth:`RunFolder.begin` only checks (and refuses a folder holding anything that is not a
+run file), :meth:`RunFolder.clear` deletes, once the config, data and model have been checked.
+Only run files are ever deleted (:data:`RUN_FILES`); a folder holding anything else is
+refused, never emptied.
 """
+import fnmatch
 import json
+import os
 import shutil
 import warnings
 from pathlib import Path
@@ -34,6 +41,17 @@ from .runtime import atomic_save, atomic_write_text, package_versions
 KINDS = ('node', 'graph', 'image')
 # The command that trains each kind of run (``graphdim train --config`` replays any kind).
 COMMAND_OF_KIND = {'node': 'train', 'graph': 'train', 'image': 'image'}
+# What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
+# ``graphdim plot`` write the last five there by default), inside ``seed_<s>/`` and inside
+# ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
+RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
+             'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'tsne_seed*.png', 'loss.png')
+SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
+TENSORBOARD_FILES = ('events.out.tfevents.*', )
+# Config keys that name files: stored as absolute paths, so the run replays from anywhere.
+PATH_KEYS = ('graph', 'features', 'labels', 'root')
+# Paths begin() allowed to be cleared: clear() (or the first write) deletes them.
+_PENDING_CLEAR = set()
 
 
 class RunFolder:
@@ -83,11 +101,28 @@ class RunFolder:
     # --- starting a run -------------------------------------------------------------------
     def begin(self, kind: str, config: Dict[str, Any], *, resume: bool = False,
               overwrite: bool = False) -> None:
-        """Make the folder ready for a run of ``kind`` with ``config`` (plain values), before
-        anything is written: a new or empty folder is used as it is; one that holds files is
-        cleared with ``overwrite``, continued with ``resume`` (the same kind and settings), and
-        otherwise refused, so two runs never mix."""
+        """Check that the folder may take a run of ``kind`` with ``config`` (plain values);
+        nothing is deleted or written here.
+
+        A new or empty folder is used as it is. One that holds a run is refused, unless
+        ``resume`` continues it (the same kind and settings) or ``overwrite`` replaces it.
+        A folder holding anything that is not a run file (:data:`RUN_FILES`) is refused
+        even with ``overwrite``, naming such a file: graphdim never deletes files it did not
+        write. ``resume`` and ``overwrite`` together are refused.
+
+        The two-step contract: call ``begin`` before loading anything (a refusal costs
+        nothing), then :meth:`clear` once the config, data and model have been checked, so a
+        run that fails on its inputs leaves the old run in place. A run that calls
+        ``begin(overwrite=True)`` but never :meth:`clear` still gets the folder cleared, by
+        the first ``write_*`` call.
+        """
         from .checkpoints import config_changes
+        if kind not in KINDS:
+            raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(KINDS)}")
+        if resume and overwrite:
+            raise ValueError("--resume continues the run in --out DIR and --overwrite "
+                             "replaces it: give one of them")
+        _PENDING_CLEAR.discard(self._key())
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"--out {self.path} is a file; name a folder (it is created)")
         if not self.path.is_dir() or not any(self.path.iterdir()):
@@ -95,13 +130,18 @@ class RunFolder:
                 warnings.warn(f"--resume: nothing to resume in {self.path}; starting a new run",
                               UserWarning, stacklevel=2)
             return
+        foreign = self.foreign_files()
+        if foreign:
+            raise ValueError(
+                f"{self.path} holds files that are not graphdim run files (e.g. "
+                f"{foreign[0]}); graphdim only writes into an empty folder or one holding a "
+                f"run, and --overwrite deletes only run files: choose another --out (a new "
+                f"folder is created)")
         if overwrite:
-            for entry in self.path.iterdir():
-                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() \
-                    else entry.unlink()
+            _PENDING_CLEAR.add(self._key())
             return
-        held = ('a finished run' if self.results_path.is_file() else
-                'an unfinished run' if self.exists() else 'files of something else')
+        held = 'a finished run' if self.results_path.is_file() else 'an unfinished run' \
+            if self.exists() else 'the leftovers of a run (no config.json)'
         if not resume or not self.exists():
             raise ValueError(f"{self.path} already holds {held}; pass --overwrite to replace "
                              f"it" + (", --resume to continue it" if self.exists() else "")
@@ -110,7 +150,7 @@ class RunFolder:
         if saved['kind'] != kind:
             raise ValueError(f"--resume: {self.path} holds a {saved['kind']}-level run, not a "
                              f"{kind}-level one; choose another --out")
-        changes = config_changes(saved['config'], config)
+        changes = config_changes(saved['config'], stored_config(config))
         if changes:
             raise ValueError(f"--resume continues the run in {self.path}, but these settings "
                              f"differ from it: {', '.join(changes)}; use the same settings or "
@@ -120,6 +160,53 @@ class RunFolder:
                           f"--checkpoint-every K); training starts from epoch 1",
                           UserWarning, stacklevel=2)
 
+    def foreign_files(self) -> List[Path]:
+        """What the folder holds besides run files (:data:`RUN_FILES`), relative to it, in
+        sorted order: files and folders graphdim did not write, and links."""
+        if not self.path.is_dir():
+            return []
+        foreign = []
+        for entry in sorted(self.path.iterdir()):
+            name = entry.name
+            if entry.is_symlink():
+                foreign.append(entry)
+            elif entry.is_dir() and _is_seed_dir(name):
+                foreign += _foreign_inside(entry, SEED_FILES)
+            elif entry.is_dir() and name == 'tensorboard':
+                for sub in sorted(entry.iterdir()):
+                    if sub.is_dir() and not sub.is_symlink() and _is_seed_dir(sub.name):
+                        foreign += _foreign_inside(sub, TENSORBOARD_FILES)
+                    else:
+                        foreign.append(sub)
+            elif not (entry.is_file() and _matches(name, RUN_FILES)):
+                foreign.append(entry)
+        return [p.relative_to(self.path) for p in foreign]
+
+    def clear(self) -> None:
+        """Delete the run files the folder holds (:data:`RUN_FILES`, ``seed_<s>/`` and
+        ``tensorboard/``), after :meth:`begin` has accepted it; a folder that holds anything
+        else is refused, and nothing is deleted. Call it once the config, data and model have
+        been checked (see :meth:`begin`)."""
+        _PENDING_CLEAR.discard(self._key())
+        if not self.path.is_dir():
+            return
+        foreign = self.foreign_files()
+        if foreign:
+            raise ValueError(f"{self.path} holds files that are not graphdim run files (e.g. "
+                             f"{foreign[0]}); nothing was deleted: choose another --out")
+        for entry in sorted(self.path.iterdir()):
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    def _key(self) -> str:
+        return os.path.abspath(self.path)
+
+    def _clear_if_pending(self) -> None:
+        if self._key() in _PENDING_CLEAR:
+            self.clear()
+
     # --- writing --------------------------------------------------------------------------
     def write_config(self, kind: str, config: Dict[str, Any], seeds: Sequence[int],
                      **input_size: int) -> None:
@@ -127,22 +214,26 @@ class RunFolder:
         config (``in_channels``, or ``image_size`` and ``channels``)."""
         if kind not in KINDS:
             raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(KINDS)}")
-        saved = {'kind': kind, 'config': config, 'seeds': list(seeds), **input_size,
+        self._clear_if_pending()
+        saved = {'kind': kind, 'config': stored_config(config), 'seeds': list(seeds), **input_size,
                  'versions': package_versions()}
         atomic_write_text(json.dumps(saved, indent=2), self.config_path)
 
     def write_labels(self, labels: Tensor) -> None:
+        self._clear_if_pending()
         atomic_save(labels, self.labels_path)
 
     def write_seed(self, seed: int, model: torch.nn.Module, history, lr: float,
                    embeddings: Optional[Tensor] = None) -> None:
         """One seed's model state, loss log and (when given) embeddings."""
+        self._clear_if_pending()
         atomic_save(model.state_dict(), self.model_path(seed))
         if embeddings is not None:
             atomic_save(embeddings, self.embeddings_path(seed))
         write_epoch_log(history, lr, self.log_path(seed))
 
     def write_results(self, summary: Dict[str, Any]) -> None:
+        self._clear_if_pending()
         atomic_write_text(json.dumps(summary, indent=2), self.results_path)
 
     # --- reading --------------------------------------------------------------------------
@@ -152,16 +243,40 @@ class RunFolder:
 
     def read_config(self) -> Dict[str, Any]:
         """``config.json``, with ``kind`` set: runs written before kinds were recorded are
-        node-level runs."""
+        node-level runs. A file that is not what graphdim writes (not JSON, not an object,
+        no ``config`` object, ``seeds`` not a non-empty list of integers) is a
+        :class:`ValueError` naming it."""
         if not self.exists():
             raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
                                     f"graphdim run directory (make one with graphdim train "
                                     f"--out DIR)")
-        saved = json.loads(self.config_path.read_text())
+        fix = "it was changed or truncated after the run: train the run again (--overwrite)"
+        try:
+            saved = json.loads(self.config_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{self.config_path} is not valid JSON ({error}); {fix}") \
+                from None
+        if not isinstance(saved, dict):
+            raise ValueError(f"{self.config_path} must hold a JSON object (kind, config, "
+                             f"seeds, ...); it holds a {type(saved).__name__}: {fix}")
         saved.setdefault('kind', 'node')
         if saved['kind'] not in KINDS:
             raise ValueError(f"{self.config_path} holds a run of unknown kind "
                              f"{saved['kind']!r}; graphdim knows {', '.join(KINDS)}")
+        if not isinstance(saved.get('config'), dict):
+            raise ValueError(f"{self.config_path}: 'config' must be an object of option "
+                             f"values; got {saved.get('config')!r}: {fix}")
+        seeds = saved.get('seeds')
+        if not isinstance(seeds, list) or not seeds or not all(
+                isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+            raise ValueError(f"{self.config_path}: 'seeds' must be a non-empty list of "
+                             f"integers; got {seeds!r}: {fix}")
+        for key in ('in_channels', 'image_size', 'channels'):
+            value = saved.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ValueError(f"{self.config_path}: {key!r} must be a positive integer; "
+                                 f"got {value!r}: {fix}")
         return saved
 
     def seed_or_first(self, seed: Optional[int] = None) -> int:
@@ -174,24 +289,110 @@ class RunFolder:
         return seed
 
     def read_model_state(self, seed: int) -> Dict[str, Tensor]:
-        return torch.load(self.model_path(seed), map_location='cpu', weights_only=True)
+        """The seed's ``model.pt`` (a state dict); a missing, truncated or foreign
+        file is a :class:`ValueError` naming it."""
+        path = self.model_path(seed)
+        if not path.is_file():
+            raise ValueError(f"{path} not found: the run in {self.path} did not finish seed "
+                             f"{seed} (train it again, or pass another --seed)")
+        state = _load_run_tensor(path, 'model state')
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise ValueError(f"{path} does not hold a model state (a state dict): it was "
+                             f"changed after the run; train the run again (--overwrite)")
+        return state
+
+    def load_model_state(self, model: torch.nn.Module, seed: int) -> torch.nn.Module:
+        """Load the seed's ``model.pt`` into ``model`` (built from the run's config); a state
+        of other names or shapes is a :class:`ValueError` naming the file."""
+        path = self.model_path(seed)
+        try:
+            model.load_state_dict(self.read_model_state(seed))
+        except RuntimeError as error:  # missing / unexpected keys, size mismatches
+            reason = ' '.join(str(error).split())[:300]
+            raise ValueError(f"{path} does not fit the model its config.json describes "
+                             f"({reason}); the folder was changed after the run: train it "
+                             f"again (--overwrite)") from None
+        return model
 
     def read_embeddings(self, seed: int) -> Optional[Tensor]:
         """The seed's embeddings, or None where the run did not save them."""
         path = self.embeddings_path(seed)
-        return torch.load(path, weights_only=True) if path.is_file() else None
+        if not path.is_file():
+            return None
+        embeddings = _load_run_tensor(path, 'embeddings')
+        if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
+            raise ValueError(f"{path} does not hold an embedding matrix [rows, dim]: it was "
+                             f"changed after the run; train the run again (--overwrite)")
+        return embeddings
 
     def read_labels(self) -> Optional[Tensor]:
         """The labels of the embedded rows, or None for data without labels."""
-        return torch.load(self.labels_path, weights_only=True) \
-            if self.labels_path.is_file() else None
+        if not self.labels_path.is_file():
+            return None
+        labels = _load_run_tensor(self.labels_path, 'labels')
+        if not isinstance(labels, Tensor) or labels.dim() != 1:
+            raise ValueError(f"{self.labels_path} does not hold a label vector: it was "
+                             f"changed after the run; train the run again (--overwrite)")
+        return labels
 
     def read_log(self, seed: int) -> List[dict]:
         """The per-epoch records of the seed's ``log.jsonl`` (empty when there is none)."""
         path = self.log_path(seed)
         if not path.is_file():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        try:
+            records = [json.loads(line) for line in path.read_text().splitlines()
+                       if line.strip()]
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a log of JSON lines ({error}): it was changed "
+                             f"after the run") from None
+        if not all(isinstance(r, dict) and isinstance(r.get('loss'), (int, float))
+                   for r in records):
+            raise ValueError(f"{path}: every line must be an object with a numeric 'loss': "
+                             f"it was changed after the run")
+        return records
+
+
+def _load_run_tensor(path: Path, what: str):
+    """``torch.load`` of a run file with ``weights_only``: a truncated or crafted file is a
+    :class:`ValueError` naming it."""
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # truncated zip, pickle refusals, foreign formats
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path} is not a readable {what} file ({reason[:200]}): it was "
+                         f"truncated or changed after the run; train the run again "
+                         f"(--overwrite)") from None
+
+
+def _is_seed_dir(name: str) -> bool:
+    prefix, _, number = name.partition('_')
+    return prefix == 'seed' and number.lstrip('-').isdigit()
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    """Whether ``name`` is one of ``patterns`` or a killed atomic write of one."""
+    if name.startswith('.') and name.endswith('.tmp'):
+        name = name[1:].rsplit('.', 2)[0]
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def _foreign_inside(folder: Path, patterns: Sequence[str]) -> List[Path]:
+    return [entry for entry in sorted(folder.iterdir())
+            if entry.is_symlink() or not entry.is_file() or not _matches(entry.name, patterns)]
+
+
+def stored_config(config: Dict[str, Any]) -> Dict[str, Any]:
+    """``config`` as a run folder stores it: relative paths of files that exist
+    (:data:`PATH_KEYS`) made absolute, so ``graphdim embed RUN`` and ``--config RUN`` work
+    from any working directory."""
+    stored = dict(config)
+    for key in PATH_KEYS:
+        value = stored.get(key)
+        if isinstance(value, str) and value and not os.path.isabs(value) \
+                and os.path.exists(value):
+            stored[key] = os.path.abspath(value)
+    return stored
 
 
 def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str, Any]]:

@@ -7,6 +7,20 @@ from typing import List, Optional
 from ..presets import PRESETS, preset_defaults
 from ..runs import read_config_source, replay_command, replay_values
 
+# Where a run writes and what happens to what is there: the command line's choice alone, never
+# a --config file's or a preset's (a shared recipe must not delete its user's files).
+COMMAND_LINE_ONLY = ('out', 'overwrite', 'resume')
+
+
+def _refuse_command_line_only(values: dict, source: str) -> None:
+    given = [name for name in COMMAND_LINE_ONLY if name in values]
+    if given:
+        flags = ', '.join('--' + name for name in given)
+        raise ValueError(f"{source} sets {flags}: where a run writes, and whether it replaces "
+                         f"or continues what is there, are chosen on the command line only; "
+                         f"remove {', '.join(repr(name) for name in given)} from it and give "
+                         f"{flags} on the command line")
+
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--config', metavar='FILE',
@@ -19,12 +33,20 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace,
                           argv: Optional[List[str]]) -> argparse.Namespace:
     """Re-parse with the preset's and then the config file's values as defaults; a run's
-    config.json is replayed by the command of its kind (an image run by ``graphdim image``)."""
+    config.json is replayed by the command of its kind (an image run by ``graphdim image``).
+    ``--out``, ``--overwrite`` and ``--resume`` come from the command line only: a config
+    file or preset that sets one is refused (a run's own config.json records ``resume``; it
+    is not replayed)."""
     values = {}
     if getattr(args, 'preset', None):
-        values.update(preset_defaults(args.command, args.preset))
+        preset = preset_defaults(args.command, args.preset)
+        _refuse_command_line_only(preset, f"the preset {args.preset!r}")
+        values.update(preset)
     if getattr(args, 'config', None):
         kind, config_values = read_config_source(args.config)
+        if kind is not None:  # a run's config.json records how that run was started
+            config_values = {k: v for k, v in config_values.items() if k != 'resume'}
+        _refuse_command_line_only(config_values, f"the config file {args.config}")
         command = replay_command(args.command, kind)
         if command != args.command:  # train --config IMAGE_RUN: parse as graphdim image
             argv = [command, *(sys.argv[1:] if argv is None else argv)[1:]]
@@ -47,8 +69,11 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     writes and prints."""
     parser.add_argument('--out', default=None, metavar='DIR', help=out_help)
     parser.add_argument('--overwrite', action='store_true',
-                        help='replace the run --out DIR holds (the folder is cleared first); '
-                             'without it a folder that holds a run is refused')
+                        help='replace the run --out DIR holds: its run files are deleted once '
+                             'the config, data and model have been checked (a folder holding '
+                             'other files is refused); without it a folder that holds a run '
+                             'is refused')
     parser.add_argument('--json', action='store_true',
                         help='print the summary as one JSON object on the last line')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
+
