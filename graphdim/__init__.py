@@ -15,55 +15,64 @@ if (_os.path.splitext(_os.path.basename((_sys.argv or [''])[0]))[0] in ('graphdi
     _os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 del _os, _sys
 
+# Losses: the MI estimators and the critics they score.
 from .estimators import (MEASURES, batch_pos_mask, local_global_loss, mi_loss,
                          negative_expectation, positive_expectation, score_matrix_loss)
+from .critics import EncodeAndDotCritic
+from .prior import PriorMatching
+# Graph building blocks, then the models (each registered in graphdim.registry).
 from .graph.checks import GraphInputError, check_graph
 from .graph.corruptions import EdgeDrop, FeatureMask, RowShuffle, make_corruption
 from .graph.encoders import GraphEncoder
-from .graph.node import DeepGraphInfomax
 from .graph.readouts import Readout
-from .data import (DatasetNotFoundError, NodeDataset, from_networkx, load_node_dataset,
-                   prepare_graph, read_edge_list, read_graph_file)
-from .eval import ProbeResult, Split, linear_probe, public_split, random_split
-from .train import FitResult, embed, fit
-from .experiments import NodeConfig, build_node_model, run_node_experiment
-from .prior import PriorMatching
-from .runtime import seed_everything, tune_cpu_allocator
-from .runs import RunFolder, load_model, save_embeddings
-from .presets import PRESETS
-from .plots import plot_run
-from .graph.graph_level import InfoGraph
-from .data import GraphDataset, load_graph_dataset
-from .eval import cross_validate, nested_cross_validate, ogb_probe
-from .experiments import GraphConfig, build_graph_model, run_graph_experiment
-from .critics import EncodeAndDotCritic
-from .data.images import ImageBatches, ImageDataset, load_image_dataset
+from .graph.diffusion import DiffusionView, diffusion_matrix
+from .graph.models.dgi import DeepGraphInfomax
+from .graph.models.mvgrl import MVGRL
+from .graph.models.infograph import InfoGraph
+from .graph.models.mvgrl_graph import GraphMVGRL
+from .graph.models.ggd import GGD
+from .graph.reinforcement import reinforce
+from .graph.minibatch import MiniBatchDGI, layerwise_embed
+from .registry import ModelEntry, register_model
 from .image.encoders import ConvEncoder
 from .image.dim import ImageDIM
-from .eval import holdout_split, image_features, mlp_probe, raw_pixels
-from .experiments.image import ImageConfig, run_image_experiment
+# Data, training, evaluation.
+from .data import (DatasetNotFoundError, GraphDataset, NodeDataset, from_networkx,
+                   load_graph_dataset, load_node_dataset, prepare_graph, read_edge_list,
+                   read_graph_file)
+from .data.images import ImageBatches, ImageDataset, load_image_dataset
 from .loaders import NeighborhoodLoader, node_loader
-from .graph.minibatch import MiniBatchDGI, layerwise_embed
-from .graph.diffusion import DiffusionView, diffusion_matrix
-from .graph.multiview import MVGRL
-from .graph.multiview_graph import GraphMVGRL
+from .train import FitResult, embed, fit
+from .eval import (ProbeResult, Split, cross_validate, holdout_split, image_features,
+                   linear_probe, mlp_probe, nested_cross_validate, ogb_probe, public_split,
+                   random_split, raw_pixels)
+from .eval import ReinforcedProbe, choose_hops
+# Runs: configs, experiments, run folders, presets, plots.
+from .experiments import (GraphConfig, ImageConfig, NodeConfig, build_graph_model,
+                          build_node_model, load_model, run_graph_experiment,
+                          run_image_experiment, run_node_experiment)
+from .runs import RunFolder, save_embeddings
+from .runtime import seed_everything, tune_cpu_allocator
+from .presets import PRESETS
+from .plots import plot_run
 
 __all__ = [
     'MEASURES', 'positive_expectation', 'negative_expectation', 'mi_loss', 'score_matrix_loss',
-    'local_global_loss', 'batch_pos_mask',
-    'GraphEncoder', 'Readout', 'RowShuffle', 'EdgeDrop', 'FeatureMask', 'make_corruption',
-    'DeepGraphInfomax', 'GraphInputError', 'check_graph',
-    'DatasetNotFoundError', 'NodeDataset', 'load_node_dataset',
-    'Split', 'ProbeResult', 'linear_probe', 'public_split', 'random_split',
-    'FitResult', 'fit', 'embed', 'NodeConfig', 'build_node_model', 'run_node_experiment',
-    'seed_everything', 'tune_cpu_allocator', 'PriorMatching',
-    'from_networkx', 'read_edge_list', 'read_graph_file', 'prepare_graph', 'load_model',
-    'save_embeddings', 'plot_run', 'PRESETS', 'RunFolder',
-    'EncodeAndDotCritic', 'ImageBatches', 'ImageDataset', 'load_image_dataset', 'ConvEncoder',
-    'ImageDIM', 'holdout_split', 'image_features', 'mlp_probe', 'raw_pixels', 'ImageConfig',
-    'run_image_experiment',
-    'NeighborhoodLoader', 'node_loader', 'MiniBatchDGI', 'layerwise_embed',
+    'local_global_loss', 'batch_pos_mask', 'EncodeAndDotCritic', 'PriorMatching',
+    'GraphInputError', 'check_graph', 'RowShuffle', 'EdgeDrop', 'FeatureMask',
+    'make_corruption', 'GraphEncoder', 'Readout', 'DiffusionView', 'diffusion_matrix',
+    'DeepGraphInfomax', 'MVGRL', 'InfoGraph', 'GraphMVGRL', 'MiniBatchDGI', 'layerwise_embed',
+    'ModelEntry', 'register_model', 'ConvEncoder', 'ImageDIM',
+    'DatasetNotFoundError', 'GraphDataset', 'NodeDataset', 'from_networkx',
+    'load_graph_dataset', 'load_node_dataset', 'prepare_graph', 'read_edge_list',
+    'read_graph_file', 'ImageBatches', 'ImageDataset', 'load_image_dataset',
+    'NeighborhoodLoader', 'node_loader', 'FitResult', 'embed', 'fit',
+    'ProbeResult', 'Split', 'cross_validate', 'holdout_split', 'image_features',
+    'linear_probe', 'mlp_probe', 'nested_cross_validate', 'ogb_probe', 'public_split',
+    'random_split', 'raw_pixels',
+    'GraphConfig', 'ImageConfig', 'NodeConfig', 'build_graph_model', 'build_node_model',
+    'load_model', 'run_graph_experiment', 'run_image_experiment', 'run_node_experiment',
+    'RunFolder', 'save_embeddings', 'seed_everything', 'tune_cpu_allocator', 'PRESETS',
+    'plot_run',
 ]
-__all__ += ['InfoGraph', 'GraphDataset', 'load_graph_dataset', 'cross_validate', 'ogb_probe',
-            'GraphConfig', 'build_graph_model', 'run_graph_experiment']
-__all__ += ['nested_cross_validate', 'MVGRL', 'GraphMVGRL', 'DiffusionView', 'diffusion_matrix']
+__all__ += ['GGD', 'reinforce', 'choose_hops', 'ReinforcedProbe']

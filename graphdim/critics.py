@@ -2,8 +2,8 @@ r"""Critic heads that embed local and global features before a dot-product score
 
 Two heads live here: :class:`ResidualHead` (image DIM's encode-and-dot critic,
 :class:`EncodeAndDotCritic`) and :class:`ProjectionHead` (InfoGraph's, applied to node and
-graph embeddings by :class:`~graphdim.graph.graph_level.InfoGraph` and
-:class:`~graphdim.graph.multiview_graph.GraphMVGRL`). DGI's bilinear critic is one weight
+graph embeddings by :class:`~graphdim.graph.models.infograph.InfoGraph` and
+:class:`~graphdim.graph.models.mvgrl_graph.GraphMVGRL`). DGI's bilinear critic is one weight
 matrix, held by its model (DGI, MVGRL) and scored by :func:`bilinear_scores`.
 
 The *encode-and-dot* critic of DIM embeds each local feature and each global vector with its

@@ -12,8 +12,8 @@
     RUN/seed_<s>/checkpoint.pt   with --checkpoint-every: the state --resume continues from
     RUN/tensorboard/seed_<s>/    with --tensorboard
 
-:class:`RunFolder` writes and reads all of it; :func:`load_model` rebuilds a run's model,
-whatever its kind. A folder holds one run: :meth:`RunFolder.begin` refuses a folder that holds
+:class:`RunFolder` writes and reads all of it (storage only: reloading a run's model is
+:func:`graphdim.experiments.reload.load_model`). A folder holds one run: :meth:`RunFolder.begin` refuses a folder that holds
 another unless the run overwrites it (``--overwrite``) or resumes it (same settings), and
 ``results.json`` is written last, so a folder without it holds an unfinished run.
 
@@ -39,8 +39,6 @@ from .logs import write_epoch_log
 from .runtime import atomic_save, atomic_write_text, package_versions
 
 KINDS = ('node', 'graph', 'image')
-# The command that trains each kind of run (``graphdim train --config`` replays any kind).
-COMMAND_OF_KIND = {'node': 'train', 'graph': 'train', 'image': 'image'}
 # What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
 # ``graphdim plot`` write the last five there by default), inside ``seed_<s>/`` and inside
 # ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
@@ -413,40 +411,6 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
     if isinstance(values.get('config'), dict):  # a run's config.json
         return RunFolder(path.parent).read_config()['kind'], values['config']
     return None, values
-
-
-def replay_command(command: str, kind: Optional[str]) -> str:
-    """The command that replays a run of ``kind`` given to ``graphdim command --config``:
-    ``train`` replays any kind; ``image`` only image runs."""
-    if kind is None or command == COMMAND_OF_KIND[kind]:
-        return command
-    if command == 'train':
-        return COMMAND_OF_KIND[kind]
-    raise ValueError(f"the config is of a {kind}-level run; replay it with graphdim "
-                     f"{COMMAND_OF_KIND[kind]} --config (or graphdim train --config)")
-
-
-def replay_values(kind: Optional[str], values: Dict[str, Any]) -> Dict[str, Any]:
-    """Option values that replay a run of ``kind``: a graph-level run trains with
-    ``graphdim train --level graph``."""
-    return {**values, 'level': 'graph'} if kind == 'graph' else dict(values)
-
-
-def load_model(run_dir: Union[str, Path], seed: Optional[int] = None,
-               device=None) -> Tuple[torch.nn.Module, Any]:
-    """The trained model of ``run_dir`` (first seed unless ``seed``), in eval mode, and its
-    config: a :class:`NodeConfig` (DeepGraphInfomax, full-batch or mini-batch trained),
-    :class:`GraphConfig` (InfoGraph) or :class:`ImageConfig` (ImageDIM)."""
-    # Imported here: the experiments import this module to write their run folders.
-    from .experiments import KIND_BUILDERS
-    folder = RunFolder(run_dir)
-    saved = folder.read_config()
-    seed = folder.seed_or_first(seed)
-    config_class, build_model, input_keys = KIND_BUILDERS[saved['kind']]
-    config = config_class.from_dict(saved['config'])
-    model = build_model(config, **{key: saved[key] for key in input_keys})
-    model.load_state_dict(folder.read_model_state(seed))
-    return model.to(device or 'cpu').eval(), config
 
 
 def save_embeddings(embeddings: Tensor, path: Union[str, Path],

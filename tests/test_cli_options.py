@@ -5,6 +5,8 @@ from dataclasses import fields
 
 import pytest
 
+from graphdim.registry import models_help, option_readers
+
 from graphdim import cli
 from graphdim.cli.common import apply_config_defaults
 from graphdim.cli.options import config_from_args, option_flag, option_help
@@ -46,7 +48,14 @@ def test_every_config_field_is_an_option_with_its_flag_help_and_default(command,
         assert action.default is argparse.SUPPRESS, field.name
         help = None if action.help is None else action.help % {}  # argparse's own formatting
         expected = option_help(declared)
-        if command == 'train' and field.name in ('batch_size', 'model', 'random_baseline'):  # both levels' help
+        level = 'graph' if config_class is GraphConfig and field.name in GRAPH_ONLY else 'node'
+        readers = option_readers(level).get(field.name)
+        if command == 'train' and readers:  # a model's option names the models that read it
+            expected = f"{expected + ' ' if expected else ''}(--model {', '.join(readers)})"
+        if command == 'train' and field.name == 'model':  # the registry's models, both levels
+            expected = (f"node level: {models_help('node')}; graph level (--level graph): "
+                        f"{models_help('graph')}")
+        elif command == 'train' and field.name in ('batch_size', 'random_baseline'):  # both levels' help
             expected = (f"node level: {option_help(declared)}; graph level: "
                         f"{option_help(_field(GraphConfig, field.name))}")
         assert help == expected, field.name
@@ -60,13 +69,13 @@ def test_help_texts_and_shown_defaults_stay_as_they_were():
     assert helps['hidden_channels'] == 'embedding size (default 512)'
     assert helps['dataset'].startswith('karate (built in, default), Cora, CiteSeer')
     assert helps['prior_weight'] == ('weight of adversarial prior matching (default 0: off; '
-                                     'DIM/InfoGraph use 0.1)')
+                                     'the DIM papers use 0.1) (--model infograph)')
     assert helps['batch_size'] == (
         'node level: seed nodes per mini-batch (per process), 0 (default): full-batch; graph '
         'level: graphs per batch, the others in the batch being the negatives (default 128)')
     assert helps['max_degree'].endswith('(default 64)') and helps['folds'].endswith(
         'default 10)')
-    assert 'InfoGraph\'s: --model infograph --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 ' \
+    assert "the graph level's own: --model infograph --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 " \
            '--patience 0 --min-epochs 0 --batch-size 128' in helps['level']
     text = train.format_help()
     for flag in ('--hidden HIDDEN_CHANNELS', '--layers NUM_LAYERS', '--no-normalize-features',

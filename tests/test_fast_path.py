@@ -104,13 +104,13 @@ def test_cache_is_rebuilt_when_the_graph_changes_in_place():
     torch.manual_seed(0)
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 16)
     model.training_loss(data)
-    first = model._operators
+    first = model._operators.value
     data.x.mul_(2.0)  # in place: same tensor object, new version counter
     assert_same_function(model, data)
-    assert model._operators is not first
-    same = model._operators
+    assert model._operators.value is not first
+    same = model._operators.value
     model.training_loss(data)
-    assert model._operators is same  # unchanged graph: the cache is reused
+    assert model._operators.value is same  # unchanged graph: the cache is reused
 
 
 def test_fast_path_is_skipped_where_it_would_change_the_function():

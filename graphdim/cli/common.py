@@ -5,7 +5,7 @@ import sys
 from typing import List, Optional
 
 from ..presets import PRESETS, preset_defaults
-from ..runs import read_config_source, replay_command, replay_values
+from ..runs import read_config_source
 
 # Where a run writes and what happens to what is there: the command line's choice alone, never
 # a --config file's or a preset's (a shared recipe must not delete its user's files).
@@ -77,3 +77,23 @@ def add_output_options(parser: argparse.ArgumentParser, out_help: str) -> None:
                         help='print the summary as one JSON object on the last line')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
 
+
+# The command that trains each kind of run (``graphdim train --config`` replays any kind).
+COMMAND_OF_KIND = {'node': 'train', 'graph': 'train', 'image': 'image'}
+
+
+def replay_command(command: str, kind: Optional[str]) -> str:
+    """The command that replays a run of ``kind`` given to ``graphdim command --config``:
+    ``train`` replays any kind; ``image`` only image runs."""
+    if kind is None or command == COMMAND_OF_KIND[kind]:
+        return command
+    if command == 'train':
+        return COMMAND_OF_KIND[kind]
+    raise ValueError(f"the config is of a {kind}-level run; replay it with graphdim "
+                     f"{COMMAND_OF_KIND[kind]} --config (or graphdim train --config)")
+
+
+def replay_values(kind: Optional[str], values: dict) -> dict:
+    """Option values that replay a run of ``kind``: a graph-level run trains with
+    ``graphdim train --level graph``."""
+    return {**values, 'level': 'graph'} if kind == 'graph' else dict(values)

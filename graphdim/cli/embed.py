@@ -13,7 +13,8 @@ from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
-from ..runs import RunFolder, load_model, save_embeddings
+from ..experiments.reload import load_model
+from ..runs import RunFolder, save_embeddings
 from ..runtime import resolve_device
 
 

@@ -7,20 +7,14 @@ so a parsed namespace holds only the options that were given (typed, or set by `
 / ``--preset``, which :func:`~graphdim.cli.common.apply_config_defaults` turns into
 argparse defaults); :func:`config_from_args` leaves the rest to the dataclass's defaults. A
 value equal to the default is still given: ``--hidden 512 --level graph`` trains 512 units,
-not InfoGraph's 32.
+not the graph level's default 32.
 """
 import argparse
 import typing
 from dataclasses import Field, fields
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-
-def option_flag(field: Field) -> str:
-    """The field's flag: its ``flag``, else ``--name``, or ``--no-name`` for a True bool."""
-    if field.metadata.get('flag'):
-        return field.metadata['flag']
-    name = field.name.replace('_', '-')
-    return f'--no-{name}' if field.default is True else f'--{name}'
+from ..experiments.config import option_flag
 
 
 def option_help(field: Field) -> Optional[str]:

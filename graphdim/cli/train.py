@@ -2,10 +2,11 @@
 import json
 
 from ..experiments import NodeConfig, run_node_experiment
+from ..registry import model_entry, models_help
 from .common import add_config_options, add_output_options
 from .options import add_config_arguments, config_from_args
 from .train_graph import (add_graph_level_options, both_levels_choices, both_levels_helps,
-                          reject_graph_only_options, run_graph_level)
+                          model_option_helps, reject_graph_only_options, run_graph_level)
 
 # Your own graph instead of --dataset: shown right after --dataset.
 OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'missing_features')
@@ -17,11 +18,13 @@ SCALING_OPTIONS = ('batch_size', 'num_neighbors', 'inference_batch_size', 'distr
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        'train', help='train graph DIM (DGI, MVGRL, InfoGraph) and probe the embeddings',
-        description='Train Deep Graph Infomax (or --model mvgrl: multi-view DIM) on a graph, '
-                    'then fit a logistic-regression probe on the frozen embeddings (penalty '
-                    'chosen on the validation split).')
-    helps = both_levels_helps()
+        'train', help='train a graph DIM model and probe the embeddings',
+        description='Train a DIM model (--model) on a graph, then fit a logistic-regression '
+                    'probe on the frozen embeddings (penalty chosen on the validation split); '
+                    'with --level graph, a graph-level model on a dataset of graphs.')
+    helps = {**model_option_helps(NodeConfig, 'node'), **both_levels_helps(),
+             'model': f"node level: {models_help('node')}; graph level (--level graph): "
+                      f"{models_help('graph')}"}
     others = [name for name in NodeConfig.field_names()
               if name not in ('model', 'dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
     add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others],
@@ -40,17 +43,8 @@ def add_parser(subparsers) -> None:
 
 def _print_node_summary(summary) -> None:
     config = summary['config']
-    if config.get('model', 'dgi') == 'mvgrl':
-        view = 'heat' if config['diffusion'] == 'heat' else f"ppr alpha {config['alpha']:g}"
-        sampled = f", {config['subgraphs']} x {config['sample_size']}-node subgraphs" \
-            if config['sample_size'] else ''
-        recipe = (f"MVGRL | gcn x{config['num_layers']} {config['hidden_channels']} per view "
-                  f"(adjacency; {view}, top {config['top_k']}), {config['estimator']}{sampled}")
-    else:
-        recipe = (f"DGI | {config['encoder']} x{config['num_layers']} "
-                  f"{config['hidden_channels']}, {config['readout']}, {config['corruption']}, "
-                  f"{config['estimator']}")
-    print(f"graphdim: {recipe.replace(' |', ' on ' + _graph_name(summary) + ' |', 1)} | "
+    entry = model_entry('node', config['model'])
+    print(f"graphdim: {entry.printed_name} on {_graph_name(summary)} | {entry.recipe(config)} | "
           f"device {summary['device']}")
     print(f"split: {summary['split']}")
     propagation = summary.get('propagation')

@@ -1,31 +1,37 @@
-"""``graphdim train --level graph``: InfoGraph or MVGRL on a graph-classification dataset.
+"""``graphdim train --level graph``: a graph-level model (graphdim.registry) on a
+graph-classification dataset.
 
 The ``train`` command's options are those of both levels: NodeConfig's fields, then, in the
 graph-level group, GraphConfig's that NodeConfig lacks. An option that was not given takes the
-default of the level's dataclass (``--level graph``: GraphConfig's, InfoGraph's recipe); one
+default of the level's dataclass (``--level graph``: GraphConfig's, the default graph model's recipe); one
 that was given is used as given, even where it equals the other level's default.
 """
 import json
 
 from ..experiments import NodeConfig
 from ..experiments.graph import GraphConfig, run_graph_experiment
+from ..registry import ModelChoices, model_entry, option_readers
 from .options import add_config_arguments, config_field, config_from_args, option_flag, option_help
 
 # Options of graph-level DIM only: giving one with --level node is an error.
 GRAPH_ONLY = tuple(name for name in GraphConfig.field_names()
                    if name not in NodeConfig.field_names())
-# The node-level model's options: the graph level's model is InfoGraph's GIN and sum readout,
-# so giving one with --level graph is an error.
-_NODE_ONLY = ('encoder', 'activation', 'readout', 'corruption', 'corruption_p', 'top_k',
-              'sample_size', 'subgraphs')
+# Options of node-level DIM only (its models, own graphs, mini-batches, checkpoints): giving
+# one with --level graph is an error, never dropped silently.
+NODE_ONLY = tuple(name for name in NodeConfig.field_names()
+                  if name not in GraphConfig.field_names())
 _SHARED = tuple(name for name in NodeConfig.field_names() if name in GraphConfig.field_names())
+# The train command's own options that a graph-level run does not honour.
+NODE_ONLY_COMMAND_OPTIONS = {'tensorboard': '--tensorboard'}
 
 
 def both_levels_choices() -> dict:
     """Choices of the shared options whose levels choose among different values: all of them
     (each level's config then refuses the other's, naming the level)."""
-    merged = {}
+    merged = {'model': ModelChoices('node', 'graph')}
     for name in _SHARED:
+        if name == 'model':
+            continue
         node, graph = (config_field(c, name).metadata.get('choices') or ()
                        for c in (NodeConfig, GraphConfig))
         if set(node) != set(graph):
@@ -44,6 +50,17 @@ def both_levels_helps() -> dict:
     return helps
 
 
+def model_option_helps(config_class, level: str) -> dict:
+    """Help texts of the model-specific options of ``level``, each naming the models that
+    read it (from the registry)."""
+    helps = {}
+    for name, models in option_readers(level).items():
+        if name in config_class.field_names():
+            text = option_help(config_field(config_class, name))
+            helps[name] = f"{text + ' ' if text else ''}(--model {', '.join(models)})"
+    return helps
+
+
 def _graph_defaults() -> str:
     """The shared options whose default differs at graph level, as flags with values."""
     node, graph = NodeConfig(), GraphConfig()
@@ -53,14 +70,14 @@ def _graph_defaults() -> str:
 
 def add_graph_level_options(p) -> None:
     """Add ``--level`` and the graph-level options to the ``train`` parser ``p``."""
-    g = p.add_argument_group('graph level (--level graph: InfoGraph or MVGRL, graph '
+    g = p.add_argument_group('graph level (--level graph: graph-level models, graph '
                              'classification)')
     g.add_argument('--level', choices=('node', 'graph'), default='node',
-                   help='node: DGI / MVGRL node embeddings (default); graph: InfoGraph / '
-                        'MVGRL graph embeddings on TU (MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, '
-                        'IMDB-MULTI) or OGB (ogbg-molbace, ogbg-molbbbp) datasets. At graph level the '
-                        f"defaults are InfoGraph's: {_graph_defaults()}")
-    add_config_arguments(g, GraphConfig, GRAPH_ONLY)
+                   help='node: node embeddings (default); graph: graph embeddings on TU '
+                        '(MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) or OGB '
+                        '(ogbg-molbace, ogbg-molbbbp) datasets. At graph level the defaults '
+                        f"are the graph level's own: {_graph_defaults()}")
+    add_config_arguments(g, GraphConfig, GRAPH_ONLY, model_option_helps(GraphConfig, 'graph'))
 
 
 def _reject_given(args, names, config_class, why: str) -> None:
@@ -71,20 +88,24 @@ def _reject_given(args, names, config_class, why: str) -> None:
 
 def reject_graph_only_options(args) -> None:
     """At node level, fail on options (and values) that only the graph level uses."""
-    if getattr(args, 'model', None) == 'infograph':
-        raise ValueError("--model infograph is a graph-level model: add --level graph")
+    if hasattr(args, 'model'):
+        model_entry('node', args.model)  # a graph-level name: says to add --level graph
     _reject_given(args, GRAPH_ONLY, GraphConfig,
                   'applies to graph-level DIM only; add --level graph')
 
 
 def graph_config_from_args(args) -> GraphConfig:
-    """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest)."""
-    if getattr(args, 'model', None) == 'dgi':
-        raise ValueError("--model dgi is a node-level model: at --level graph choose "
-                         "infograph (default) or mvgrl")
-    _reject_given(args, _NODE_ONLY, NodeConfig, "applies to node-level DIM only; the graph "
-                  "level has its own encoders (InfoGraph's GIN, MVGRL's GCN per view) and "
-                  "sum readout")
+    """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest);
+    an option of node-level runs only is refused, never dropped."""
+    if hasattr(args, 'model'):
+        model_entry('graph', args.model)
+    _reject_given(args, NODE_ONLY, NodeConfig, "applies to node-level DIM only, not to "
+                  "--level graph (graph-level runs train their own models on whole "
+                  "datasets of graphs): drop it")
+    for name, flag in NODE_ONLY_COMMAND_OPTIONS.items():
+        if getattr(args, name, False):
+            raise ValueError(f"{flag} applies to node-level DIM only, not to --level graph: "
+                             f"drop it")
     return config_from_args(GraphConfig, args)
 
 
@@ -95,15 +116,9 @@ def _dataset_name(summary) -> str:
 
 def _print_graph_summary(summary) -> None:
     config = summary['config']
-    if config.get('model', 'infograph') == 'mvgrl':
-        view = 'heat' if config['diffusion'] == 'heat' else f"ppr alpha {config['alpha']:g}"
-        model = (f"MVGRL on {_dataset_name(summary)} | gcn x{config['num_layers']} "
-                 f"{config['hidden_channels']} concatenated per view (edges; {view}), heads")
-    else:
-        model = (f"InfoGraph on {_dataset_name(summary)} | gin x{config['num_layers']} "
-                 f"{config['hidden_channels']} concatenated, "
-                 f"{'heads' if config['projection_heads'] else 'no heads'}")
-    print(f"graphdim: {model}, sum readout, {config['estimator']}, batch "
+    entry = model_entry('graph', config['model'])
+    print(f"graphdim: {entry.printed_name} on {_dataset_name(summary)} | "
+          f"{entry.recipe(config)}, sum readout, {config['estimator']}, batch "
           f"{config['batch_size']}, lr {config['lr']:g}, {config['epochs']} epochs | device "
           f"{summary['device']}")
     print(f"protocol: {summary['protocol']}")
@@ -138,8 +153,15 @@ def _print_graph_summary(summary) -> None:
 
 
 def run_graph_level(args) -> None:
-    summary = run_graph_experiment(graph_config_from_args(args), progress=not args.quiet,
-                                   out_dir=args.out, overwrite=args.overwrite)
+    config = graph_config_from_args(args)
+    if args.plot and not args.out:
+        raise ValueError("--plot draws into the run directory: add --out DIR")
+    summary = run_graph_experiment(config, progress=not args.quiet, out_dir=args.out,
+                                   overwrite=args.overwrite)
     _print_graph_summary(summary)
+    if args.plot:
+        from ..plots import plot_run
+        for path in plot_run(args.out):
+            print(f"wrote {path}")
     if args.json:
         print(json.dumps(summary))

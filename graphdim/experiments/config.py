@@ -5,6 +5,8 @@ from dataclasses import field, fields
 from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union,
                     get_args, get_origin, get_type_hints)
 
+from ..registry import model_entry, option_readers
+
 
 def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,
            choices: Optional[Sequence] = None, metavar: Optional[str] = None,
@@ -69,20 +71,22 @@ class RunConfig:
     Every config checks its values on construction, from the command line, a ``--config``
     file, a preset or Python alike: types (``"false"`` is not a bool, ``2.5`` not an int),
     the bounds and choices its fields declare, and that no option is set for a model that
-    would not read it (``MODEL_OPTIONS``).
+    would not read it (:func:`check_model_options`).
     """
     seeds: int
     seed: int
-    # Per model (the config's ``model`` field, where it has one) the options only it reads.
-    MODEL_OPTIONS: ClassVar[Dict[str, Tuple[str, ...]]] = {}
+    # The registry level of the config's ``model`` field (graphdim.registry), where it has one.
+    LEVEL: ClassVar[Optional[str]] = None
 
     def __post_init__(self):
+        if self.LEVEL is not None and isinstance(getattr(self, 'model', None), str):
+            model_entry(self.LEVEL, self.model)  # an unknown name: the level's models named
         hints = get_type_hints(type(self))
         for f in fields(self):
             setattr(self, f.name, checked_value(f.name, getattr(self, f.name), hints[f.name],
                                                 f.metadata))
-        if self.MODEL_OPTIONS:
-            check_model_options(self, self.MODEL_OPTIONS)
+        if self.LEVEL is not None:
+            check_model_options(self, self.LEVEL)
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:
@@ -106,22 +110,30 @@ class RunConfig:
         return list(range(self.seed, self.seed + self.seeds))
 
 
-def check_model_options(config: "RunConfig",
-                        options_by_model: Dict[str, Tuple[str, ...]]) -> None:
-    """Refuse options that the chosen ``config.model`` does not read but another model does
-    (set away from their defaults), naming them and the model that reads them, rather than
-    drop them silently."""
-    defaults = {f.name: f.default for f in fields(config)}
-    for other, names in options_by_model.items():
-        if other == config.model:
-            continue
-        changed = [name for name in names if getattr(config, name) != defaults[name]]
-        if changed:
-            flags = ', '.join('--' + name.replace('_', '-') for name in changed)
-            verb = 'applies' if len(changed) == 1 else 'apply'
-            raise ValueError(f"{flags} {verb} to --model {other} only, not {config.model}: "
-                             f"drop {'it' if len(changed) == 1 else 'them'} or add --model "
-                             f"{other}")
+def option_flag(field) -> str:
+    """The field's flag: its ``flag``, else ``--name``, or ``--no-name`` for a True bool."""
+    if field.metadata.get('flag'):
+        return field.metadata['flag']
+    name = field.name.replace('_', '-')
+    return f'--no-{name}' if field.default is True else f'--{name}'
+
+
+def check_model_options(config: "RunConfig", level: str) -> None:
+    """Refuse options (set away from their defaults) that the chosen ``config.model`` does
+    not read but another model of ``level`` does (:func:`graphdim.registry.option_readers`),
+    naming them and the models that read them, rather than drop them silently."""
+    reads = model_entry(level, config.model).options
+    readers = option_readers(level)
+    by_name = {f.name: f for f in fields(config)}
+    changed = [name for name in readers if name not in reads and name in by_name
+               and getattr(config, name) != by_name[name].default]
+    if not changed:
+        return
+    models = list(dict.fromkeys(model for name in changed for model in readers[name]))
+    verb, it = ('applies', 'it') if len(changed) == 1 else ('apply', 'them')
+    raise ValueError(f"{', '.join(option_flag(by_name[name]) for name in changed)} {verb} to "
+                     f"--model {', '.join(models)} only, not {config.model}: drop {it} or "
+                     f"choose --model {models[0]}")
 
 
 def mean_std(values: Iterable[float]) -> Tuple[float, float]:

@@ -1,17 +1,16 @@
-"""Graph-level experiments: for each seed, train InfoGraph (or graph-level MVGRL), freeze
+"""Graph-level experiments: for each seed, train a graph-level model (graphdim.registry), freeze
 graph embeddings, evaluate.
 
 ``run_graph_experiment(GraphConfig(dataset='MUTAG', seeds=5))`` is what
 ``graphdim train --level graph`` runs; its result dictionary is what the CLI prints and
-``--json`` emits. TU datasets: 10-fold CV accuracy of an SVM (the headline, as in InfoGraph)
+``--json`` emits. TU datasets: 10-fold CV accuracy of an SVM (the headline, as in the graph DIM papers)
 and of logistic regression, ``C`` chosen by inner CV on the training folds. OGB datasets:
 ROC-AUC on the official scaffold split, probe chosen on valid, with the random-init encoder's
 ROC-AUC beside it.
 """
 import statistics
-import time
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, Optional, Union
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
 
 import torch
 from torch_geometric.loader import DataLoader
@@ -19,29 +18,23 @@ from torch_geometric.loader import DataLoader
 from ..data.custom import MAX_DEGREE_FEATURE
 from ..data.graphs import GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
-from ..graph.diffusion import DIFFUSIONS, DiffusionView
-from ..graph.graph_level import InfoGraph
-from ..graph.multiview_graph import GraphMVGRL
-from ..runs import RunFolder
-from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
+from ..graph import models as _models  # noqa: F401  (registers the models)
+from ..graph.diffusion import DIFFUSIONS
+from ..registry import ModelChoices, model_entry, model_names
+from ..runtime import resolve_device
 from ..train import embed, fit
 from .config import RunConfig, mean_std, option
-
-
-# The options only one model reads; set for another model,
-# they are an error (RunConfig.MODEL_OPTIONS).
-MVGRL_OPTIONS = ('diffusion', 'alpha', 'diffusion_time')
-INFOGRAPH_OPTIONS = ('projection_heads', 'prior_weight')
+from .skeleton import Experiment, run_experiment
 
 
 @dataclass
 class GraphConfig(RunConfig):
     """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
-    MODEL_OPTIONS = {'infograph': INFOGRAPH_OPTIONS, 'mvgrl': MVGRL_OPTIONS}
+    LEVEL = 'graph'
     # Options shared with NodeConfig take their flag, choices and help from NodeConfig's
     # field in `graphdim train`; a help given here is the graph level's, shown beside it.
-    model: str = option('infograph', 'infograph (default) or mvgrl (multi-view DIM: edges '
-                                     'and diffusion views)', choices=('infograph', 'mvgrl'))
+    model: str = option(model_names('graph')[0], 'the graph-level model (graphdim.registry)',
+                        choices=ModelChoices('graph'))
     dataset: str = 'MUTAG'
     root: Optional[str] = None
     hidden_channels: int = option(32, minimum=1)
@@ -50,9 +43,9 @@ class GraphConfig(RunConfig):
     diffusion: str = option('ppr', choices=DIFFUSIONS)
     alpha: float = option(0.2, above=0)
     diffusion_time: float = option(5.0, above=0)
-    projection_heads: bool = option(True, "drop InfoGraph's residual MLP heads before the critic")
+    projection_heads: bool = option(True, "drop the residual MLP heads before the critic")
     prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
-                                      '%(default)g: off; DIM/InfoGraph use 0.1)', minimum=0)
+                                      '%(default)g: off; the DIM papers use 0.1)', minimum=0)
     # batch_size >= 2: the other graphs of a batch are the negatives.
     batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
                                   'negatives (default %(default)s)', minimum=2)
@@ -74,18 +67,13 @@ class GraphConfig(RunConfig):
                                           'for OGB)')
     jobs: int = option(1, 'classifier fits run in parallel during cross-validation (default '
                           '%(default)s)', minimum=1)
-    standardize: bool = option(True, "fit the probes on raw embeddings (InfoGraph's own "
-                                     "evaluation), not standardised ones")
+    standardize: bool = option(True, "fit the probes on raw embeddings (the graph DIM "
+                                     "papers' evaluation), not standardised ones")
 
 
-def build_graph_model(config: GraphConfig, in_channels: int) -> Union[InfoGraph, GraphMVGRL]:
+def build_graph_model(config: GraphConfig, in_channels: int) -> torch.nn.Module:
     """The model a config describes (used for training and for reloading saved states)."""
-    if config.model == 'mvgrl':
-        return GraphMVGRL(in_channels, config.hidden_channels, config.num_layers,
-                          config.estimator)
-    return InfoGraph(in_channels, config.hidden_channels, config.num_layers,
-                     estimator=config.estimator, projection_heads=config.projection_heads,
-                     prior_weight=config.prior_weight)
+    return model_entry('graph', config.model).build(config, in_channels)
 
 
 def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int):
@@ -109,14 +97,12 @@ def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int)
 
 
 def load_config_dataset(config: GraphConfig) -> GraphDataset:
-    """The dataset a config names, each graph with its diffusion where the model reads one
-    (computed once, not per seed)."""
+    """The dataset a config names, with what the model needs added to every graph (its
+    registry entry's ``prepare``; computed once, not per seed)."""
     dataset = load_graph_dataset(config.dataset, config.root, config.download,
                                  config.max_degree)
-    if config.model == 'mvgrl':
-        view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
-        dataset = replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
-    return dataset
+    prepare = model_entry('graph', config.model).prepare
+    return prepare(config, dataset) if prepare is not None else dataset
 
 
 def training_loader(config: GraphConfig, dataset: GraphDataset) -> DataLoader:
@@ -126,7 +112,7 @@ def training_loader(config: GraphConfig, dataset: GraphDataset) -> DataLoader:
                       drop_last=len(dataset) % config.batch_size == 1)
 
 
-def graph_embeddings(model: InfoGraph, dataset: GraphDataset, device=None):
+def graph_embeddings(model: torch.nn.Module, dataset: GraphDataset, device=None):
     """Frozen embeddings of every graph of ``dataset``, one row per graph in dataset order."""
     return embed(model, DataLoader(dataset.graphs, batch_size=512, shuffle=False), device)
 
@@ -141,52 +127,53 @@ def run_graph_experiment(config: GraphConfig, progress: bool = True,
     graph, in dataset order) and the loss log. A folder holding another run is refused
     unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
-    seeds = config.seed_list()
-    device = resolve_device(config.device)
-    if out_dir is not None:
-        RunFolder(out_dir).begin('graph', asdict(config), overwrite=overwrite)
-    dataset = load_config_dataset(config)
-    folder = RunFolder(out_dir) if out_dir is not None else None
-    if folder is not None:
-        folder.write_labels(dataset.labels)
-        folder.write_config('graph', asdict(config), seeds, in_channels=dataset.num_features)
-    runs = [_train_and_evaluate(config, dataset, seed, device, progress, folder)
-            for seed in seeds]
-    summary = _summarize(dataset, config, seeds, runs, device)
-    if folder is not None:
-        folder.write_results(summary)
-        summary['out_dir'] = str(out_dir)
-    return summary
+    return run_experiment(GraphExperiment(config, progress), out_dir, overwrite)
 
 
-def _train_and_evaluate(config: GraphConfig, dataset: GraphDataset, seed: int, device,
-                        progress: bool, folder: Optional[RunFolder]) -> Dict[str, Any]:
-    """One seed (after the random-init encoder's figures where asked for, always on OGB):
-    train, embed every graph, evaluate, save into ``folder``. Returns the seed's entry of the
-    summary."""
-    seed_everything(seed)
-    model = build_graph_model(config, dataset.num_features).to(device)
-    run = {'seed': seed}
-    start = time.perf_counter()
-    if config.random_baseline or dataset.split is not None:
-        baseline = _evaluate(dataset, graph_embeddings(model, dataset, device), config, seed)
-        run.update({f'random_init_{k}': v for k, v in baseline.items()
-                    if k in ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')})
-    train_start = time.perf_counter()
-    history = fit(model, training_loader(config, dataset), epochs=config.epochs, lr=config.lr,
-                  weight_decay=config.weight_decay, patience=config.patience,
-                  min_epochs=config.min_epochs, device=device, progress=progress,
-                  desc=f'{dataset.name} seed {seed}')
-    train_seconds = time.perf_counter() - train_start
-    embeddings = graph_embeddings(model, dataset, device)
-    run.update(_evaluate(dataset, embeddings, config, seed))
-    run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
-                'final_loss': history.best_loss, 'train_seconds': train_seconds,
-                'seconds': time.perf_counter() - start,
-                'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
-    if folder is not None:
-        folder.write_seed(seed, model, history, config.lr, embeddings)
-    return run
+class GraphExperiment(Experiment):
+    """A graph-level run: TU datasets by nested cross-validation, OGB by its scaffold split
+    (where the random-init encoder's figures are always given)."""
+    kind = 'graph'
+    baseline_keys = ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')
+
+    def __init__(self, config: GraphConfig, progress: bool = True):
+        super().__init__(config, progress)
+        self.entry = model_entry('graph', config.model)
+        self.device = resolve_device(config.device)
+
+    def load(self) -> None:
+        self.dataset = load_config_dataset(self.config)
+
+    def labels(self):
+        return self.dataset.labels
+
+    def input_size(self) -> Dict[str, int]:
+        return {'in_channels': self.dataset.num_features}
+
+    def build(self) -> torch.nn.Module:
+        return self.entry.build(self.config, self.dataset.num_features).to(self.device)
+
+    def random_init(self, model, seed: int) -> Dict[str, Any]:
+        if not (self.config.random_baseline or self.dataset.split is not None):
+            return {}
+        figures = self.probe(self.embed(model), seed)
+        return {f'random_init_{k}': figures[k] for k in self.baseline_keys if k in figures}
+
+    def train(self, model, seed: int, checkpoint):
+        config = self.config
+        return fit(model, training_loader(config, self.dataset), epochs=config.epochs,
+                   lr=config.lr, weight_decay=config.weight_decay, patience=config.patience,
+                   min_epochs=config.min_epochs, device=self.device, progress=self.progress,
+                   desc=f'{self.dataset.name} seed {seed}')
+
+    def embed(self, model) -> torch.Tensor:
+        return graph_embeddings(model, self.dataset, self.device)
+
+    def probe(self, embeddings, seed: int) -> Dict[str, Any]:
+        return _evaluate(self.dataset, embeddings, self.config, seed)
+
+    def summarize(self, seeds, runs) -> Dict[str, Any]:
+        return _summarize(self.dataset, self.config, seeds, runs, self.device)
 
 
 def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):
@@ -209,13 +196,5 @@ def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):
         if config.random_baseline:
             summary['random_init_test_acc_mean'] = mean_std(
                 r['random_init_test_acc'] for r in runs)[0]
-    summary.update({
-        'epochs_mean': statistics.fmean(r['epochs'] for r in runs),
-        'epoch_seconds_median': statistics.median(s for r in runs for s in r['epoch_seconds']),
-        'train_seconds_total': sum(r['train_seconds'] for r in runs),
-        'seconds_total': sum(r['seconds'] for r in runs),
-        'peak_rss_mb': peak_rss_mb(), 'device': str(device), 'torch_threads':
-            torch.get_num_threads(), 'config': asdict(config), 'versions': package_versions(),
-        'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
-                 for r in runs]})
+    summary['device'] = str(device)
     return summary

@@ -6,8 +6,7 @@ against the same probes on raw pixels and on the same encoder at random initiali
 """
 import copy
 import statistics
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
@@ -16,10 +15,10 @@ from ..data.images import IMAGE_DATASETS, ImageBatches, load_image_dataset
 from ..estimators import MEASURES
 from ..eval import FEATURES, Split, holdout_split, image_features, probe_features, raw_pixels
 from ..image.dim import MODES, ImageDIM, mode_weights
-from ..runs import RunFolder
-from ..runtime import package_versions, peak_rss_mb, resolve_device, seed_everything
+from ..runtime import resolve_device
 from ..train import fit
 from .config import RunConfig, option
+from .skeleton import Experiment, run_experiment
 
 PROBES = ('linear', 'mlp')
 HEADLINE = 'linear/y'
@@ -125,25 +124,7 @@ def run_image_experiment(config: ImageConfig, progress: bool = True,
     refused unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
     config.check()
-    seeds = config.seed_list()
-    device = resolve_device(config.device)
-    if out_dir is not None:
-        RunFolder(out_dir).begin('image', asdict(config), overwrite=overwrite)
-    dataset = load_image_dataset(config.dataset, config.root, config.download)
-    folder = RunFolder(out_dir) if out_dir is not None else None
-    if folder is not None:
-        folder.write_config('image', asdict(config), seeds, image_size=dataset.image_size,
-                            channels=dataset.channels)
-        folder.write_labels(dataset.test_labels)
-    runs = []
-    for seed in seeds:
-        run, model = _train_and_probe(config, dataset, seed, device, progress, folder)
-        runs.append(run)
-    summary = _summarize(config, dataset, seeds, runs, model, device)
-    if folder is not None:
-        folder.write_results(summary)
-        summary['out_dir'] = str(out_dir)
-    return summary
+    return run_experiment(ImageExperiment(config, progress), out_dir, overwrite)
 
 
 def _dim_training_images(dataset, split: Split, train_size: Optional[int], seed: int):
@@ -154,44 +135,74 @@ def _dim_training_images(dataset, split: Split, train_size: Optional[int], seed:
     return dataset.train_images[pool[:train_size]]
 
 
-def _train_and_probe(config: ImageConfig, dataset, seed: int, device, progress: bool,
-                     folder: Optional[RunFolder]):
-    """One seed: train DIM, probe its features and the baselines', save into ``folder``.
-    Returns the seed's entry of the summary and the model."""
-    seed_everything(seed)
-    split = holdout_split(dataset.train_images.size(0), dataset.test_images.size(0),
-                          config.val_size, seed, config.probe_train_size)
-    train_images = _dim_training_images(dataset, split, config.train_size, seed)
-    model = build_image_model(config, dataset.image_size, dataset.channels)
-    random_encoder = copy.deepcopy(model.encoder)
-    start = time.perf_counter()
-    history = fit(model, ImageBatches(train_images, config.batch_size, seed=seed),
-                  epochs=config.epochs, lr=config.lr, patience=0, device=device,
-                  progress=progress, desc=f'{dataset.name} seed {seed}')
-    train_seconds = time.perf_counter() - start
-    images, labels, probe_split = _probe_set(dataset, split)
-    features = tuple(config.features) if 'y' in config.features else ('y', ) + tuple(
-        config.features)
-    probes = tuple(config.probes) if 'linear' in config.probes else ('linear', ) + tuple(
-        config.probes)
-    probe = lambda feats: probe_features(feats, labels, probe_split, probes,  # noqa: E731
-                                         mlp_epochs=config.mlp_epochs, seed=seed,
-                                         device=device)
-    dim_features = image_features(model.encoder, images, features, device=device)
-    run = {'seed': seed, 'train_images': train_images.size(0), 'epochs': history.epochs,
-           'best_epoch': history.best_epoch, 'final_loss': history.losses[-1],
-           'train_seconds': train_seconds, 'epoch_seconds': history.epoch_seconds,
-           'losses': history.losses, 'split': split.description, 'dim': probe(dim_features)}
-    if config.baselines:
-        run['raw_pixels'] = probe({'pixels': raw_pixels(images)})
-        run['random_encoder'] = probe(image_features(random_encoder.to(device), images,
-                                                     features, device=device))
-    run['test_acc'] = run['dim'][HEADLINE]['test_acc']
-    run['val_acc'] = run['dim'][HEADLINE]['val_acc']
-    if folder is not None:
+class ImageExperiment(Experiment):
+    """An image DIM run: DIM on training images outside a validation set, probes on the
+    encoder's features beside raw pixels and the same encoder at random initialisation."""
+    kind = 'image'
+
+    def __init__(self, config: ImageConfig, progress: bool = True):
+        super().__init__(config, progress)
+        self.device = resolve_device(config.device)
+
+    def load(self) -> None:
+        config = self.config
+        self.dataset = load_image_dataset(config.dataset, config.root, config.download)
+
+    def labels(self):
+        return self.dataset.test_labels
+
+    def input_size(self) -> Dict[str, int]:
+        return {'image_size': self.dataset.image_size, 'channels': self.dataset.channels}
+
+    def build(self) -> ImageDIM:
+        return build_image_model(self.config, self.dataset.image_size, self.dataset.channels)
+
+    def random_init(self, model: ImageDIM, seed: int) -> Dict[str, Any]:
+        # Probed after training, beside the trained encoder, on the same images.
+        self.random_encoder = copy.deepcopy(model.encoder)
+        return {}
+
+    def train(self, model: ImageDIM, seed: int, checkpoint):
+        config, dataset = self.config, self.dataset
+        self.split = holdout_split(dataset.train_images.size(0), dataset.test_images.size(0),
+                                   config.val_size, seed, config.probe_train_size)
+        self.train_images = _dim_training_images(dataset, self.split, config.train_size, seed)
+        return fit(model, ImageBatches(self.train_images, config.batch_size, seed=seed),
+                   epochs=config.epochs, lr=config.lr, patience=0, device=self.device,
+                   progress=self.progress, desc=f'{dataset.name} seed {seed}')
+
+    def embed(self, model: ImageDIM):
+        self.model = model
+        config = self.config
+        self.images, self.probe_labels, self.probe_split = _probe_set(self.dataset, self.split)
+        self.features = tuple(config.features) if 'y' in config.features \
+            else ('y', ) + tuple(config.features)
+        return image_features(model.encoder, self.images, self.features, device=self.device)
+
+    def probe(self, dim_features, seed: int) -> Dict[str, Any]:
+        config = self.config
+        probes = tuple(config.probes) if 'linear' in config.probes \
+            else ('linear', ) + tuple(config.probes)
+        probe = lambda feats: probe_features(feats, self.probe_labels, self.probe_split,  # noqa: E731
+                                             probes, mlp_epochs=config.mlp_epochs, seed=seed,
+                                             device=self.device)
+        run = {'train_images': self.train_images.size(0), 'split': self.split.description,
+               'dim': probe(dim_features)}
+        if config.baselines:
+            run['raw_pixels'] = probe({'pixels': raw_pixels(self.images)})
+            run['random_encoder'] = probe(image_features(
+                self.random_encoder.to(self.device), self.images, self.features,
+                device=self.device))
+        run['test_acc'] = run['dim'][HEADLINE]['test_acc']
+        run['val_acc'] = run['dim'][HEADLINE]['val_acc']
+        return run
+
+    def kept_embeddings(self, dim_features):
         # The probe set ends with every test image, in order: their Y are the embeddings.
-        folder.write_seed(seed, model, history, config.lr, dim_features['y'][probe_split.test])
-    return run, model
+        return dim_features['y'][self.probe_split.test]
+
+    def summarize(self, seeds, runs) -> Dict[str, Any]:
+        return _summarize(self.config, self.dataset, seeds, runs, self.model, self.device)
 
 
 def _summarize(config: ImageConfig, dataset, seeds, runs, model: ImageDIM, device):
@@ -206,13 +217,8 @@ def _summarize(config: ImageConfig, dataset, seeds, runs, model: ImageDIM, devic
                       for name, key in (('raw_pixels', 'linear/pixels'),
                                         ('random_encoder', HEADLINE)) if config.baselines},
         'train_images': runs[0]['train_images'], 'epochs': config.epochs,
-        'epoch_seconds_median': statistics.median(s for r in runs for s in r['epoch_seconds']),
-        'train_seconds_total': sum(r['train_seconds'] for r in runs),
-        'peak_rss_mb': peak_rss_mb(), 'device': str(device),
+        'device': str(device),
         'split': runs[0]['split'].replace(f"(seed {seeds[0]})", "(seed = run seed)"),
         'num_train': dataset.train_images.size(0), 'num_test': dataset.test_images.size(0),
         'image_shape': [dataset.channels, dataset.image_size, dataset.image_size],
-        'config': asdict(config), 'versions': package_versions(),
-        'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
-                 for r in runs],
     }

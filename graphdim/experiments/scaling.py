@@ -6,26 +6,20 @@ which holds the config and answers for this process: full-batch or mini-batch tr
 """
 import os
 from contextlib import contextmanager
-from dataclasses import asdict
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Tuple
 
 import torch
 
-from ..graph.minibatch import MiniBatchDGI, layerwise_embed, uses_gcn
+from ..graph.minibatch import layerwise_embed, uses_gcn
 from ..loaders import node_loader, parse_num_neighbors
-from ..runs import RunFolder
+from ..registry import model_entry, model_names
 from ..runtime import resolve_device
 from ..train import embed
 
 
 
-def check_scaling_options(config, out_dir: Optional[str]) -> None:
+def check_scaling_options(config) -> None:
     """Reject option combinations that cannot work, naming the fix."""
-    if config.batch_size < 0:
-        raise ValueError(f"--batch-size must be >= 0 (0: full-batch); got {config.batch_size}")
-    if config.inference_batch_size < 1:
-        raise ValueError(f"--inference-batch-size must be >= 1; got "
-                         f"{config.inference_batch_size}")
     fanouts = parse_num_neighbors(config.num_neighbors)
     if fanouts is not None and not config.batch_size:
         raise ValueError("--num-neighbors samples mini-batches: give --batch-size N as well")
@@ -35,14 +29,11 @@ def check_scaling_options(config, out_dir: Optional[str]) -> None:
     if config.distributed and not config.batch_size:
         raise ValueError("--distributed splits seed nodes between processes: give "
                          "--batch-size N as well (full-batch training has nothing to split)")
-    if config.model == 'mvgrl' and (config.batch_size or config.distributed):
-        raise ValueError("--model mvgrl trains on the whole graph or on sampled subgraphs "
-                         "(--sample-size N), not with --batch-size / --distributed")
-    if config.checkpoint_every < 0:
-        raise ValueError(f"--checkpoint-every must be >= 0; got {config.checkpoint_every}")
-    if (config.checkpoint_every or config.resume) and out_dir is None:
-        raise ValueError("--checkpoint-every and --resume need --out DIR (checkpoints are "
-                         "written to DIR/seed_<s>/checkpoint.pt)")
+    entry = model_entry('node', config.model)
+    if entry.minibatch is None and (config.batch_size or config.distributed):
+        raise ValueError(f"--model {config.model} trains on whole graphs only, not with "
+                         f"--batch-size / --distributed (models that do: "
+                         f"{', '.join(n for n in model_names('node') if model_entry('node', n).minibatch)})")
 
 
 def _join_processes(config) -> Tuple[int, int, torch.device]:
@@ -72,22 +63,20 @@ def _leave_processes(config) -> None:
 
 class ScaledRun:
     """This process's share of a node-level run: its rank among ``world_size`` processes,
-    its device, what it trains on and how it embeds. ``ScaledRun.start(config, out_dir)``
-    checks the options, joins the process group and leaves it at the end."""
+    its device, what it trains on and how it embeds. ``ScaledRun.start(experiment)`` checks
+    the options, joins the process group and leaves it at the end."""
 
     def __init__(self, config, rank: int, world_size: int, device: torch.device):
         self.config, self.rank, self.world_size, self.device = config, rank, world_size, device
 
     @classmethod
     @contextmanager
-    def start(cls, config, out_dir: Optional[str],
-              overwrite: bool = False) -> Iterator['ScaledRun']:
-        check_scaling_options(config, out_dir)
-        if out_dir is not None and int(os.environ.get('RANK', 0)) == 0:
-            # Before the processes join: rank 0 alone may clear the folder.
-            RunFolder(out_dir).begin('node', asdict(config), resume=config.resume,
-                                     overwrite=overwrite)
+    def start(cls, experiment) -> Iterator['ScaledRun']:
+        """Join the processes for ``experiment`` (it gets ``scaled`` and ``rank``)."""
+        config = experiment.config
+        check_scaling_options(config)
         scaled = cls(config, *_join_processes(config))
+        experiment.scaled, experiment.rank = scaled, scaled.rank
         try:
             yield scaled
         finally:
@@ -116,7 +105,7 @@ class ScaledRun:
                              parse_num_neighbors(config.num_neighbors),
                              gcn_normalized=uses_gcn(model), seed=seed, rank=self.rank,
                              world_size=self.world_size)
-        return MiniBatchDGI(model), loader
+        return model_entry('node', config.model).minibatch(model), loader
 
     def embeddings(self, model, data, progress: bool):
         return node_embeddings(self.config, model, data, self.device, progress)

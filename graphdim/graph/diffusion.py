@@ -167,7 +167,7 @@ class DiffusionView:
     ``diffusion_weight`` ``[E']``, the entries of :func:`diffusion_matrix` (closed form; the
     graphs of graph classification are small). PyG batches them like ``edge_index`` (the
     ``index`` in the name shifts them by each graph's offset). Entries below ``eps`` are
-    dropped. Graph-level multi-view DIM (:class:`~graphdim.graph.multiview_graph.GraphMVGRL`)
+    dropped. Graph-level multi-view DIM (:class:`~graphdim.graph.models.mvgrl_graph.GraphMVGRL`)
     reads them."""
     def __init__(self, method: str = 'ppr', alpha: float = 0.2, t: float = 5.0,
                  eps: float = 1e-4):

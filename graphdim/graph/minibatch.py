@@ -1,6 +1,6 @@
 r"""Mini-batch node-level DIM (DGI's Reddit setting) and whole-graph inference layer by layer.
 
-:class:`MiniBatchDGI` wraps a :class:`~graphdim.graph.node.DeepGraphInfomax` for batches from
+:class:`MiniBatchDGI` wraps a :class:`~graphdim.graph.models.dgi.DeepGraphInfomax` for batches from
 :mod:`graphdim.loaders`: each batch is a subgraph whose first ``B = batch.batch_size`` nodes
 are seeds. Per batch, the encoder runs on the subgraph and on its corruption (rows of the
 subgraph's ``X`` shuffled), the summary is the readout of the **seed** embeddings only,
@@ -26,12 +26,11 @@ from tqdm.auto import tqdm
 
 from ..loaders import NeighborhoodIndex
 from .encoders import GraphEncoder
-from .node import DeepGraphInfomax, graph_inputs
-from .propagation import (MessagePassing, PropagationReport, SparseOperator,
+from .propagation import (MessagePassing, PropagationReport, SparseOperator, graph_inputs,
                           operator_from_edges, prenormalized_gcn)
 
 
-def uses_gcn(model: DeepGraphInfomax) -> bool:
+def uses_gcn(model: torch.nn.Module) -> bool:
     """Whether the loader should attach the full-graph GCN normalisation for this model."""
     return any(isinstance(m, GCNConv) for m in model.encoder.modules())
 
@@ -44,7 +43,7 @@ class MiniBatchDGI(torch.nn.Module):
     The wrapped model is ``self.model`` (its state dict is the one to save). After each batch
     ``self.propagation`` says which propagation ran and, if not the sparse one, why.
     """
-    def __init__(self, model: DeepGraphInfomax):
+    def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model = model
         self.propagation: Optional[PropagationReport] = None

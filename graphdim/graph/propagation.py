@@ -27,7 +27,7 @@ The constant CSR operators are leaves; autograd flows only through the dense ope
 import contextlib
 import warnings
 from dataclasses import dataclass, replace
-from typing import Optional, Protocol, Tuple
+from typing import Any, Callable, Optional, Protocol, Tuple
 
 import torch
 from torch import Tensor
@@ -63,8 +63,10 @@ class Propagation(Protocol):
         """The conv's output (before the activation); ``transformed``: ``h`` already is the
         conv's linear transform of its input."""
 
-    def transform(self, conv: torch.nn.Module, x: Tensor) -> Tensor:
-        """The conv's linear transform :math:`XW` alone."""
+    def transform(self, conv: torch.nn.Module, x: Tensor,
+                  column_mask: Optional[Tensor] = None) -> Tensor:
+        """The conv's linear transform :math:`XW` alone (of :math:`X \\operatorname{diag}(m)`
+        given a ``column_mask`` :math:`m`)."""
 
 
 @contextlib.contextmanager
@@ -134,13 +136,20 @@ class SparseOperator:
                 and all(a is b for a, b in zip(tensors, self.sources))
                 and self.versions == _versions(*tensors))
 
-    def transform(self, conv: GCNConv, x: Tensor) -> Tensor:
-        """:math:`X W^\\top`, from the held CSR features when ``x`` is the held tensor."""
+    def transform(self, conv: GCNConv, x: Tensor,
+                  column_mask: Optional[Tensor] = None) -> Tensor:
+        """:math:`X W^\\top`, from the held CSR features when ``x`` is the held tensor.
+
+        ``column_mask`` (``[F]``, bool or 0/1) gives :math:`(X \\operatorname{diag}(m))
+        W^\\top` as :math:`X (W \\operatorname{diag}(m))^\\top`: the mask goes into the
+        weights, so sparse features stay sparse (GGD's feature-column dropout)."""
         _check_linear_then_propagate(conv)
+        weight = conv.lin.weight
+        if column_mask is not None:
+            weight = weight * column_mask.to(weight.dtype)
         if x is self.x and self.features_t is not None:
-            weight = conv.lin.weight
             return _ConstantSparseMatmul.apply(weight.t(), self.features, self.features_t)
-        return conv.lin(x)
+        return conv.lin(x) if column_mask is None else x @ weight.t()
 
     def aggregate(self, h: Tensor) -> Tensor:
         """:math:`S h`."""
@@ -233,3 +242,82 @@ class PropagationReport:
     apply, why (``reason``)."""
     name: str
     reason: Optional[str] = None
+
+
+def graph_inputs(data) -> tuple:
+    """The encoder arguments of a PyG ``Data``: ``(x, edge_index[, edge_weight])``."""
+    edge_weight = getattr(data, 'edge_weight', None)
+    if edge_weight is None:
+        return data.x, data.edge_index
+    return data.x, data.edge_index, edge_weight
+
+
+def _is_dense(t, dims: int) -> bool:
+    return isinstance(t, Tensor) and t.layout == torch.strided and t.dim() == dims
+
+
+def plain_graph_tensors(args, kwargs):
+    """``((x, edge_index, edge_weight), None)`` when a call is ``(x, edge_index[,
+    edge_weight])`` in plain constant tensors, else ``(None, why not)``."""
+    if len(args) + len(kwargs) > 3 or set(kwargs) - {'edge_weight'} or len(args) < 2 \
+            or ('edge_weight' in kwargs and len(args) > 2):
+        return None, "inputs are not (x, edge_index[, edge_weight])"
+    x, edge_index = args[0], args[1]
+    edge_weight = args[2] if len(args) > 2 else kwargs.get('edge_weight')
+    if not _is_dense(edge_index, 2) or edge_index.size(0) != 2 \
+            or edge_index.dtype != torch.long:
+        kind = f'a sparse {edge_index.layout} tensor' if isinstance(edge_index, Tensor) \
+            and edge_index.layout != torch.strided else f'a {type(edge_index).__name__}'
+        return None, f"inputs are {kind}, not an edge_index [2, E] of longs"
+    if not _is_dense(x, 2) or (edge_weight is not None and not _is_dense(edge_weight, 1)):
+        return None, "x or edge_weight is not a dense tensor ([N, F] and [E])"
+    if x.requires_grad or (edge_weight is not None and edge_weight.requires_grad):
+        return None, "x or edge_weight requires gradients (the cached operator is a constant)"
+    return (x, edge_index, edge_weight), None
+
+
+class OperatorCache:
+    """The constant operator(s) of one graph, as a model keeps them between calls: built on
+    the first call, rebuilt when the graph's tensors change (identity and in-place version
+    counters; it holds them, so their memory cannot be reused), and left out of copies and
+    pickles (sparse CSR tensors can be neither). :attr:`report` says which propagation the
+    last lookup chose and why. DGI, GGD and MVGRL each hold one.
+    """
+    def __init__(self):
+        self.value: Any = None
+        self._sources: Tuple = ()
+        self._versions: Tuple[int, ...] = ()
+        self.report: Optional[PropagationReport] = None
+
+    def get(self, build: Callable[..., Any], *tensors: Optional[Tensor]) -> Any:
+        """``build(*tensors)``, cached for exactly these tensors."""
+        if self.value is None or len(tensors) != len(self._sources) \
+                or any(a is not b for a, b in zip(tensors, self._sources)) \
+                or self._versions != _versions(*tensors):
+            self.value = build(*tensors)
+            self._sources, self._versions = tensors, _versions(*tensors)
+        return self.value
+
+    def lookup(self, build: Callable[..., Any], args: tuple, kwargs: Optional[dict] = None,
+               blocker: Optional[str] = None) -> Any:
+        """The cached operator of a model call's inputs, or None where message passing must
+        run: ``blocker`` (why the model cannot use the operator) or inputs that are not plain
+        constant tensors (:func:`plain_graph_tensors`). Records which in :attr:`report`."""
+        tensors, reason = None, blocker
+        if reason is None:
+            tensors, reason = plain_graph_tensors(args, kwargs or {})
+        if reason is not None:
+            self.report = PropagationReport('message-passing', reason)
+            return None
+        value = self.get(build, *tensors)
+        self.report = PropagationReport(getattr(value, 'name', 'cached-sparse'))
+        return value
+
+    def __getstate__(self):
+        return {}
+
+    def __setstate__(self, state):
+        self.__init__()
+
+    def __deepcopy__(self, memo):
+        return OperatorCache()

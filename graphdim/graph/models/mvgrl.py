@@ -9,15 +9,15 @@ from torch.nn import ModuleList, Parameter
 
 from torch_geometric.nn.inits import uniform
 
-from ..critics import bilinear_scores
-from ..estimators import check_measure, mi_loss
-from .corruptions import RowShuffle
-from .diffusion import cached_diffusion_matrix, check_diffusion
-from .encoders import GraphEncoder
-from .node import graph_inputs
-from .propagation import (PropagationReport, SparseOperator, gcn_operator,
-                          operator_from_matrix)
-from .readouts import Readout
+from ...critics import bilinear_scores
+from ...estimators import check_measure, mi_loss
+from ..corruptions import RowShuffle
+from ..diffusion import cached_diffusion_matrix, check_diffusion
+from ..encoders import GraphEncoder
+from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
+                           graph_inputs, operator_from_matrix)
+from ..readouts import Readout
+from ...registry import ModelEntry, register_model
 
 
 @dataclass
@@ -97,7 +97,7 @@ class MVGRL(torch.nn.Module):
         self.diffusion, self.alpha, self.t, self.top_k = diffusion, alpha, t, top_k
         self.sample_size, self.subgraphs = sample_size, subgraphs
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
-        self._views: Optional[Views] = None  # the cached views of one graph
+        self._views = OperatorCache()  # the graph's two views
         self.propagation: Optional[PropagationReport] = None
         self.reset_parameters()
 
@@ -110,17 +110,18 @@ class MVGRL(torch.nn.Module):
               edge_weight: Optional[Tensor] = None) -> Views:
         """Both views of this graph: built on the first call, then cached (rebuilt when the
         tensors change)."""
-        if self._views is None or not self._views.adjacency.matches(x, edge_index,
-                                                                    edge_weight):
-            adjacency = gcn_operator(x, edge_index, edge_weight)
-            matrix = cached_diffusion_matrix(
-                edge_index, x.size(0), edge_weight, method=self.diffusion, alpha=self.alpha,
-                t=self.t, top_k=self.top_k)
-            # The kept entries are each column's largest; S is symmetric (T is), so its
-            # transpose keeps each node's (row's) top_k sources.
-            diffusion = operator_from_matrix(matrix.t().to(x.device), x, name='diffusion')
-            self._views = Views(adjacency, diffusion)
-        return self._views
+        return self._views.get(self._build_views, x, edge_index, edge_weight)
+
+    def _build_views(self, x: Tensor, edge_index: Tensor,
+                     edge_weight: Optional[Tensor]) -> Views:
+        adjacency = gcn_operator(x, edge_index, edge_weight)
+        matrix = cached_diffusion_matrix(
+            edge_index, x.size(0), edge_weight, method=self.diffusion, alpha=self.alpha,
+            t=self.t, top_k=self.top_k)
+        # The kept entries are each column's largest; S is symmetric (T is), so its
+        # transpose keeps each node's (row's) top_k sources.
+        diffusion = operator_from_matrix(matrix.t().to(x.device), x, name='diffusion')
+        return Views(adjacency, diffusion)
 
     def encode(self, views: Views, permutation: Optional[Tensor] = None):
         """``[(H^a, H^d), (\\tilde H^a, \\tilde H^d)]`` (the second pair only with a
@@ -172,11 +173,26 @@ class MVGRL(torch.nn.Module):
         clean, _ = self.encode(views)
         return clean[0] + clean[1]
 
-    def __getstate__(self):
-        state = self.__dict__.copy()  # sparse CSR operators can neither be copied nor pickled
-        state['_views'] = None
-        return state
-
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.hidden_channels}, diffusion='
                 f'{self.diffusion!r}, top_k={self.top_k}, sample_size={self.sample_size})')
+
+
+def _build(config, in_channels: int) -> MVGRL:
+    return MVGRL(in_channels, config.hidden_channels, config.num_layers, config.activation,
+                 config.estimator, config.diffusion, config.alpha, config.diffusion_time,
+                 config.top_k, config.sample_size, config.subgraphs)
+
+
+def _recipe(c) -> str:
+    view = 'heat' if c['diffusion'] == 'heat' else f"ppr alpha {c['alpha']:g}"
+    sampled = f", {c['subgraphs']} x {c['sample_size']}-node subgraphs" \
+        if c['sample_size'] else ''
+    return (f"gcn x{c['num_layers']} {c['hidden_channels']} per view (adjacency; {view}, "
+            f"top {c['top_k']}), {c['estimator']}{sampled}")
+
+
+register_model(ModelEntry(
+    'mvgrl', 'node', 'multi-view DIM: adjacency and diffusion views', _build,
+    options=('diffusion', 'alpha', 'diffusion_time', 'top_k', 'sample_size', 'subgraphs'),
+    recipe=_recipe))

@@ -1,16 +1,19 @@
 r"""Graph-level multi-view DIM (MVGRL): InfoGraph's batch form over two structural views."""
+from dataclasses import replace
 from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch.nn import Module, ModuleList
 
-from ..critics import ProjectionHead
-from ..estimators import batch_pos_mask, check_measure, local_global_loss
-from .encoders import GraphEncoder
-from .graph_level import _batch_vector
-from .propagation import MessagePassing
-from .readouts import Readout
+from ...critics import ProjectionHead
+from ...estimators import batch_pos_mask, check_measure, local_global_loss
+from ..encoders import GraphEncoder
+from .infograph import _batch_vector
+from ..propagation import MessagePassing
+from ..diffusion import DiffusionView
+from ..readouts import Readout
+from ...registry import ModelEntry, register_model
 
 Pair = Tuple[Tensor, Tensor]
 
@@ -103,3 +106,25 @@ def _inputs(data):
                          "graphdim.DiffusionView() to the graphs first (it adds "
                          "diffusion_index and diffusion_weight)")
     return data.x, data.edge_index, data.diffusion_index, data.diffusion_weight
+
+
+def _build(config, in_channels: int) -> GraphMVGRL:
+    return GraphMVGRL(in_channels, config.hidden_channels, config.num_layers, config.estimator)
+
+
+def _with_diffusion(config, dataset):
+    """Every graph with its diffusion view (computed once, not per seed)."""
+    view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
+    return replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
+
+
+def _recipe(c) -> str:
+    view = 'heat' if c['diffusion'] == 'heat' else f"ppr alpha {c['alpha']:g}"
+    return (f"gcn x{c['num_layers']} {c['hidden_channels']} concatenated per view (edges; "
+            f"{view}), heads")
+
+
+register_model(ModelEntry(
+    'mvgrl', 'graph', 'multi-view DIM: edges and diffusion views', _build,
+    options=('diffusion', 'alpha', 'diffusion_time'), recipe=_recipe,
+    prepare=_with_diffusion))

@@ -7,11 +7,12 @@ from torch.nn import Module
 
 from torch_geometric.nn.inits import reset
 
-from ..critics import ProjectionHead
-from ..estimators import batch_pos_mask, check_measure, local_global_loss
-from ..prior import PriorMatching
-from .encoders import GraphEncoder
-from .readouts import Readout
+from ...critics import ProjectionHead
+from ...estimators import batch_pos_mask, check_measure, local_global_loss
+from ...prior import PriorMatching
+from ..encoders import GraphEncoder
+from ..readouts import Readout
+from ...registry import ModelEntry, register_model
 
 
 class InfoGraph(Module):
@@ -122,3 +123,16 @@ def _batch_vector(data) -> Tensor:
     if batch is None:
         return torch.zeros(data.num_nodes, dtype=torch.long, device=data.x.device)
     return batch
+
+
+def _build(config, in_channels: int) -> InfoGraph:
+    return InfoGraph(in_channels, config.hidden_channels, config.num_layers,
+                     estimator=config.estimator, projection_heads=config.projection_heads,
+                     prior_weight=config.prior_weight)
+
+
+register_model(ModelEntry(
+    'infograph', 'graph', 'InfoGraph (default): nodes against graph summaries of a batch',
+    _build, options=('projection_heads', 'prior_weight'), title='InfoGraph',
+    recipe=lambda c: (f"gin x{c['num_layers']} {c['hidden_channels']} concatenated, "
+                      f"{'heads' if c['projection_heads'] else 'no heads'}")))

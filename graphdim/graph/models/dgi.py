@@ -8,44 +8,15 @@ from torch.nn import Module, Parameter
 
 from torch_geometric.nn.inits import reset, uniform
 
-from ..critics import bilinear_scores
-from ..estimators import check_measure, mi_loss
-from .corruptions import EdgeDrop, RowShuffle, make_corruption
-from .encoders import GraphEncoder
-from .propagation import PropagationReport, SparseOperator, gcn_operator
-from .readouts import Readout
-
-
-def _is_dense(t, dims: int) -> bool:
-    return isinstance(t, Tensor) and t.layout == torch.strided and t.dim() == dims
-
-
-def _graph_tensors(args, kwargs):
-    """``((x, edge_index, edge_weight), None)`` when the call is ``(x, edge_index[,
-    edge_weight])`` in plain constant tensors, else ``(None, why not)``."""
-    if len(args) + len(kwargs) > 3 or set(kwargs) - {'edge_weight'} or len(args) < 2 \
-            or ('edge_weight' in kwargs and len(args) > 2):
-        return None, "inputs are not (x, edge_index[, edge_weight])"
-    x, edge_index = args[0], args[1]
-    edge_weight = args[2] if len(args) > 2 else kwargs.get('edge_weight')
-    if not _is_dense(edge_index, 2) or edge_index.size(0) != 2 \
-            or edge_index.dtype != torch.long:
-        kind = f'a sparse {edge_index.layout} tensor' if isinstance(edge_index, Tensor) \
-            and edge_index.layout != torch.strided else f'a {type(edge_index).__name__}'
-        return None, f"inputs are {kind}, not an edge_index [2, E] of longs"
-    if not _is_dense(x, 2) or (edge_weight is not None and not _is_dense(edge_weight, 1)):
-        return None, "x or edge_weight is not a dense tensor ([N, F] and [E])"
-    if x.requires_grad or (edge_weight is not None and edge_weight.requires_grad):
-        return None, "x or edge_weight requires gradients (the cached operator is a constant)"
-    return (x, edge_index, edge_weight), None
-
-
-def graph_inputs(data) -> tuple:
-    """The encoder arguments of a PyG ``Data``: ``(x, edge_index[, edge_weight])``."""
-    edge_weight = getattr(data, 'edge_weight', None)
-    if edge_weight is None:
-        return data.x, data.edge_index
-    return data.x, data.edge_index, edge_weight
+from ...critics import bilinear_scores
+from ...estimators import check_measure, mi_loss
+from ..corruptions import EdgeDrop, RowShuffle, make_corruption
+from ..encoders import GraphEncoder
+from ..minibatch import MiniBatchDGI
+from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
+                           graph_inputs)
+from ..readouts import Readout
+from ...registry import ModelEntry, register_model
 
 
 def _name(function) -> str:
@@ -99,8 +70,7 @@ class DeepGraphInfomax(torch.nn.Module):
             else corruption
         self.estimator = check_measure(estimator)
         self.fast_path = fast_path
-        self._operators: Optional[SparseOperator] = None  # the cached operator of one graph
-        self.propagation: Optional[PropagationReport] = None  # what the last call ran, why
+        self._operators = OperatorCache()  # the graph's cached operator
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
         self.reset_parameters()
 
@@ -143,16 +113,12 @@ class DeepGraphInfomax(torch.nn.Module):
     def _cached_operator(self, args, kwargs) -> Optional[SparseOperator]:
         """The cached sparse operator of these inputs, or None where message passing runs;
         records which, and why, in ``self.propagation``."""
-        tensors, reason = None, self.sparse_blocker()
-        if reason is None:
-            tensors, reason = _graph_tensors(args, kwargs)
-        if reason is not None:
-            self.propagation = PropagationReport('message-passing', reason)
-            return None
-        if self._operators is None or not self._operators.matches(*tensors):
-            self._operators = gcn_operator(*tensors)
-        self.propagation = PropagationReport(self._operators.name)
-        return self._operators
+        return self._operators.lookup(gcn_operator, args, kwargs, self.sparse_blocker())
+
+    @property
+    def propagation(self) -> Optional[PropagationReport]:
+        """Which propagation the last call ran and, where not the cached operator, why."""
+        return self._operators.report
 
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         """Node features, corrupted node features and the summary for the encoder's inputs."""
@@ -213,12 +179,21 @@ class DeepGraphInfomax(torch.nn.Module):
         return self.encoder.encode(operator.x, operator) if operator is not None \
             else self.encoder(*inputs)
 
-    def __getstate__(self):
-        # The cached operator (sparse CSR tensors) can neither be copied nor pickled; it is
-        # rebuilt on the next call, so copies and pickles leave it out.
-        state = self.__dict__.copy()
-        state['_operators'] = None
-        return state
-
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}({self.hidden_channels})'
+
+
+def _build(config, in_channels: int) -> DeepGraphInfomax:
+    return DeepGraphInfomax.from_options(
+        in_channels, config.hidden_channels, encoder=config.encoder,
+        num_layers=config.num_layers, activation=config.activation, summary=config.readout,
+        corruption=config.corruption, estimator=config.estimator,
+        corruption_p=config.corruption_p)
+
+
+register_model(ModelEntry(
+    'dgi', 'node', 'Deep Graph Infomax (default)', _build,
+    options=('encoder', 'readout', 'corruption', 'corruption_p'),
+    recipe=lambda c: (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, "
+                      f"{c['readout']}, {c['corruption']}, {c['estimator']}"),
+    minibatch=MiniBatchDGI))

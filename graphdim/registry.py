@@ -1,0 +1,130 @@
+"""The model registry: what graphdim needs to know of each DIM model, in one entry per model.
+
+Each model file ends with ``register_model(ModelEntry(...))``: its name and one-line
+description, how to build it from a run's config, the config options it reads beyond the
+level's common ones, whether it trains in mini-batches, and how its recipe reads in a run's
+summary. The command line's ``--model`` choices and help, the refusal of options a model
+does not read, model building, reloading saved runs and the printed summary all come from
+here, so ``experiments/`` and ``cli/`` name no model. Adding a model is its file (with its
+entry), a preset, docs and its tests (``docs/tutorials/your-own-model.md``).
+
+This module imports nothing else of graphdim: model files import it, not the other way.
+"""
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+
+LEVELS = ('node', 'graph')
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One DIM model as the rest of graphdim sees it.
+
+    Args:
+        name: the ``--model`` value (``'dgi'``).
+        level: ``'node'`` (node embeddings) or ``'graph'`` (graph embeddings).
+        description: one line for ``--model``'s help.
+        build: ``build(config, in_channels) -> torch.nn.Module`` with ``training_loss(batch)``
+            and ``embed(batch)`` (:func:`graphdim.fit`'s interface); used for training and for
+            reloading saved runs.
+        options: the config fields this model reads that not every model of its level reads
+            (shared options may appear in several entries). Set away from its default for a
+            model that does not list it, an option is refused, naming the models that read it.
+        recipe: ``recipe(config_dict) -> str``, the model's settings as the run summary prints
+            them after the model's title (``'gcn x1 512, sigmoid_mean, row_shuffle, bce'``).
+        title: the model's printed name (default: ``name`` in capitals).
+        minibatch: node level: ``minibatch(model) -> module`` whose ``training_loss`` takes
+            a batch of graphdim's neighbourhood loader (its first ``batch_size`` nodes are the
+            seeds), or None where the model trains on whole graphs only (``--batch-size`` and
+            ``--distributed`` are then refused).
+        prepare: graph level: ``prepare(config, dataset) -> dataset``, what the model needs
+            added to every graph once (a diffusion view), or None.
+    """
+    name: str
+    level: str
+    description: str
+    build: Callable[[Any, int], Any]
+    options: Tuple[str, ...] = ()
+    recipe: Callable[[Dict[str, Any]], str] = lambda config: ''
+    title: Optional[str] = None
+    minibatch: Optional[Callable[[Any], Any]] = None
+    prepare: Optional[Callable[[Any, Any], Any]] = None
+
+    @property
+    def printed_name(self) -> str:
+        return self.title or self.name.upper()
+
+
+_MODELS: Dict[str, Dict[str, ModelEntry]] = {level: {} for level in LEVELS}
+
+
+def register_model(entry: ModelEntry, replace: bool = False) -> ModelEntry:
+    """Add ``entry`` to its level's models (``replace=True`` to redefine a name)."""
+    if entry.level not in LEVELS:
+        raise ValueError(f"model {entry.name!r}: level must be one of {', '.join(LEVELS)}; "
+                         f"got {entry.level!r}")
+    if not entry.name or not entry.name.replace('-', '').replace('_', '').isalnum():
+        raise ValueError(f"model name must be letters, digits, '-' or '_'; got {entry.name!r}")
+    if entry.name in _MODELS[entry.level] and not replace:
+        raise ValueError(f"a {entry.level}-level model {entry.name!r} is registered already; "
+                         f"pass replace=True to redefine it")
+    _MODELS[entry.level][entry.name] = entry
+    return entry
+
+
+def unregister_model(level: str, name: str) -> None:
+    """Remove a model (tests register toy models and remove them after)."""
+    _MODELS[level].pop(name, None)
+
+
+def model_names(level: str) -> Tuple[str, ...]:
+    """The registered models of ``level``, in registration order (the default first)."""
+    return tuple(_MODELS[level])
+
+
+def model_entry(level: str, name: str) -> ModelEntry:
+    """The entry of model ``name`` at ``level``; an unknown name is a ValueError naming the
+    registered ones (and the level where the name is registered, if another)."""
+    if name in _MODELS[level]:
+        return _MODELS[level][name]
+    elsewhere = [other for other in LEVELS if name in _MODELS[other]]
+    hint = f" (--model {name} is a {elsewhere[0]}-level model: add --level {elsewhere[0]})" \
+        if elsewhere else ''
+    raise ValueError(f"unknown {level}-level model {name!r}; choose one of "
+                     f"{', '.join(model_names(level))}{hint}")
+
+
+class ModelChoices:
+    """The live set of model names of ``levels``, for a config field's (or a command-line
+    option's) ``choices``: a model registered later, e.g. by a test, is a valid choice too."""
+    def __init__(self, *levels: str):
+        self.levels = levels
+
+    def _names(self) -> Tuple[str, ...]:
+        return tuple(dict.fromkeys(n for level in self.levels for n in model_names(level)))
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return ', '.join(self)
+
+
+def models_help(level: str) -> str:
+    """``--model``'s help at ``level``: each model with its description."""
+    return '; '.join(f"{entry.name}: {entry.description}" for entry in _MODELS[level].values())
+
+
+def option_readers(level: str) -> Dict[str, Tuple[str, ...]]:
+    """Each model-specific option of ``level`` -> the models that read it."""
+    readers: Dict[str, Tuple[str, ...]] = {}
+    for entry in _MODELS[level].values():
+        for name in entry.options:
+            readers[name] = readers.get(name, ()) + (entry.name, )
+    return readers
