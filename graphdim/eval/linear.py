@@ -4,6 +4,7 @@ linear probe on a :class:`Split` that node and image levels share.
 Every choice (the penalty ``C``, the row normalisation) is made on the validation split; the
 test split is touched once, by the chosen probe.
 """
+import warnings
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .result import ProbeResult
-from .splits import Split
+from .splits import Split, check_split
 
 # The inverse L2 strengths (scikit-learn's C) each level's probes try, by level.
 C_GRIDS = {
@@ -70,6 +71,58 @@ def normalize_embeddings(embeddings: Tensor, kind: str) -> Tensor:
     return embeddings
 
 
+def probe_inputs(embeddings: Tensor, labels: Tensor,
+                 split: Split) -> Tuple[Tensor, Tensor, Tuple[Tensor, ...]]:
+    """Check a probe's inputs; return ``(class index of each row, the label of each class,
+    (train, val, scored test) masks)``.
+
+    Class ids need not be ``0..C-1`` (``{0, 10**9}`` are two classes, not 10**9); rows
+    labelled below 0 (PyG's "unlabelled") are left out of training and scoring, with a
+    warning. Fewer than two classes among the training rows is an error (a probe of one
+    class scores 100% and says nothing).
+    """
+    if not isinstance(embeddings, Tensor) or not isinstance(labels, Tensor) or \
+            embeddings.dim() != 2 or labels.dim() != 1 or \
+            labels.numel() != embeddings.size(0):
+        raise ValueError(f"embeddings must be [N, D] and labels [N]; got "
+                         f"{_shape(embeddings)} and {_shape(labels)}")
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integer class ids; got {labels.dtype} (convert "
+                         f"whole-number labels with labels.long())")
+    if not embeddings.is_floating_point() or not bool(torch.isfinite(embeddings).all()):
+        raise ValueError("embeddings must be finite floating-point numbers; they hold "
+                         + (f"{embeddings.dtype}" if not embeddings.is_floating_point()
+                            else "NaN or inf (check the training loss)"))
+    check_split(split, labels.numel())
+    labels = labels.cpu()
+    labelled = labels >= 0
+    masks = [m.cpu() for m in (split.train, split.val, split.test)]
+    unlabelled = {name: int((m & ~labelled).sum()) for name, m in zip(('train', 'val', 'test'),
+                                                                       masks)}
+    if any(unlabelled.values()):
+        counts = ', '.join(f"{n} {name}" for name, n in unlabelled.items() if n)
+        warnings.warn(f"the probe leaves out rows labelled below 0 (unlabelled): {counts}",
+                      UserWarning, stacklevel=3)
+    masks = [m & labelled for m in masks]
+    for name, mask in zip(('train', 'val', 'test'), masks):
+        if int(mask.sum()) == 0:
+            raise ValueError(f"the {name} split is empty" + (
+                " once unlabelled rows (label < 0) are left out" if unlabelled[name] else ""))
+    classes = labels[labelled].unique()
+    index = torch.zeros_like(labels)
+    index[labelled] = torch.searchsorted(classes, labels[labelled])
+    train_classes = classes[index[masks[0]].unique()]
+    if train_classes.numel() < 2:
+        raise ValueError(f"the training rows hold one class only (label "
+                         f"{int(train_classes[0])}); a probe needs at least two classes to "
+                         f"say anything: check the labels and the split")
+    return index, classes, tuple(masks)
+
+
+def _shape(value) -> str:
+    return str(list(value.shape)) if isinstance(value, Tensor) else f"a {type(value).__name__}"
+
+
 def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                  c_grid: Sequence[float] = C_GRIDS['node'],
                  normalizations: Sequence[str] = NORMALIZATIONS,
@@ -78,18 +131,15 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     L2) chosen together by validation accuracy.
 
     Ties go to the earlier normalisation and the stronger penalty (smaller ``C``). Only the
-    chosen probe sees the test nodes.
+    chosen probe sees the test nodes. The inputs are checked first (``probe_inputs``):
+    bool, disjoint masks; any integer class ids; rows labelled below 0 are not scored.
+    ``test_pred`` holds the predicted label of every row of ``split.test``.
     """
-    if embeddings.dim() != 2 or labels.dim() != 1 or labels.numel() != embeddings.size(0):
-        raise ValueError(f"embeddings must be [N, D] and labels [N]; got "
-                         f"{list(embeddings.shape)} and {list(labels.shape)}")
-    for name, mask in (('train', split.train), ('val', split.val), ('test', split.test)):
-        if int(mask.sum()) == 0:
-            raise ValueError(f"the {name} split is empty")
+    index, classes, (train, val, scored) = probe_inputs(embeddings, labels, split)
     device = device or embeddings.device
-    y = labels.to(device)
-    num_classes = int(labels.max()) + 1
-    train, val, test = (m.to(device) for m in (split.train, split.val, split.test))
+    y = index.to(device)
+    num_classes = classes.numel()
+    train, val, scored, test = (m.to(device) for m in (train, val, scored, split.test))
     cs = sorted(c_grid)
     xs = [normalize_embeddings(embeddings.detach().to(device, torch.float32), kind)
           for kind in normalizations]
@@ -114,6 +164,7 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                 best = (val_acc, a, c)
     val_acc, a, c = best
     test_pred = predict(a, c, test)
-    return ProbeResult(test_score=float((test_pred == y[test]).float().mean()),
+    right = (test_pred == y[test])[scored[test]]
+    return ProbeResult(test_score=float(right.float().mean()),
                        val_score=val_acc, c=cs[c], normalization=normalizations[a],
-                       test_pred=test_pred.cpu())
+                       test_pred=classes[test_pred.cpu()])

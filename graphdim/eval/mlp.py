@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .result import ProbeResult
+from .linear import probe_inputs
 from .splits import Split
 
 
@@ -15,18 +16,16 @@ def mlp_probe(embeddings: Tensor, labels: Tensor, split: Split, hidden: int = 20
     """DIM's MLP probe (one hidden layer of 200 ReLU units, dropout) trained with Adam on the
     standardised features; the epoch is chosen by validation accuracy and only that epoch's
     classifier sees the test images."""
-    if embeddings.dim() != 2 or labels.shape != (embeddings.size(0),):
-        raise ValueError(f"embeddings must be [N, D] and labels [N]; got "
-                         f"{list(embeddings.shape)} and {list(labels.shape)}")
+    index, classes, masks = probe_inputs(embeddings, labels, split)
     device = device or embeddings.device
     generator = torch.Generator().manual_seed(seed)
-    x, y = embeddings.to(device, torch.float32), labels.to(device)
-    train, val, test = (m.to(device) for m in (split.train, split.val, split.test))
+    x, y = embeddings.to(device, torch.float32), index.to(device)
+    train, val, test = (m.to(device) for m in masks)
     mean, std = x[train].mean(0), x[train].std(0).clamp_min(1e-6)
     x = (x - mean) / std
     torch.manual_seed(seed)  # the probe's initialisation
     net = nn.Sequential(nn.Linear(x.size(1), hidden), nn.ReLU(), nn.Dropout(dropout),
-                        nn.Linear(hidden, int(labels.max()) + 1)).to(device)
+                        nn.Linear(hidden, classes.numel())).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     x_train, y_train = x[train], y[train]
 

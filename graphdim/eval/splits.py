@@ -19,6 +19,29 @@ class Split:
     description: str
 
 
+def check_split(split: Split, num_rows: int) -> None:
+    """Each mask a bool tensor ``[num_rows]``, and no row both in the test split and in the
+    train or validation split (nor in both of those): :class:`ValueError` otherwise."""
+    masks = (('train', split.train), ('val', split.val), ('test', split.test))
+    for name, mask in masks:
+        if not isinstance(mask, Tensor) or mask.dtype != torch.bool or \
+                tuple(mask.shape) != (num_rows, ):
+            got = (f"a {mask.dtype} tensor of shape {list(mask.shape)}"
+                   if isinstance(mask, Tensor) else f"a {type(mask).__name__}")
+            fix = (" (a 0/1 integer mask would be read as row indices: convert it with "
+                   "mask.bool())" if isinstance(mask, Tensor) and mask.dtype != torch.bool
+                   else "")
+            raise ValueError(f"Split.{name} must be a bool mask with one entry per row "
+                             f"([{num_rows}]); got {got}{fix}")
+    for (a, mask_a), (b, mask_b) in ((masks[0], masks[2]), (masks[1], masks[2]),
+                                     (masks[0], masks[1])):
+        both = int((mask_a.cpu() & mask_b.cpu()).sum())
+        if both:
+            raise ValueError(f"{both} rows are in both the {a} and the {b} split; a probe "
+                             f"must not be chosen or scored on rows it trained on: make the "
+                             f"masks disjoint")
+
+
 def public_split(data) -> Split:
     """The dataset's own ``train_mask`` / ``val_mask`` / ``test_mask``."""
     return Split(data.train_mask, data.val_mask, data.test_mask, 'public')
@@ -29,12 +52,13 @@ def random_split(labels: Tensor, seed: int, train_fraction: float = 0.1,
     """A seeded random train / val / test split (10% / 10% / 80% as in GRACE and BGRL).
 
     Stratified per class, with at least one training and one validation node per class so
-    that tiny graphs (karate) stay usable.
+    that tiny graphs (karate) stay usable. Nodes labelled -1 (PyG's "unlabelled") are in
+    no split.
     """
     generator = torch.Generator().manual_seed(seed)
     labels = labels.cpu()
     masks = [torch.zeros(labels.numel(), dtype=torch.bool) for _ in range(3)]
-    for cls in labels.unique():
+    for cls in labels[labels >= 0].unique():  # -1: unlabelled (PyG), in no split
         nodes = (labels == cls).nonzero().view(-1)
         nodes = nodes[torch.randperm(nodes.numel(), generator=generator)]
         n_train = max(1, round(train_fraction * nodes.numel()))
