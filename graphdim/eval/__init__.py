@@ -3,6 +3,8 @@
 - ``linear.py``: the one logistic-regression fit (torch L-BFGS), the named C grids
   (``C_GRIDS``) and the validation-chosen linear probe of node and image levels.
 - ``mlp.py``: DIM's MLP probe (image level).
+- ``reinforced.py``: the linear probe on GGD's reinforced embeddings, the depth chosen on
+  validation (:func:`choose_hops`).
 - ``graph.py``: graph level, InfoGraph's protocol: cross-validated SVM / logistic
   regression on TU datasets (``nested_cross_validate`` also chooses the encoder setting
   inside each outer fold), the OGB ROC-AUC probe (scikit-learn).
@@ -18,6 +20,7 @@ from .image import FEATURES, image_features, probe_features, raw_pixels
 from .linear import C_GRIDS, NORMALIZATIONS, fit_logistic_regression, linear_probe, \
     normalize_embeddings
 from .mlp import mlp_probe
+from .reinforced import HOPS_GRID, ReinforcedProbe, choose_hops
 from .result import ProbeResult
 from .splits import Split, holdout_split, public_split, random_split
 
@@ -25,4 +28,4 @@ __all__ = ['C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult'
            'cross_validate', 'fit_logistic_regression', 'holdout_split', 'image_features',
            'linear_probe', 'make_classifier', 'mlp_probe', 'nested_cross_validate',
            'normalize_embeddings', 'ogb_probe', 'probe_features', 'public_split', 'random_split',
-           'raw_pixels']
+           'raw_pixels', 'HOPS_GRID', 'ReinforcedProbe', 'choose_hops']
