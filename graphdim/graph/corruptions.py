@@ -48,17 +48,28 @@ class EdgeDrop(torch.nn.Module):
 
 
 class FeatureMask(torch.nn.Module):
-    """Zero each feature column with probability ``p``, the same columns for every node (GRACE)."""
-    def __init__(self, p: float = 0.2):
+    """Zero feature columns, the same columns for every node: each with probability ``p``
+    (GRACE), or with ``exact=True`` exactly ``int(p * F)`` of the ``F`` columns (GGD)."""
+    def __init__(self, p: float = 0.2, exact: bool = False):
         super().__init__()
         self.p = _check_probability(p)
+        self.exact = exact
+
+    def keep(self, num_features: int, device=None) -> Tensor:
+        """The random columns to keep, a bool ``[F]`` (the fast path folds it into the
+        weights: :math:`(X \\operatorname{diag}(m)) W = X (\\operatorname{diag}(m) W)`)."""
+        if not self.exact:
+            return torch.rand(num_features, device=device) >= self.p
+        keep = torch.ones(num_features, dtype=torch.bool, device=device)
+        keep[torch.randperm(num_features, device=device)[:int(self.p * num_features)]] = False
+        return keep
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None):
-        keep = torch.rand(x.size(1), device=x.device) >= self.p
+        keep = self.keep(x.size(1), x.device)
         return _return(x * keep.to(x.dtype), edge_index, edge_weight)
 
     def extra_repr(self) -> str:
-        return f'p={self.p}'
+        return f'p={self.p}' + (', exact=True' if self.exact else '')
 
 
 def make_corruption(kind: str, p: float = 0.2) -> torch.nn.Module:

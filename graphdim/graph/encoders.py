@@ -162,20 +162,31 @@ class GraphEncoder(torch.nn.Module):
         return self.norms[index](h) if self.norms else h
 
     def encode_views(self, x: Tensor, propagation: Propagation,
-                     permutation: Optional[Tensor] = None) -> Tuple[Tensor, Optional[Tensor]]:
+                     permutation: Optional[Tensor] = None, column_mask: Optional[Tensor] = None,
+                     mask_clean: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
         """``encode(x)`` and, given ``permutation``, ``encode(x[permutation])`` (DGI's
         row-shuffled view). Where the propagation's first layer is linear-then-propagate
         (``propagation.shares_first_transform``), :math:`(PX)W = P(XW)`: the two views share
-        one product :math:`XW`."""
+        one product :math:`XW`.
+
+        ``column_mask`` :math:`m` (``[F]``) zeroes feature columns of the shuffled view,
+        ``encode((x * m)[permutation])`` (GGD), and of the clean one too with ``mask_clean``;
+        on a shared transform it is folded into the weights,
+        :math:`X \\operatorname{diag}(m) W`."""
         if not propagation.shares_first_transform:
-            clean = self.encode(x, propagation)
-            return clean, None if permutation is None else self.encode(x[permutation],
+            masked = x if column_mask is None else x * column_mask.to(x.dtype)
+            clean = self.encode(masked if mask_clean else x, propagation)
+            return clean, None if permutation is None else self.encode(masked[permutation],
                                                                         propagation)
-        first = propagation.transform(self.convs[0], x)
+        masked = None if column_mask is None \
+            else propagation.transform(self.convs[0], x, column_mask)
+        first = masked if mask_clean and masked is not None \
+            else propagation.transform(self.convs[0], x)
         clean = self.encode(first, propagation, transformed=True)
         if permutation is None:
             return clean, None
-        return clean, self.encode(_PermuteRows.apply(first, permutation), propagation,
+        return clean, self.encode(_PermuteRows.apply(first if masked is None else masked,
+                                                     permutation), propagation,
                                   transformed=True)
 
     def sparse_blocker(self) -> Optional[str]:

@@ -1,0 +1,165 @@
+"""Node-level group discrimination: GGD, DGI with the summary collapsed to a constant."""
+from typing import Optional, Tuple
+
+import torch
+from torch import Tensor
+from torch.nn import Linear, Module
+
+from torch_geometric.data import Data
+from torch_geometric.nn.inits import reset
+
+from ...estimators import check_measure, mi_loss
+from ..corruptions import FeatureMask, RowShuffle
+from ..encoders import GraphEncoder
+from ..minibatch import MiniBatchDGI
+from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
+                           graph_inputs, prenormalized_gcn)
+
+
+class GGD(torch.nn.Module):
+    r"""Graph Group Discrimination (Zheng et al., NeurIPS 2022, "Rethinking and Scaling Up
+    Graph Contrastive Learning: An Extremely Efficient Approach with Group Discrimination").
+
+    DGI (:class:`~graphdim.graph.models.dgi.DeepGraphInfomax`) with the summary collapsed to
+    a constant: no readout, no bilinear critic. The encoder :math:`\mathcal{E}` (one GCN
+    layer with PReLU by default) embeds the graph, :math:`H = \mathcal{E}(X, A)`, and a
+    corruption of it, :math:`\tilde H = \mathcal{E}(P X \operatorname{diag}(m), A)`: a mask
+    :math:`m` zeroes a fraction ``drop_feature_p`` of the feature columns (the same columns
+    for every node), then a random permutation :math:`P` shuffles the rows (DGI's
+    corruption). A linear projector :math:`g(h) = W h + b` gives each node one score, the
+    sum of its projected channels, :math:`T(h) = \mathbf{1}^\top g(h)` (computed as
+    :math:`h^\top W^\top \mathbf{1} + \mathbf{1}^\top b`, one matrix-vector product), and
+    the nodes of the clean graph (one group) are told from the corrupted ones (the other)
+    by an MI estimator's loss (:mod:`graphdim.estimators`); GGD's binary cross-entropy is
+
+    .. math::
+        \mathcal{L} = \frac{1}{N}\sum_i \operatorname{sp}(-T(h_i))
+                    + \frac{1}{N}\sum_j \operatorname{sp}(T(\tilde h_j)).
+
+    The embeddings are :math:`H`; GGD's inference-time "embedding reinforcement"
+    :math:`H + \hat A^k H` is :func:`graphdim.reinforce` (``k`` chosen on validation by
+    :func:`graphdim.eval.choose_hops`).
+
+    Args:
+        hidden_channels: size of the node features the encoder returns.
+        encoder: module mapping ``(x, edge_index[, edge_weight])`` to node features.
+        estimator: MI measure for :meth:`loss` (default ``'bce'``, GGD's).
+        drop_feature_p: fraction of feature columns zeroed in the corrupted view (exactly
+            ``int(p * F)`` columns per step, as the authors' code).
+        mask_clean: zero the same columns in the clean view too (the authors' code feeds
+            both views the masked features; the paper describes the corrupted view only).
+        fast_path: run a ``'gcn'`` :class:`~graphdim.graph.encoders.GraphEncoder` over the
+            graph's cached sparse operator (:mod:`graphdim.graph.propagation`), the mask
+            folded into the weights, :math:`X \operatorname{diag}(m) W`; after each call
+            ``model.propagation`` says which propagation ran and, if not the cached one, why.
+    """
+    def __init__(self, hidden_channels: int, encoder: Module, estimator: str = 'bce',
+                 drop_feature_p: float = 0.2, mask_clean: bool = False, fast_path: bool = True):
+        super().__init__()
+        self.hidden_channels = hidden_channels
+        self.encoder = encoder
+        self.projector = Linear(hidden_channels, hidden_channels)
+        self.feature_mask = FeatureMask(drop_feature_p, exact=True)
+        self.corruption = RowShuffle()
+        self.estimator = check_measure(estimator)
+        self.mask_clean = mask_clean
+        self.fast_path = fast_path
+        self._operators = OperatorCache()  # the graph's cached operator
+        self.reset_parameters()
+
+    @classmethod
+    def from_options(cls, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
+                     activation: str = 'prelu', estimator: str = 'bce',
+                     drop_feature_p: float = 0.2, encoder: str = 'gcn',
+                     mask_clean: bool = False, **encoder_kwargs) -> 'GGD':
+        """Build the model from names; the defaults are the authors' Cora recipe."""
+        gnn = GraphEncoder(in_channels, hidden_channels, num_layers=num_layers, conv=encoder,
+                           activation=activation, **encoder_kwargs)
+        return cls(gnn.out_channels, gnn, estimator, drop_feature_p, mask_clean)
+
+    def reset_parameters(self):
+        reset(self.encoder)
+        self.projector.reset_parameters()
+
+    @property
+    def propagation(self) -> Optional[PropagationReport]:
+        """Which propagation the last call ran and, where not the cached operator, why."""
+        return self._operators.report
+
+    def sparse_blocker(self) -> Optional[str]:
+        """Why the cached sparse operator would not compute this model's function (whatever
+        the inputs), or None where it would."""
+        if not self.fast_path:
+            return 'fast_path=False'
+        if not isinstance(self.encoder, GraphEncoder):
+            return f"encoder {type(self.encoder).__name__} is not a graphdim GraphEncoder"
+        return self.encoder.sparse_blocker()
+
+    def views(self, inputs: tuple, operator: Optional[SparseOperator] = None
+              ) -> Tuple[Tensor, Tensor]:
+        """``(H, H~)`` of the encoder ``inputs``: over ``operator`` where given, else by the
+        encoder's own call. The mask is drawn before the permutation, so one seed gives both
+        paths the same corruption."""
+        x = inputs[0]
+        keep = self.feature_mask.keep(x.size(1), x.device)
+        permutation = self.corruption.permutation(x.size(0), x.device)
+        if operator is not None:
+            return self.encoder.encode_views(operator.x, operator, permutation, keep,
+                                             self.mask_clean)
+        masked = x * keep.to(x.dtype)
+        pos_z = self.encoder(masked if self.mask_clean else x, *inputs[1:])
+        return pos_z, self.encoder(masked[permutation], *inputs[1:])
+
+    def forward(self, x: Tensor, edge_index: Tensor,
+                edge_weight: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Node features of the graph and of its corruption, ``(H, H~)``, each ``[N, hidden]``
+        (:meth:`loss` scores them)."""
+        inputs = (x, edge_index) if edge_weight is None else (x, edge_index, edge_weight)
+        return self.views(inputs, self._operators.lookup(gcn_operator, inputs, {},
+                                                         self.sparse_blocker()))
+
+    def score(self, z: Tensor) -> Tensor:
+        """Each node's logit :math:`T(h) = \\mathbf{1}^\\top (W h + b)`, ``[N]``."""
+        return z @ self.projector.weight.sum(dim=0) + self.projector.bias.sum()
+
+    def loss(self, pos_z: Tensor, neg_z: Tensor) -> Tensor:
+        """The estimator's loss (minus the MI bound): clean nodes against corrupted ones."""
+        return mi_loss(self.score(pos_z), self.score(neg_z), self.estimator)
+
+    # The training loop's interface: a loss and frozen embeddings for one graph or batch.
+    def training_loss(self, data: Data) -> Tensor:
+        """The loss of a whole graph, or of a batch of :func:`graphdim.node_loader` (a
+        ``batch_size`` attribute: only its first ``batch_size`` nodes, the seeds, are scored;
+        :class:`MiniBatchGGD`)."""
+        if getattr(data, 'batch_size', None) is None:
+            return self.loss(*self(*graph_inputs(data)))
+        batches = MiniBatchGGD(self)
+        loss = batches(data)
+        self._operators.report = batches.propagation
+        return loss
+
+    def embed(self, data: Data) -> Tensor:
+        """The encoder's features of the clean graph (of a batch's seeds), not reinforced."""
+        if getattr(data, 'batch_size', None) is not None:
+            return MiniBatchGGD(self).embed(data)
+        inputs = graph_inputs(data)
+        operator = self._operators.lookup(gcn_operator, inputs, {}, self.sparse_blocker())
+        return self.encoder.encode(operator.x, operator) if operator is not None \
+            else self.encoder(*inputs)
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}({self.hidden_channels}, '
+                f'drop_feature_p={self.feature_mask.p})')
+
+
+class MiniBatchGGD(MiniBatchDGI):
+    """GGD on batches of :mod:`graphdim.loaders`, as
+    :class:`~graphdim.graph.minibatch.MiniBatchDGI` does DGI: both views of each batch's
+    subgraph (over its sparse operator where the batch carries the whole graph's
+    normalisation), only the seeds scored. :meth:`embed` (inherited) gives the seeds'
+    features."""
+    def forward(self, batch: Data) -> Tensor:
+        operator = self._batch_operator(batch)
+        with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
+            pos_z, neg_z = self.model.views(graph_inputs(batch), operator)
+        return self.model.loss(pos_z[:batch.batch_size], neg_z[:batch.batch_size])
