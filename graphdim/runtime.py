@@ -29,9 +29,20 @@ def resolve_device(device: Optional[Union[str, torch.device]] = None) -> torch.d
         device = torch.device(device)
     except (RuntimeError, TypeError) as error:
         raise ValueError(f"unknown device {device!r}; use cpu, cuda, cuda:N or auto") from error
+    if device.type not in ('cpu', 'cuda', 'mps'):  # meta, xla, ...: tensors without data
+        raise ValueError(f"device {str(device)!r} cannot train or embed; use cpu, cuda, "
+                         f"cuda:N or auto")
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA device is available; "
                          "use --device cpu")
+    if device.type == 'cuda' and device.index is not None and \
+            device.index >= torch.cuda.device_count():
+        raise ValueError(f"device {str(device)!r} was asked for but there are "
+                         f"{torch.cuda.device_count()} CUDA device(s); use cuda:0 .. "
+                         f"cuda:{torch.cuda.device_count() - 1}")
+    if device.type == 'mps' and not (getattr(torch.backends, 'mps', None) and
+                                     torch.backends.mps.is_available()):
+        raise ValueError("device 'mps' was asked for but is not available; use --device cpu")
     return device
 
 
@@ -94,6 +105,52 @@ def tune_cpu_allocator() -> bool:
             except (OSError, AttributeError):
                 pass
     return _ALLOCATOR_TUNED
+
+
+class NotEnoughMemoryError(MemoryError):
+    """An allocation graphdim estimated before making it would not fit in the memory
+    available; the message names the option that sizes it."""
+
+
+def available_memory_bytes() -> Optional[int]:
+    """The memory a new allocation can get now: Linux's ``MemAvailable`` (``/proc/meminfo``),
+    else the free physical pages (``sysconf``), else None (unknown)."""
+    try:
+        with open('/proc/meminfo') as info:
+            for line in info:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(num_bytes: float, what: str, fix: str) -> None:
+    """Refuse, before allocating, ``num_bytes`` for ``what`` when they exceed the memory
+    available now (:func:`available_memory_bytes`; nothing is refused where it is unknown):
+    :class:`NotEnoughMemoryError` saying how much and ``fix`` (the option to lower)."""
+    available = available_memory_bytes()
+    if available is not None and num_bytes > available:
+        raise NotEnoughMemoryError(f"{what} would take {_gib(num_bytes)}, more than the "
+                                   f"{_gib(available)} of memory available; {fix}")
+
+
+def _gib(num_bytes: float) -> str:
+    return f"{num_bytes / 2 ** 30:,.1f} GiB"
+
+
+def out_of_memory_error(error: BaseException) -> bool:
+    """Whether ``error`` is torch's or the allocator's out-of-memory error (CPU or GPU)."""
+    oom = getattr(torch, 'OutOfMemoryError', None)
+    if oom is not None and isinstance(error, oom):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        'out of memory' in text.lower() or "DefaultCPUAllocator: can't allocate memory" in text
+        or 'not enough memory' in text.lower())
 
 
 def peak_rss_mb() -> float:

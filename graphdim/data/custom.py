@@ -24,6 +24,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, degree, remove_self_loops, to_undirected
 
 from ..graph.checks import GraphInputError
+from ..runtime import check_memory
 
 FEATURE_FALLBACKS = ('degree', 'identity', 'ones')
 MAX_DEGREE_FEATURE = 64
@@ -33,12 +34,18 @@ def degree_features(edge_index: torch.Tensor, num_nodes: int,
                     max_degree: int = MAX_DEGREE_FEATURE) -> torch.Tensor:
     """One-hot in-degree, capped at ``max_degree`` (``[num_nodes, max_degree + 1]``, float):
     every node of degree ``max_degree`` or more shares the last column (GIN, InfoGraph)."""
+    check_memory(4.0 * num_nodes * (max_degree + 1), f"one-hot degree features of "
+                 f"{num_nodes:,} nodes x {max_degree + 1:,} columns", "lower --max-degree")
     deg = degree(edge_index[1], num_nodes).long().clamp(max=max_degree)
     return torch.nn.functional.one_hot(deg, max_degree + 1).float()
 
 
 def _structural_features(kind: str, edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     if kind == 'identity':
+        check_memory(4.0 * num_nodes * num_nodes, f"--missing-features identity on "
+                     f"{num_nodes:,} nodes (a dense {num_nodes:,} x {num_nodes:,} matrix)",
+                     "use --missing-features degree or ones, or give a feature matrix "
+                     "(--features)")
         return torch.eye(num_nodes)
     if kind == 'ones':
         return torch.ones(num_nodes, 1)
@@ -85,12 +92,23 @@ def from_networkx(graph, feature_attributes: Optional[Sequence[str]] = None,
 
     ``feature_attributes`` lists numeric node attributes (scalars or vectors) concatenated
     into ``x``; by default every numeric attribute except the label. Labels of any hashable
-    type are mapped to class indices in sorted order.
+    type are mapped to class indices in sorted order. An edge attribute ``weight`` (where
+    any edge has one; networkx's convention, 1 where it is missing) becomes ``edge_weight``.
     """
     nodes = list(graph.nodes())
     index = {node: i for i, node in enumerate(nodes)}
-    pairs = [(index[u], index[v]) for u, v in graph.edges()]
+    edges = list(graph.edges(data=True))
+    pairs = [(index[u], index[v]) for u, v, _ in edges]
     edge_index = torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
+    edge_weight = None
+    if any('weight' in attributes for _, _, attributes in edges):
+        try:
+            edge_weight = torch.tensor([float(a.get('weight', 1.0)) for _, _, a in edges],
+                                       dtype=torch.float32)
+        except (TypeError, ValueError):
+            bad = next(a['weight'] for _, _, a in edges if not _is_number(a.get('weight', 1)))
+            raise GraphInputError(f"edge attribute 'weight' must be a number on every edge; "
+                                  f"found {bad!r}") from None
     attributes = [graph.nodes[n] for n in nodes]
     if feature_attributes is None:
         feature_attributes = sorted({k for a in attributes for k, v in a.items()
@@ -105,14 +123,26 @@ def from_networkx(graph, feature_attributes: Optional[Sequence[str]] = None,
                                   f"every node the same feature attributes") from None
         x = torch.from_numpy(np.stack(rows))
     data = Data(x=x, edge_index=edge_index, num_nodes=len(nodes))
+    if edge_weight is not None and bool((edge_weight != 1).any()):
+        data.edge_weight = edge_weight
     if label_attribute is not None:
         try:
             data.y = _label_tensor([a[label_attribute] for a in attributes])
         except KeyError:
+            have = sorted({str(k) for a in attributes for k in a})
             raise GraphInputError(f"label attribute {label_attribute!r} is missing on some "
-                                  f"nodes") from None
+                                  f"nodes; the nodes' attributes are: "
+                                  f"{', '.join(have) or 'none'}") from None
     data.node_ids = nodes
     return prepare_graph(data, **prepare_kwargs)
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def _is_numeric(value) -> bool:
@@ -161,7 +191,16 @@ def _read_labels(path: Path, num_nodes: int) -> torch.Tensor:
         raise GraphInputError(f"{path}: labels must be class indices 0..C-1; found "
                               f"{int(values.min())} (give unlabelled nodes a class, or leave "
                               f"out --labels)")
-    return torch.from_numpy(values.astype(np.int64))
+    if values.max() >= 2 ** 62:
+        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; found "
+                              f"{values.max():g}")
+    labels = values.astype(np.int64)
+    distinct = np.unique(labels).size
+    if int(labels.max()) > 10 * distinct + 1000:  # a classifier allocates one row per id
+        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; they run to "
+                              f"{int(labels.max())} but only {distinct} distinct values "
+                              f"appear: renumber the classes 0..{distinct - 1}")
+    return torch.from_numpy(labels)
 
 
 def _read_features(path: Path) -> torch.Tensor:
@@ -245,13 +284,26 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
 def read_graph_file(path: Union[str, Path], features: Optional[str] = None,
                     labels: Optional[str] = None, label_attribute: Optional[str] = None,
                     **prepare_kwargs) -> Data:
-    """A graph file by extension: GraphML / GML through networkx, anything else an edge list."""
+    """A graph file by extension: GraphML / GML through networkx, anything else an edge list.
+
+    A GraphML / GML file carries its features and labels as node attributes (every numeric
+    one is a feature) and its edge weights as the edge attribute ``weight``; ``labels``
+    (CLI ``--labels``) then names the node attribute holding the labels, like
+    ``label_attribute``.
+    """
     path = Path(path)
     if path.suffix in ('.graphml', '.gml'):
-        if features or labels:
-            raise GraphInputError(f"{path}: --features and --labels go with edge lists; a "
-                                  f"{path.suffix} file carries features and labels as node "
-                                  f"attributes (or convert it to an edge list)")
+        if features:
+            raise GraphInputError(f"{path}: --features and --labels go with edge lists as "
+                                  f"files; a {path.suffix} file carries features as numeric "
+                                  f"node attributes (--labels ATTR names its label "
+                                  f"attribute), or convert it to an edge list")
+        if labels is not None:
+            if Path(labels).is_file() or label_attribute not in (None, labels):
+                raise GraphInputError(f"{path}: a {path.suffix} file carries labels as a node "
+                                      f"attribute; give --labels the attribute's name (e.g. "
+                                      f"--labels club), not a file")
+            label_attribute = str(labels)
         return from_networkx(_read_networkx(path), label_attribute=label_attribute,
                              **prepare_kwargs)
     return read_edge_list(path, features, labels, **prepare_kwargs)

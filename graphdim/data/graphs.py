@@ -14,6 +14,7 @@ features ``x`` and a label ``y``, ready for a PyG ``DataLoader``.
 Where files are read and caches written is decided by :mod:`.roots` alone.
 """
 import contextlib
+import re
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional
@@ -22,6 +23,7 @@ import torch
 from torch_geometric.data import Data
 
 from .custom import MAX_DEGREE_FEATURE, degree_features
+from ..runtime import check_memory
 from .roots import load_with_pyg
 from .safe_load import allow_pyg_classes
 
@@ -51,6 +53,21 @@ class GraphDataset:
         return len(self.graphs)
 
 
+# A dataset name is one folder name: letters, digits, '_', '-' and '.', not starting with '.'
+# (no path separators, no '..': a name never reaches outside the data root or cache).
+_NAME = re.compile(r'[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}')
+
+
+def check_dataset_name(name) -> str:
+    """``name`` if it is a plain dataset name, else a :class:`ValueError` saying what a name
+    may hold (it becomes a folder under the data root and cache, and part of a download
+    address)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"dataset must be a name such as MUTAG or ogbg-molbace (letters, "
+                         f"digits, '_', '-', '.'; no paths); got {name!r}")
+    return name
+
+
 def _tu_name(name: str) -> str:
     key = name.lower()
     if key in _TU_ALIASES:
@@ -65,10 +82,15 @@ def load_tu_dataset(name: str, root: Optional[str] = None, download: bool = True
                     max_degree: int = MAX_DEGREE_FEATURE) -> GraphDataset:
     """A TU graph-classification dataset; featureless graphs get capped one-hot degrees."""
     from torch_geometric.datasets import TUDataset
-    folder = _tu_name(name)
+    folder = _tu_name(check_dataset_name(name))
     required = [f'raw/{folder}_{part}.txt' for part in ('A', 'graph_indicator', 'graph_labels')]
     dataset = load_with_pyg('TUDataset', folder, required,
                             lambda r: TUDataset(r, folder), root, download)
+    featureless = sum(int(d.num_nodes) for d in dataset if d.x is None or d.x.size(1) == 0)
+    check_memory(4.0 * featureless * (max_degree + 1), f"one-hot degree features of "
+                 f"{featureless:,} nodes x {max_degree + 1:,} columns (--max-degree "
+                 f"{max_degree})", "lower --max-degree (the degrees above it share the last "
+                 "column)")
     graphs = []
     for data in dataset:
         graph = Data(edge_index=data.edge_index, y=data.y.view(-1), num_nodes=data.num_nodes)
@@ -121,10 +143,9 @@ def load_graph_dataset(name: str, root: Optional[str] = None, download: bool = T
     ``PTC_MR``, ``PROTEINS``, ``IMDB-BINARY``, ``IMDB-MULTI``, ...). A dataset found neither
     under the root nor online raises :class:`~.roots.DatasetNotFoundError`.
     """
-    if not name or not isinstance(name, str):
-        raise ValueError(f"dataset must be a name such as MUTAG or ogbg-molbace; got {name!r}")
-    if max_degree < 1:
-        raise ValueError(f"max_degree must be >= 1; got {max_degree}")
+    check_dataset_name(name)
+    if not isinstance(max_degree, int) or isinstance(max_degree, bool) or max_degree < 1:
+        raise ValueError(f"max_degree must be an integer >= 1; got {max_degree!r}")
     if name.lower().startswith('ogbg-'):
         return load_ogb_graph_dataset(name.lower(), root, download)
     return load_tu_dataset(name, root, download, max_degree)

@@ -15,7 +15,8 @@ What graphdim trusts: nothing it reads from a data root or a cache may run code.
 
 A processed cache belongs to the raw files it was built from: :func:`raw_files_key` (each
 raw file's size and modification time) is written beside it, and a cache whose key differs,
-or that fails to load, is deleted and rebuilt (:func:`load_processed`).
+or that fails to load, is deleted and rebuilt (:func:`load_processed`). A ``processed`` entry
+that is a link (to a folder graphdim never checked) is removed, the link only, and rebuilt.
 """
 import contextlib
 import hashlib
@@ -121,6 +122,16 @@ def _clear_processed(dataset_dir: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _unlink_processed_links(dataset_dir: Path) -> None:
+    """Remove links named ``processed*`` from the cache folder (the links only, never what
+    they point at): graphdim builds its caches there itself, so a link is not one of them,
+    and what it points at was never checked against the raw files."""
+    if dataset_dir.is_dir():
+        for path in dataset_dir.iterdir():
+            if path.name.startswith('processed') and path.is_symlink():
+                path.unlink()
+
+
 # What a truncated, foreign or crafted processed file raises while loading.
 _CACHE_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, KeyError, AttributeError,
                  TypeError, ValueError, OSError)
@@ -130,6 +141,7 @@ def load_processed(make: Callable, dataset_dir: Path, required: List[str]):
     """``make()`` under :func:`safe_pyg_loading`, with ``dataset_dir``'s processed cache kept
     only while it matches the raw files and rebuilt once when it fails to load."""
     key = raw_files_key(dataset_dir, required)
+    _unlink_processed_links(dataset_dir)
     stamps = [p / STAMP for p in _processed_dirs(dataset_dir)]
     if any(not s.is_file() or s.read_text() != key for s in stamps):
         _clear_processed(dataset_dir)  # built from other raw files, or by an older graphdim

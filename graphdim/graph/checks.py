@@ -24,12 +24,16 @@ def check_graph(data, require_features: bool = True) -> None:
                                   "features, e.g. torch_geometric.transforms.OneHotDegree or "
                                   "an identity matrix")
     else:
+        if isinstance(x, Tensor) and x.layout != torch.strided:
+            raise GraphInputError(f"node features must be a dense tensor; got a {x.layout} "
+                                  f"one (convert with data.x = data.x.to_dense())")
         if not isinstance(x, Tensor) or x.dim() != 2:
             raise GraphInputError(f"node features must be a 2-D tensor [num_nodes, "
                                   f"num_features]; got {_describe(x)}")
-        if not x.is_floating_point():
-            raise GraphInputError(f"node features must be floating point; got {x.dtype} "
-                                  f"(convert with data.x = data.x.float())")
+        if x.dtype != torch.float32:
+            raise GraphInputError(f"node features must be floating point, float32 (the "
+                                  f"models' parameters are); got {x.dtype} (convert with "
+                                  f"data.x = data.x.float())")
         if x.size(0) == 0:
             raise GraphInputError("the graph is empty: it has no nodes")
         if num_nodes is not None and x.size(0) != num_nodes:
@@ -59,8 +63,15 @@ def check_graph(data, require_features: bool = True) -> None:
         if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
             raise GraphInputError(f"edge_weight must have one entry per edge "
                                   f"([{edge_index.size(1)}]); got {list(edge_weight.shape)}")
+        if edge_weight.dtype != torch.float32:
+            raise GraphInputError(f"edge_weight must be float32; got {edge_weight.dtype} "
+                                  f"(convert with data.edge_weight = data.edge_weight.float())")
         if not bool(torch.isfinite(edge_weight).all()):
             raise GraphInputError("edge_weight contains NaN or inf")
+        if edge_weight.numel() and float(edge_weight.min()) < 0:
+            raise GraphInputError(f"edge_weight has negative entries (min "
+                                  f"{float(edge_weight.min()):g}); GCN normalisation takes "
+                                  f"square roots of weighted degrees: give weights >= 0")
     for name in ('train_mask', 'val_mask', 'test_mask'):
         mask = getattr(data, name, None)
         if mask is not None and (not isinstance(mask, Tensor) or mask.dtype != torch.bool
