@@ -1,5 +1,5 @@
 """graphdim: Deep InfoMax for graphs (and images) on PyTorch and PyTorch Geometric."""
-__version__ = '0.1.0'
+from ._version import __version__
 
 import os as _os
 import sys as _sys

@@ -60,7 +60,7 @@ def package_versions() -> Dict[str, str]:
     """Versions that decide a result: Python, torch, PyG, NumPy, graphdim, the platform, and
     the hardware it ran on (CPU model, GPU name where CUDA is available)."""
     import torch_geometric
-    from . import __version__
+    from ._version import __version__
     versions = {'python': platform.python_version(), 'torch': torch.__version__,
                 'torch_geometric': torch_geometric.__version__, 'numpy': np.__version__,
                 'graphdim': __version__, 'platform': platform.platform(),

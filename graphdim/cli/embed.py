@@ -5,10 +5,9 @@ file), graph-level runs every graph of their dataset, image runs the test images
 """
 from dataclasses import replace
 
-from ..data import load_graph_dataset
 from ..data.custom import FEATURE_FALLBACKS
 from ..data.images import load_image_dataset
-from ..experiments.graph import graph_embeddings
+from ..experiments.graph import graph_embeddings, load_config_dataset
 from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
@@ -69,8 +68,8 @@ def _embed_nodes(args, model, config, saved, device):
 
 def _embed_graphs(args, model, config, saved, device):
     name = args.dataset or config.dataset
-    dataset = load_graph_dataset(name, args.root or config.root, config.download,
-                                 config.max_degree)
+    # The model's own preparation of every graph too (a diffusion view), as in training.
+    dataset = load_config_dataset(replace(config, dataset=name, root=args.root or config.root))
     _check_input_size(saved, {'in_channels': dataset.num_features})
     return graph_embeddings(model, dataset, device), None, name, 'graphs'
 

@@ -117,10 +117,11 @@ def _dataset_name(summary) -> str:
 def _print_graph_summary(summary) -> None:
     config = summary['config']
     entry = model_entry('graph', config['model'])
+    settings = [entry.recipe(config), 'sum readout', config['estimator'],
+                f"batch {config['batch_size']}", f"lr {config['lr']:g}",
+                f"{config['epochs']} epochs"]
     print(f"graphdim: {entry.printed_name} on {_dataset_name(summary)} | "
-          f"{entry.recipe(config)}, sum readout, {config['estimator']}, batch "
-          f"{config['batch_size']}, lr {config['lr']:g}, {config['epochs']} epochs | device "
-          f"{summary['device']}")
+          f"{', '.join(s for s in settings if s)} | device {summary['device']}")
     print(f"protocol: {summary['protocol']}")
     ogb = 'test_roc_auc_mean' in summary
     for run in summary['runs']:
