@@ -15,6 +15,7 @@ current, detached outputs, then returns the encoder's non-saturating loss
 :math:`\mathbb{E}[\operatorname{sp}(-D_\phi(\sigma(Y)))]` through the updated, frozen
 discriminator. The optimiser's state travels with the module's ``state_dict``.
 """
+import math
 from typing import Sequence
 
 import torch
@@ -33,6 +34,10 @@ class PriorMatching(torch.nn.Module):
     """
     def __init__(self, dim: int, hidden: Sequence[int] = (1000, 200), lr: float = 1e-4):
         super().__init__()
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not math.isfinite(lr) \
+                or lr <= 0:
+            raise ValueError(f"the prior discriminator's lr must be a finite number > 0; got "
+                             f"{lr!r}")
         layers, width = [], dim
         for size in hidden:
             layers += [torch.nn.Linear(width, size), torch.nn.ReLU()]

@@ -10,6 +10,7 @@ same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state eve
 ``torch.distributed`` process group, averaging gradients (and the epoch loss) over processes.
 """
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Tuple
@@ -125,6 +126,21 @@ def _train_epoch(model, batches, loss_of, optimizer, device, world_size: int,
     return total / count, pre_step_state
 
 
+def check_fit_options(epochs: int, lr: float, weight_decay: float, patience: int,
+                      min_epochs: int) -> None:
+    """:func:`fit`'s numbers: whole counts where counts are meant, finite rates (NaN passes
+    every ``<`` comparison, so each bound is written to fail on it)."""
+    for name, value, low in (('epochs', epochs, 1), ('patience', patience, 0),
+                             ('min_epochs', min_epochs, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or not value >= low:
+            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    for name, value, positive in (('lr', lr, True), ('weight_decay', weight_decay, False)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value) or not (value > 0 if positive else value >= 0):
+            raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}; "
+                             f"got {value!r}")
+
+
 def _check_finite(epoch_loss: float, epoch: int) -> None:
     if epoch_loss != epoch_loss or abs(epoch_loss) == float('inf'):
         raise FloatingPointError(f"the training loss became {epoch_loss} at epoch {epoch}; "
@@ -167,8 +183,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     progress and writes checkpoints. ``on_epoch(epoch, model)`` is called after every epoch
     with the model as it stands (e.g. to keep its embeddings at several epochs of one run).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1; got {epochs}")
+    check_fit_options(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
+                      min_epochs=min_epochs)
     check_checkpoint_options(checkpoint, checkpoint_every, resume)
     check_inputs(model, data)
     device = resolve_device(device)

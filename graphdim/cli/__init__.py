@@ -13,7 +13,7 @@ from typing import List, Optional
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
-from ..runtime import tune_cpu_allocator
+from ..runtime import out_of_memory_error, tune_cpu_allocator
 from .common import apply_config_defaults
 
 COMMANDS = [train, image, embed, plot]
@@ -51,9 +51,41 @@ def main(argv: Optional[List[str]] = None) -> int:
     except EXPECTED_ERRORS as error:
         if debug:
             raise
-        print(f"graphdim: error: {error}", file=sys.stderr)
+        message = str(error) if str(error) or not isinstance(error, MemoryError) else \
+            f"out of memory; {OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}"
+        print(f"graphdim: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        # Every file is written atomically: what was written is whole, what was not is absent.
+        print("graphdim: interrupted; files already written are complete (a run folder "
+              "without results.json holds an unfinished run: --resume continues it from its "
+              "checkpoints, --overwrite replaces it)", file=sys.stderr)
+        return 130
+    except RuntimeError as error:
+        if debug or not out_of_memory_error(error):
+            raise
+        print(f"graphdim: error: out of memory ({_one_line(error)[:160]}); "
+              f"{OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}", file=sys.stderr)
         return 2
     return 0
+
+
+# What to lower when a command runs out of memory (torch's RuntimeError / OutOfMemoryError).
+OUT_OF_MEMORY_FIX = {
+    'train': "lower --hidden, or train in mini-batches (--batch-size N; at --level graph a "
+             "smaller --batch-size; mvgrl: --sample-size N), or use --device cpu",
+    'image': "lower --batch-size or --mi-units, or use --device cpu",
+    'embed': "use --device cpu",
+    'plot': "lower --max-points",
+}
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's message as one line (a multi-line message is joined with ' | ')."""
+    text = str(error) or type(error).__name__
+    return ' | '.join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -1,4 +1,5 @@
 r"""Image Deep InfoMax: global and local MI maximisation with prior matching."""
+import math
 from typing import Dict, Optional, Sequence, Tuple
 
 from torch import Tensor, nn
@@ -6,6 +7,7 @@ from torch import Tensor, nn
 from ..critics import EncodeAndDotCritic
 from ..estimators import check_measure
 from ..prior import PriorMatching
+from ..runtime import check_memory
 from .encoders import ConvEncoder
 
 # Paper presets (alpha, beta, gamma). 'local+global' is graphdim's choice, not a paper row.
@@ -56,8 +58,17 @@ class ImageDIM(nn.Module):
                  prior_hidden: Sequence[int] = (1000, 200), prior_lr: float = 1e-4):
         super().__init__()
         for name, value in (('alpha', alpha), ('beta', beta), ('gamma', gamma)):
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0; got {value}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        if not isinstance(mi_units, int) or isinstance(mi_units, bool) or mi_units < 1:
+            raise ValueError(f"mi_units must be an integer >= 1; got {mi_units!r}")
+        # Before building: each critic's residual heads hold about 2 x units^2 weights, and
+        # training keeps 4 floats per weight (value, gradient, Adam's two moments).
+        inputs = (local_channels + global_dim) * (beta > 0) + \
+            (local_channels * local_size ** 2 + global_dim) * (alpha > 0)
+        weights = mi_units * (2 * inputs + 2 * mi_units * ((alpha > 0) + (beta > 0)))
+        check_memory(16.0 * weights, f"the critics of --mi-units {mi_units} ({weights:,} "
+                     f"weights, with their gradients and Adam state)", "lower --mi-units")
         if alpha == 0 and beta == 0:
             raise ValueError("alpha (global) and beta (local) are both 0: nothing to maximise")
         self.encoder = encoder
