@@ -248,34 +248,12 @@ class RunFolder:
             raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
                                     f"graphdim run directory (make one with graphdim train "
                                     f"--out DIR)")
-        fix = "it was changed or truncated after the run: train the run again (--overwrite)"
         try:
             saved = json.loads(self.config_path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{self.config_path} is not valid JSON ({error}); {fix}") \
+            raise ValueError(f"{self.config_path} is not valid JSON ({error}); {_FIX}") \
                 from None
-        if not isinstance(saved, dict):
-            raise ValueError(f"{self.config_path} must hold a JSON object (kind, config, "
-                             f"seeds, ...); it holds a {type(saved).__name__}: {fix}")
-        saved.setdefault('kind', 'node')
-        if saved['kind'] not in KINDS:
-            raise ValueError(f"{self.config_path} holds a run of unknown kind "
-                             f"{saved['kind']!r}; graphdim knows {', '.join(KINDS)}")
-        if not isinstance(saved.get('config'), dict):
-            raise ValueError(f"{self.config_path}: 'config' must be an object of option "
-                             f"values; got {saved.get('config')!r}: {fix}")
-        seeds = saved.get('seeds')
-        if not isinstance(seeds, list) or not seeds or not all(
-                isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-            raise ValueError(f"{self.config_path}: 'seeds' must be a non-empty list of "
-                             f"integers; got {seeds!r}: {fix}")
-        for key in ('in_channels', 'image_size', 'channels'):
-            value = saved.get(key)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                raise ValueError(f"{self.config_path}: {key!r} must be a positive integer; "
-                                 f"got {value!r}: {fix}")
-        return saved
+        return checked_run_config(saved, self.config_path)
 
     def seed_or_first(self, seed: Optional[int] = None) -> int:
         """``seed`` if the run holds it (the run's first seed when None)."""
@@ -351,6 +329,36 @@ class RunFolder:
         return records
 
 
+_FIX = "it was changed or truncated after the run: train the run again (--overwrite)"
+
+
+def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
+    """``saved`` (the JSON of a run's ``config.json`` at ``path``) with ``kind`` set, or a
+    :class:`ValueError` naming ``path`` and what is wrong."""
+    if not isinstance(saved, dict):
+        raise ValueError(f"{path} must hold a JSON object (kind, config, seeds, ...); it "
+                         f"holds a {type(saved).__name__}: {_FIX}")
+    saved.setdefault('kind', 'node')
+    if not isinstance(saved['kind'], str) or saved['kind'] not in KINDS:
+        raise ValueError(f"{path} holds a run of unknown kind {saved['kind']!r}; graphdim "
+                         f"knows {', '.join(KINDS)}")
+    if not isinstance(saved.get('config'), dict):
+        raise ValueError(f"{path}: 'config' must be an object of option values; got "
+                         f"{saved.get('config')!r}: {_FIX}")
+    seeds = saved.get('seeds')
+    if not isinstance(seeds, list) or not seeds or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise ValueError(f"{path}: 'seeds' must be a non-empty list of integers; got "
+                         f"{seeds!r}: {_FIX}")
+    for key in ('in_channels', 'image_size', 'channels'):
+        value = saved.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                  or value < 1):
+            raise ValueError(f"{path}: {key!r} must be a positive integer; got {value!r}: "
+                             f"{_FIX}")
+    return saved
+
+
 def _load_run_tensor(path: Path, what: str):
     """``torch.load`` of a run file with ``weights_only``: a truncated or crafted file is a
     :class:`ValueError` naming it."""
@@ -404,12 +412,16 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
         raise ValueError(f"config file {path} not found")
     try:
         values = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"config file {path} is not valid JSON: {error}") from None
     if not isinstance(values, dict):
         raise ValueError(f"config file {path} must hold a JSON object of option values")
-    if isinstance(values.get('config'), dict):  # a run's config.json
-        return RunFolder(path.parent).read_config()['kind'], values['config']
+    if isinstance(values.get('config'), dict):  # a run's config.json (read as it is named)
+        kind = values.get('kind', 'node')
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ValueError(f"config file {path} holds a run of unknown kind {kind!r}; "
+                             f"graphdim knows {', '.join(KINDS)}")
+        return kind, values['config']
     return None, values
 
 

@@ -198,3 +198,16 @@ def test_no_file_is_left_outside_the_run_folder(tmp_path):
     before = set(os.listdir(tmp_path))
     _fake_run(tmp_path / 'run')
     assert set(os.listdir(tmp_path)) - before == {'run'}
+
+
+def test_a_run_shaped_config_file_under_another_name_is_read_as_it_is(tmp_path):
+    # Found by tests/test_fuzz.py: it was looked up as config.json beside it instead.
+    path = tmp_path / 'recipe.json'
+    path.write_text(json.dumps({'kind': 'graph', 'config': {'epochs': 2}}))
+    assert read_config_source(path) == ('graph', {'epochs': 2})
+    path.write_text(json.dumps({'kind': 'nope', 'config': {}}))
+    with pytest.raises(ValueError, match="unknown kind 'nope'"):
+        read_config_source(path)
+    path.write_bytes(b'\xff\xfe')
+    with pytest.raises(ValueError, match='is not valid JSON'):
+        read_config_source(path)
