@@ -20,7 +20,7 @@ another unless the run overwrites it (``--overwrite``) or resumes it (same setti
 Overwriting is two steps, so that a run whose inputs turn out wrong leaves the old run as it
 was: :meth:`RunFolder.begin` only checks (and refuses a folder holding anything that is not a
 run file), :meth:`RunFolder.clear` deletes, once the config, data and model have been checked.
-Only run files are ever deleted (:data:`RUN_FILES`); a folder holding anything else is
+Only run files are ever deleted (``RUN_FILES``); a folder holding anything else is
 refused, never emptied.
 """
 import fnmatch
@@ -104,7 +104,7 @@ class RunFolder:
 
         A new or empty folder is used as it is. One that holds a run is refused, unless
         ``resume`` continues it (the same kind and settings) or ``overwrite`` replaces it.
-        A folder holding anything that is not a run file (:data:`RUN_FILES`) is refused
+        A folder holding anything that is not a run file (``RUN_FILES``) is refused
         even with ``overwrite``, naming such a file: graphdim never deletes files it did not
         write. ``resume`` and ``overwrite`` together are refused.
 
@@ -159,7 +159,7 @@ class RunFolder:
                           UserWarning, stacklevel=2)
 
     def foreign_files(self) -> List[Path]:
-        """What the folder holds besides run files (:data:`RUN_FILES`), relative to it, in
+        """What the folder holds besides run files (``RUN_FILES``), relative to it, in
         sorted order: files and folders graphdim did not write, and links."""
         if not self.path.is_dir():
             return []
@@ -181,7 +181,7 @@ class RunFolder:
         return [p.relative_to(self.path) for p in foreign]
 
     def clear(self) -> None:
-        """Delete the run files the folder holds (:data:`RUN_FILES`, ``seed_<s>/`` and
+        """Delete the run files the folder holds (``RUN_FILES``, ``seed_<s>/`` and
         ``tensorboard/``), after :meth:`begin` has accepted it; a folder that holds anything
         else is refused, and nothing is deleted. Call it once the config, data and model have
         been checked (see :meth:`begin`)."""
@@ -243,7 +243,7 @@ class RunFolder:
         """``config.json``, with ``kind`` set: runs written before kinds were recorded are
         node-level runs. A file that is not what graphdim writes (not JSON, not an object,
         no ``config`` object, ``seeds`` not a non-empty list of integers) is a
-        :class:`ValueError` naming it."""
+        ``ValueError`` naming it."""
         if not self.exists():
             raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
                                     f"graphdim run directory (make one with graphdim train "
@@ -266,7 +266,7 @@ class RunFolder:
 
     def read_model_state(self, seed: int) -> Dict[str, Tensor]:
         """The seed's ``model.pt`` (a state dict); a missing, truncated or foreign
-        file is a :class:`ValueError` naming it."""
+        file is a ``ValueError`` naming it."""
         path = self.model_path(seed)
         if not path.is_file():
             raise ValueError(f"{path} not found: the run in {self.path} did not finish seed "
@@ -279,7 +279,7 @@ class RunFolder:
 
     def load_model_state(self, model: torch.nn.Module, seed: int) -> torch.nn.Module:
         """Load the seed's ``model.pt`` into ``model`` (built from the run's config); a state
-        of other names or shapes is a :class:`ValueError` naming the file."""
+        of other names or shapes is a ``ValueError`` naming the file."""
         path = self.model_path(seed)
         try:
             model.load_state_dict(self.read_model_state(seed))
@@ -334,7 +334,7 @@ _FIX = "it was changed or truncated after the run: train the run again (--overwr
 
 def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
     """``saved`` (the JSON of a run's ``config.json`` at ``path``) with ``kind`` set, or a
-    :class:`ValueError` naming ``path`` and what is wrong."""
+    ``ValueError`` naming ``path`` and what is wrong."""
     if not isinstance(saved, dict):
         raise ValueError(f"{path} must hold a JSON object (kind, config, seeds, ...); it "
                          f"holds a {type(saved).__name__}: {_FIX}")
@@ -361,7 +361,7 @@ def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
 
 def _load_run_tensor(path: Path, what: str):
     """``torch.load`` of a run file with ``weights_only``: a truncated or crafted file is a
-    :class:`ValueError` naming it."""
+    ``ValueError`` naming it."""
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as error:  # truncated zip, pickle refusals, foreign formats
