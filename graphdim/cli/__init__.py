@@ -75,7 +75,8 @@ def main(argv: Optional[List[str]] = None) -> int:
 # What to lower when a command runs out of memory (torch's RuntimeError / OutOfMemoryError).
 OUT_OF_MEMORY_FIX = {
     'train': "lower --hidden, or train in mini-batches (--batch-size N; at --level graph a "
-             "smaller --batch-size; mvgrl: --sample-size N), or use --device cpu",
+             "smaller --batch-size; models on sampled subgraphs: --sample-size N), or use "
+             "--device cpu",
     'image': "lower --batch-size or --mi-units, or use --device cpu",
     'embed': "use --device cpu",
     'plot': "lower --max-points",

@@ -3,6 +3,7 @@
 Node-level runs embed the nodes of their graph (or another named dataset, or your own graph
 file), graph-level runs every graph of their dataset, image runs the test images of theirs.
 """
+import json
 from dataclasses import replace
 
 from ..data.custom import FEATURE_FALLBACKS
@@ -12,6 +13,7 @@ from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
+from ..graph.reinforcement import reinforce
 from ..experiments.reload import load_model
 from ..runs import RunFolder, save_embeddings
 from ..runtime import resolve_device
@@ -37,6 +39,9 @@ def add_parser(subparsers) -> None:
     p.add_argument('--out', help='output path without extension (default: '
                                  'RUN_DIR/embeddings_<dataset>)')
     p.add_argument('--device', default='auto')
+    p.add_argument('--hops', type=int, metavar='K',
+                   help="node-level runs: embedding reinforcement z + A^K z (0: none; default: "
+                        "the run's own, as its probe used it)")
     p.set_defaults(run=run)
 
 
@@ -63,7 +68,30 @@ def _embed_nodes(args, model, config, saved, device):
     check_graph(data)
     _check_input_size(saved, {'in_channels': data.num_features})
     embeddings = node_embeddings(config, model, data, device, progress=False)
-    return embeddings, getattr(data, 'node_ids', None), dataset.name, 'nodes'
+    hops = args.hops if args.hops is not None else _run_hops(args, config)
+    if hops:
+        embeddings = reinforce(embeddings, data.edge_index, hops,
+                               getattr(data, 'edge_weight', None), mode=config.reinforcement)
+    rows = f"nodes (reinforced: {config.reinforcement}, K={hops})" if hops else 'nodes'
+    return embeddings, getattr(data, 'node_ids', None), dataset.name, rows
+
+
+def _run_hops(args, config) -> int:
+    """The reinforcement the run's probe used: its one K, or the K its validation chose for
+    this seed (results.json)."""
+    if len(config.hops) == 1:
+        return config.hops[0]
+    folder = RunFolder(args.run_dir)
+    seed = folder.seed_or_first(args.seed)
+    if not folder.results_path.is_file():
+        raise ValueError(f"{args.run_dir} chose --hops on validation but holds no "
+                         f"results.json (an unfinished run): pass --hops K")
+    runs = json.loads(folder.results_path.read_text()).get('runs', [])
+    chosen = [run.get('hops') for run in runs if isinstance(run, dict) and run.get('seed') == seed]
+    if not chosen or not isinstance(chosen[0], int):
+        raise ValueError(f"{folder.results_path} records no chosen hops for seed {seed}: "
+                         f"pass --hops K")
+    return chosen[0]
 
 
 def _embed_graphs(args, model, config, saved, device):
@@ -88,10 +116,14 @@ def run(args) -> None:
     device = resolve_device(args.device)
     folder = RunFolder(args.run_dir)
     saved = folder.read_config()
-    if saved['kind'] != 'node' and (args.graph or args.features or args.missing_features):
-        raise ValueError(f"--graph, --features and --missing-features embed a graph file "
-                         f"with a node-level model; {args.run_dir} holds a {saved['kind']}-"
-                         f"level run (use --dataset, or none for the run's own)")
+    if saved['kind'] != 'node' and (args.graph or args.features or args.missing_features
+                                    or args.hops is not None):
+        raise ValueError(f"--graph, --features, --missing-features and --hops embed the "
+                         f"nodes of a graph with a node-level model; {args.run_dir} holds a "
+                         f"{saved['kind']}-level run (use --dataset, or none for the run's "
+                         f"own)")
+    if args.hops is not None and args.hops < 0:
+        raise ValueError(f"--hops must be >= 0 (0: no reinforcement); got {args.hops}")
     model, config = load_model(args.run_dir, args.seed, device)
     embeddings, ids, name, rows = EMBED_BY_KIND[saved['kind']](args, model, config, saved,
                                                                device)

@@ -57,11 +57,17 @@ def _print_node_summary(summary) -> None:
         if 'out_dir' in summary:
             print(f"wrote {summary['out_dir']}")
         return
+    reinforced = tuple(config.get('hops', (0, ))) != (0, )
+    if reinforced:
+        chosen = 'chosen on validation from ' if len(config['hops']) > 1 else ''
+        print(f"reinforcement: {'z + ' if config['reinforcement'] == 'add' else ''}A^K z, K "
+              f"{chosen}{', '.join(map(str, config['hops']))}")
     for run in summary['runs']:
-        baseline = f"  random init {run['random_init_test_acc']:6.2f}" \
+        hops = lambda prefix='': f" K={run[prefix + 'hops']}" if reinforced else ''  # noqa: E731
+        baseline = f"  random init {run['random_init_test_acc']:6.2f}{hops('random_init_')}" \
             if 'random_init_test_acc' in run else ''
         print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"
-              f"{baseline}"
+              f"{hops()}{baseline}"
               f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
               f"{run['epochs']} epochs, best {run['best_epoch']}, "
               f"{run['train_seconds']:.1f} s)")

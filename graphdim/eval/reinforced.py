@@ -20,11 +20,13 @@ class ReinforcedProbe:
     """The probe of the validation-chosen reinforcement: ``hops`` and ``mode`` (``hops=0``:
     the embeddings as they are), the chosen :class:`ProbeResult` (``result``: its
     ``test_score`` is the one test figure) and every candidate's validation accuracy,
-    ``val_scores[(mode, hops)]``."""
+    ``val_scores[(mode, hops)]``. ``plain`` is the probe of the embeddings as they are
+    (``hops=0``) where the grid holds 0: what reinforcement is measured against."""
     result: ProbeResult
     hops: int
     mode: str
     val_scores: Dict[Tuple[str, int], float] = field(default_factory=dict)
+    plain: Optional[ProbeResult] = None
 
     @property
     def test_score(self) -> float:
@@ -50,14 +52,15 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
         raise ValueError("modes needs at least one of 'add', 'replace'")
     for mode in modes:
         check_mode(mode)
-    best, val_scores = None, {}
+    best, val_scores, plain = None, {}, None
     for k, smoothed in propagated_powers(z, data.edge_index, grid,
                                          getattr(data, 'edge_weight', None), data.num_nodes):
         for mode in (modes[:1] if k == 0 else modes):
             candidate = z if k == 0 else (z.detach() + smoothed if mode == 'add' else smoothed)
             result = linear_probe(candidate, data.y, split, device=device)
             val_scores[mode, k] = result.val_score
+            plain = result if k == 0 else plain
             if best is None or result.val_score > best.val_score:
                 best = ReinforcedProbe(result, k, mode)
-    best.val_scores = val_scores
+    best.val_scores, best.plain = val_scores, plain
     return best

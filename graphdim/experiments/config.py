@@ -54,6 +54,13 @@ def checked_value(name: str, value: Any, annotation, metadata) -> Any:
                 tuple: 'a list'}.get(kind, kind.__name__)
         raise ValueError(f"{name} must be {what}" + (" or null" if optional else "")
                          + f"; got {value!r} ({type(value).__name__})")
+    if kind is tuple:  # Tuple[X, ...]: each element is checked as an X (choices, bounds)
+        element = [a for a in get_args(annotation) if a is not type(None)]
+        element = get_args(element[0]) if optional else get_args(annotation)
+        if not value:
+            raise ValueError(f"{name} must be a non-empty list; got {list(value)}")
+        unnamed = {**metadata, 'flag': None}
+        return tuple(checked_value(name, v, element[0], unnamed) for v in value)
     choices, low, above = metadata.get('choices'), metadata.get('minimum'), \
         metadata.get('above')
     if choices and kind is str and value not in choices:

@@ -8,7 +8,7 @@ process (:mod:`graphdim.experiments.scaling`) supplied here.
 """
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 
@@ -17,13 +17,14 @@ from ..data.custom import FEATURE_FALLBACKS
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
-from ..eval import linear_probe, public_split, random_split
+from ..eval import choose_hops, public_split, random_split
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
 from ..graph.diffusion import DIFFUSIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
+from ..graph.reinforcement import MODES
 from ..registry import ModelChoices, model_entry, model_names
 from ..train import fit
 from .config import RunConfig, mean_std, option
@@ -71,6 +72,13 @@ class NodeConfig(RunConfig):
     patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
     min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
     seeds: int = option(1, 'number of seeds', minimum=1)
+    # Embedding reinforcement at inference (graphdim.graph.reinforcement): for every model.
+    hops: Tuple[int, ...] = option((0, ), 'embedding reinforcement before the probe: z + '
+                                          'A^K z with K hops of the GCN-normalised adjacency '
+                                          '(0, default: off); several values: K chosen on '
+                                          'the validation split', metavar='K', minimum=0)
+    reinforcement: str = option('add', "with --hops: 'add' (z + A^K z, GGD's) or 'replace' "
+                                       "(A^K z)", choices=MODES)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
     seed: int = option(0, 'first seed')
@@ -202,13 +210,21 @@ class NodeExperiment(Experiment):
         if getattr(data, 'y', None) is None:
             return {'test_acc': None, 'val_acc': None, 'split': 'no labels: not probed'}
         split = public_split(data) if self.dataset.public_split else random_split(data.y, seed)
-        probe = linear_probe(embeddings, data.y, split, device=self.scaled.device)
+        config, device = self.config, self.scaled.device
+        chosen = choose_hops(embeddings, data, split, config.hops, (config.reinforcement, ),
+                             device)  # K on the validation split; (0, ): the plain probe
+        probe = chosen.result
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
             probe.test_acc = ogb_accuracy(self.dataset.name, data.y[split.test],
                                           probe.test_pred)
-        return {'test_acc': 100 * probe.test_acc, 'val_acc': 100 * probe.val_acc,
-                'probe_c': probe.c, 'probe_normalization': probe.normalization,
-                'split': split.description, 'propagation': getattr(self, 'propagation', None)}
+        figures = {'test_acc': 100 * probe.test_acc, 'val_acc': 100 * probe.val_acc,
+                   'probe_c': probe.c, 'probe_normalization': probe.normalization,
+                   'hops': chosen.hops, 'split': split.description,
+                   'propagation': getattr(self, 'propagation', None)}
+        if len(config.hops) > 1 and chosen.plain is not None:  # beside: no reinforcement
+            figures.update(plain_test_acc=100 * chosen.plain.test_acc,
+                           plain_val_acc=100 * chosen.plain.val_acc)
+        return figures
 
     def summarize(self, seeds, runs) -> Dict[str, Any]:
         data, dataset = self.data, self.dataset
@@ -219,9 +235,9 @@ class NodeExperiment(Experiment):
             'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
             'test_acc_std': acc_std,
             'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None}
-        if 'random_init_test_acc' in runs[0]:
-            summary['random_init_test_acc_mean'], summary['random_init_test_acc_std'] = \
-                mean_std(r['random_init_test_acc'] for r in runs)
+        for key in ('random_init_test_acc', 'plain_test_acc', 'random_init_plain_test_acc'):
+            if key in runs[0]:
+                summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(r[key] for r in runs)
         summary.update({
             'device': str(self.scaled.device),
             'split': 'public' if dataset.public_split else runs[0]['split'].replace(

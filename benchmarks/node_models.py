@@ -1,0 +1,142 @@
+"""Node-level DIM models side by side on the public Planetoid splits: DGI, MVGRL and GGD,
+each with and without embedding reinforcement, each beside its own untrained encoder.
+
+    python benchmarks/node_models.py                          # 3 models x 3 graphs, 10 seeds
+    python benchmarks/node_models.py --seeds-of mvgrl:PubMed=2 dgi:PubMed=3
+    python benchmarks/node_models.py --table                  # the tables from the results
+
+Each (model, graph) runs in its own process as users run it, from the model's preset
+(``graphdim train --preset MODEL-GRAPH``, the recipe's epochs and early stopping as they
+are) with ``--hops 0 1 2 3 5 10 --random-baseline``: every seed trains once and is probed
+three ways, all choices on the validation split only:
+
+* the embeddings as they are (``K = 0``), the probe's ``C`` and normalisation chosen on
+  validation;
+* reinforced, ``z + Â^K z`` with ``K`` chosen on validation from the grid;
+* the same encoder untrained (random init), through the same reinforced probe with its own
+  validation-chosen ``K``.
+
+Each finished (model, graph) is one line of ``--out`` (JSON lines), so an interrupted run
+continues where it stopped; a line with fewer seeds than asked is run again.
+"""
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+from cli_runs import run_cli_json
+from tables import markdown_table, mean_std
+
+MODELS = ['dgi', 'mvgrl', 'ggd']
+DATASETS = ['Cora', 'CiteSeer', 'PubMed']
+HOPS = ['0', '1', '2', '3', '5', '10']
+RESULTS = Path(__file__).resolve().parent / 'results' / 'node_models.jsonl'
+# Published figures (public splits; GGD's own paper; see shared REFERENCE.md).
+PUBLISHED = {'dgi': {'Cora': 82.3, 'CiteSeer': 71.8, 'PubMed': 76.8},
+             'mvgrl': {'Cora': 83.5, 'CiteSeer': 73.3, 'PubMed': 80.1},
+             'ggd': {'Cora': 83.9, 'CiteSeer': 73.0, 'PubMed': 81.3}}
+
+
+def read_rows(path: Path = RESULTS) -> list:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def run(model: str, dataset: str, seeds: int) -> dict:
+    summary = run_cli_json(['train', '--preset', f'{model}-{dataset.lower()}', '--seeds',
+                            str(seeds), '--hops', *HOPS, '--random-baseline', '--json',
+                            '--quiet'], f'{model} on {dataset}')
+    return {'model': model, 'dataset': dataset, **summary}
+
+
+def _acc(row, key) -> str:
+    return mean_std(row[f'{key}_mean'], row[f'{key}_std'])
+
+
+def table(rows) -> str:
+    """Test accuracy (%) per model and graph: plain, reinforced (K chosen on validation),
+    the untrained encoder reinforced the same way; the chosen K; training seconds per seed."""
+    body = []
+    for row in rows:
+        runs = row['runs']
+        hops = sorted({r['hops'] for r in runs})
+        body.append([
+            row['model'].upper() if row['model'] != 'ggd' else 'GGD', row['dataset'],
+            str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
+            _acc(row, 'random_init_test_acc'),
+            f"{PUBLISHED[row['model']][row['dataset']]:.1f}",
+            ', '.join(map(str, hops)),
+            f"{statistics.fmean(r['train_seconds'] for r in runs):.1f}",
+            f"{row['peak_rss_mb']:.0f}"])
+    return markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',
+                           'untrained, reinforced', 'published', 'K chosen',
+                           'train s / seed', 'peak RSS MiB'], body)
+
+
+def speed_table(rows) -> str:
+    """GGD's training seconds per seed against DGI's and MVGRL's, in the same run."""
+    by = {(r['model'], r['dataset']): r for r in rows}
+    body = []
+    for dataset in DATASETS:
+        ggd = by.get(('ggd', dataset))
+        if ggd is None:
+            continue
+        per_seed = lambda r: statistics.fmean(x['train_seconds'] for x in r['runs'])  # noqa: E731
+        cells = [dataset, f"{per_seed(ggd):.2f}"]
+        for other in ('dgi', 'mvgrl'):
+            row = by.get((other, dataset))
+            cells += [f"{per_seed(row):.1f} ({per_seed(row) / per_seed(ggd):.0f}x)"
+                      if row else '-']
+        body.append(cells)
+    return markdown_table(['dataset', 'GGD train s / seed', 'DGI (GGD faster by)',
+                           'MVGRL (GGD faster by)'], body)
+
+
+def _seeds_of(entries, default: int) -> dict:
+    """``MODEL:DATASET=N`` entries -> ``{(model, dataset): N}``."""
+    seeds = {}
+    for entry in entries:
+        key, _, count = entry.partition('=')
+        model, _, dataset = key.partition(':')
+        if model not in MODELS or dataset not in DATASETS or not count.isdigit():
+            raise SystemExit(f"--seeds-of takes MODEL:DATASET=N ({', '.join(MODELS)}; "
+                             f"{', '.join(DATASETS)}); got {entry!r}")
+        seeds[model, dataset] = int(count)
+    return seeds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--models', nargs='+', default=MODELS, choices=MODELS)
+    parser.add_argument('--datasets', nargs='+', default=DATASETS, choices=DATASETS)
+    parser.add_argument('--seeds', type=int, default=10)
+    parser.add_argument('--seeds-of', nargs='*', default=[], metavar='MODEL:DATASET=N',
+                        help='fewer seeds where time is short (stated in the table)')
+    parser.add_argument('--out', type=Path, default=RESULTS)
+    parser.add_argument('--table', action='store_true', help='print the tables and stop')
+    args = parser.parse_args()
+    seeds_of = _seeds_of(args.seeds_of, args.seeds)
+    rows = read_rows(args.out)
+    if not args.table:
+        for dataset in args.datasets:
+            for model in args.models:
+                wanted = seeds_of.get((model, dataset), args.seeds)
+                done = [r for r in rows if (r['model'], r['dataset']) == (model, dataset)]
+                if done and len(done[-1]['seeds']) >= wanted:
+                    continue
+                row = run(model, dataset, wanted)
+                rows = [r for r in rows if (r['model'], r['dataset']) != (model, dataset)]
+                rows.append(row)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    order = {(m, d): i for i, (d, m) in enumerate((d, m) for d in DATASETS for m in MODELS)}
+    rows.sort(key=lambda r: order[r['model'], r['dataset']])
+    print(table(rows))
+    print()
+    print(speed_table(rows))
+    print(f"\nresults: {args.out}")
+
+
+if __name__ == '__main__':
+    main()
