@@ -148,7 +148,8 @@ class RunFolder:
         if saved['kind'] != kind:
             raise ValueError(f"--resume: {self.path} holds a {saved['kind']}-level run, not a "
                              f"{kind}-level one; choose another --out")
-        changes = config_changes(saved['config'], stored_config(config))
+        # Compared as config.json holds them: tuples are JSON lists there.
+        changes = config_changes(saved['config'], json.loads(json.dumps(stored_config(config))))
         if changes:
             raise ValueError(f"--resume continues the run in {self.path}, but these settings "
                              f"differ from it: {', '.join(changes)}; use the same settings or "

@@ -211,3 +211,10 @@ def test_a_run_shaped_config_file_under_another_name_is_read_as_it_is(tmp_path):
     path.write_bytes(b'\xff\xfe')
     with pytest.raises(ValueError, match='is not valid JSON'):
         read_config_source(path)
+
+
+def test_resume_compares_tuples_as_config_json_holds_them(tmp_path):
+    folder = RunFolder(tmp_path / 'run')
+    folder.write_config('node', {'hops': (0, 2)}, [0], in_channels=2)
+    with pytest.warns(UserWarning, match='holds no checkpoint'):
+        folder.begin('node', {'hops': (0, 2)}, resume=True)
