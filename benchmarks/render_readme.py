@@ -26,6 +26,7 @@ import graph_level_nested  # noqa: E402
 import image_dim  # noqa: E402
 import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
+import scale  # noqa: E402
 import speed  # noqa: E402
 from tables import markdown_table, mean_std  # noqa: E402
 
@@ -135,6 +136,8 @@ TABLES = {
     'summary': Table(('accuracy.json', 'mvgrl_node.json', 'cli_speed.json'), summary_table),
     'cli-speed': Table(('cli_speed.json',),
                        lambda: cli_speed.table(load('cli_speed.json')['rows'])),
+    'scale': Table(('scale.json',), lambda: scale.table(load('scale.json'))),
+    'scale-growth': Table(('scale.json',), lambda: scale.growth_table(load('scale.json'))),
     'provenance': Table(tuple(sorted(p.name for p in RESULTS.glob('*.json*'))),
                         provenance_table),
 }
