@@ -24,8 +24,10 @@ RESUME_MAY_CHANGE = ('resume', 'device', 'checkpoint_every', 'root', 'download')
 
 def config_changes(saved: Dict[str, Any], current: Dict[str, Any]) -> List[str]:
     """``'name (was A, now B)'`` for every field a resumed run may not change."""
+    same = lambda a, b: (tuple(a) if isinstance(a, list) else a) == \
+        (tuple(b) if isinstance(b, list) else b)  # noqa: E731  (JSON stores tuples as lists)
     return [f'{k} (was {saved[k]!r}, now {current[k]!r})' for k in sorted(current)
-            if k not in RESUME_MAY_CHANGE and k in saved and saved[k] != current[k]]
+            if k not in RESUME_MAY_CHANGE and k in saved and not same(saved[k], current[k])]
 
 
 def check_checkpoint_options(path, every: int, resume: bool) -> None:

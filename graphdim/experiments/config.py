@@ -1,5 +1,6 @@
 """What every experiment config shares: construction from a dict, the list of seeds, and
 :func:`option`, the field that is also a command-line option."""
+import math
 import statistics
 from dataclasses import field, fields
 from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union,
@@ -65,9 +66,11 @@ def checked_value(name: str, value: Any, annotation, metadata) -> Any:
         metadata.get('above')
     if choices and kind is str and value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
-    if low is not None and value < low:
+    if kind is float and not math.isfinite(value):  # NaN passes every comparison below
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if low is not None and not value >= low:
         raise ValueError(f"{name} must be >= {low:g}; got {value!r}")
-    if above is not None and value <= above:
+    if above is not None and not value > above:
         raise ValueError(f"{name} must be > {above:g}; got {value!r}")
     return value
 

@@ -45,8 +45,8 @@ def check_diffusion(method: str, alpha: float, t: float) -> None:
         raise ValueError(f"unknown diffusion {method!r}; choose one of {', '.join(DIFFUSIONS)}")
     if method == 'ppr' and not 0 < alpha < 1:
         raise ValueError(f"ppr's alpha must be in (0, 1); got {alpha}")
-    if method == 'heat' and not t > 0:
-        raise ValueError(f"heat's t must be > 0; got {t}")
+    if method == 'heat' and not 0 < t < float('inf'):
+        raise ValueError(f"heat's t must be a finite number > 0; got {t}")
 
 
 def _series(method: str, alpha: float, t: float, tol: float):

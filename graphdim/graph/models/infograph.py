@@ -51,7 +51,7 @@ class InfoGraph(Module):
                  estimator: str = 'jsd', projection_heads: bool = True,
                  prior_weight: float = 0.0, encoder: Optional[Module] = None):
         super().__init__()
-        if prior_weight < 0:
+        if not prior_weight >= 0:  # NaN too
             raise ValueError(f"prior_weight must be >= 0; got {prior_weight}")
         self.encoder = encoder if encoder is not None else GraphEncoder(
             in_channels, hidden_channels, num_layers, conv='gin', activation='relu',
