@@ -63,3 +63,16 @@ def test_a_one_node_graph_is_refused(tmp_path, capsys):
     assert cli.main(['train', '--graph', str(tmp_path / 'edges.txt'), '--missing-features',
                      'ones', '--quiet']) == 2
     assert 'at least 2 nodes' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('values, message', [
+    ({'lr': float('nan')}, 'lr must be a finite number'),
+    ({'model': 'mvgrl', 'alpha': float('nan')}, 'alpha must be a finite number'),
+    ({'model': 'mvgrl', 'diffusion_time': float('inf')}, 'must be a finite number'),
+    ({'corruption_p': float('nan')}, 'corruption_p must be a finite number'),
+    ({'hops': (0, -1)}, 'hops must be >= 0'),
+    ({'hops': ()}, 'hops must be a non-empty list'),
+])
+def test_nan_infinity_and_bad_list_elements_are_refused(values, message):
+    with pytest.raises(ValueError, match=message):
+        NodeConfig(**values)
