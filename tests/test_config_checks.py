@@ -69,7 +69,7 @@ def test_a_one_node_graph_is_refused(tmp_path, capsys):
     ({'lr': float('nan')}, 'lr must be a finite number'),
     ({'model': 'mvgrl', 'alpha': float('nan')}, 'alpha must be a finite number'),
     ({'model': 'mvgrl', 'diffusion_time': float('inf')}, 'must be a finite number'),
-    ({'corruption_p': float('nan')}, 'corruption_p must be a finite number'),
+    ({'corruption_p': float('nan')}, r'corruption_p \(--corruption-p\) must be a finite'),
     ({'hops': (0, -1)}, 'hops must be >= 0'),
     ({'hops': ()}, 'hops must be a non-empty list'),
 ])
