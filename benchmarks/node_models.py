@@ -12,9 +12,11 @@ three ways, all choices on the validation split only:
 
 * the embeddings as they are (``K = 0``), the probe's ``C`` and normalisation chosen on
   validation;
-* reinforced, ``z + Â^K z`` with ``K`` chosen on validation from the grid;
+* reinforced, ``z + Â^K z`` or ``Â^K z`` with the form and ``K`` chosen on validation from
+  the grid;
 * the same encoder untrained (random init), through the same reinforced probe with its own
-  validation-chosen ``K``.
+  validation-chosen form and ``K`` (an untrained encoder followed by ``Â^K`` is close to SGC,
+  a strong baseline).
 
 Each finished (model, graph) is one line of ``--out`` (JSON lines), so an interrupted run
 continues where it stopped; a line with fewer seeds than asked is run again.
@@ -45,8 +47,8 @@ def read_rows(path: Path = RESULTS) -> list:
 
 def run(model: str, dataset: str, seeds: int) -> dict:
     summary = run_cli_json(['train', '--preset', f'{model}-{dataset.lower()}', '--seeds',
-                            str(seeds), '--hops', *HOPS, '--random-baseline', '--json',
-                            '--quiet'], f'{model} on {dataset}')
+                            str(seeds), '--hops', *HOPS, '--reinforcement', 'add', 'replace',
+                            '--random-baseline', '--json', '--quiet'], f'{model} on {dataset}')
     return {'model': model, 'dataset': dataset, **summary}
 
 
@@ -55,18 +57,19 @@ def _acc(row, key) -> str:
 
 
 def table(rows) -> str:
-    """Test accuracy (%) per model and graph: plain, reinforced (K chosen on validation),
-    the untrained encoder reinforced the same way; the chosen K; training seconds per seed."""
+    """Test accuracy (%) per model and graph: plain, reinforced (form and K chosen on
+    validation), the untrained encoder reinforced the same way; the chosen K (``*``: the
+    ``Â^K z`` form, else ``z + Â^K z``); training seconds per seed."""
     body = []
     for row in rows:
         runs = row['runs']
-        hops = sorted({r['hops'] for r in runs})
+        hops = sorted({(r['hops'], r['reinforcement']) for r in runs})
         body.append([
             row['model'].upper() if row['model'] != 'ggd' else 'GGD', row['dataset'],
             str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
             _acc(row, 'random_init_test_acc'),
             f"{PUBLISHED[row['model']][row['dataset']]:.1f}",
-            ', '.join(map(str, hops)),
+            ', '.join(f"{k}{'' if mode == 'add' else '*'}" for k, mode in hops),
             f"{statistics.fmean(r['train_seconds'] for r in runs):.1f}",
             f"{row['peak_rss_mb']:.0f}"])
     return markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',

@@ -13,7 +13,7 @@ from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
-from ..graph.reinforcement import reinforce
+from ..graph.reinforcement import MODES, reinforce
 from ..experiments.reload import load_model
 from ..runs import RunFolder, save_embeddings
 from ..runtime import resolve_device
@@ -68,30 +68,33 @@ def _embed_nodes(args, model, config, saved, device):
     check_graph(data)
     _check_input_size(saved, {'in_channels': data.num_features})
     embeddings = node_embeddings(config, model, data, device, progress=False)
-    hops = args.hops if args.hops is not None else _run_hops(args, config)
+    hops, mode = _run_reinforcement(args, config)
     if hops:
         embeddings = reinforce(embeddings, data.edge_index, hops,
-                               getattr(data, 'edge_weight', None), mode=config.reinforcement)
-    rows = f"nodes (reinforced: {config.reinforcement}, K={hops})" if hops else 'nodes'
+                               getattr(data, 'edge_weight', None), mode=mode)
+    rows = f"nodes (reinforced: {mode}, K={hops})" if hops else 'nodes'
     return embeddings, getattr(data, 'node_ids', None), dataset.name, rows
 
 
-def _run_hops(args, config) -> int:
-    """The reinforcement the run's probe used: its one K, or the K its validation chose for
-    this seed (results.json)."""
-    if len(config.hops) == 1:
-        return config.hops[0]
+def _run_reinforcement(args, config):
+    """``(K, mode)``: ``--hops`` (with the run's first mode), else what the run's probe used:
+    its one setting, or the one its validation chose for this seed (results.json)."""
+    if args.hops is not None:
+        return args.hops, config.reinforcement[0]
+    if len(config.hops) == 1 and len(config.reinforcement) == 1:
+        return config.hops[0], config.reinforcement[0]
     folder = RunFolder(args.run_dir)
     seed = folder.seed_or_first(args.seed)
     if not folder.results_path.is_file():
         raise ValueError(f"{args.run_dir} chose --hops on validation but holds no "
                          f"results.json (an unfinished run): pass --hops K")
     runs = json.loads(folder.results_path.read_text()).get('runs', [])
-    chosen = [run.get('hops') for run in runs if isinstance(run, dict) and run.get('seed') == seed]
-    if not chosen or not isinstance(chosen[0], int):
+    chosen = [run for run in runs if isinstance(run, dict) and run.get('seed') == seed]
+    if not chosen or not isinstance(chosen[0].get('hops'), int) \
+            or chosen[0].get('reinforcement') not in MODES:
         raise ValueError(f"{folder.results_path} records no chosen hops for seed {seed}: "
                          f"pass --hops K")
-    return chosen[0]
+    return chosen[0]['hops'], chosen[0]['reinforcement']
 
 
 def _embed_graphs(args, model, config, saved, device):

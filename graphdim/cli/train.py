@@ -59,11 +59,14 @@ def _print_node_summary(summary) -> None:
         return
     reinforced = tuple(config.get('hops', (0, ))) != (0, )
     if reinforced:
-        chosen = 'chosen on validation from ' if len(config['hops']) > 1 else ''
-        print(f"reinforcement: {'z + ' if config['reinforcement'] == 'add' else ''}A^K z, K "
-              f"{chosen}{', '.join(map(str, config['hops']))}")
+        forms = ' or '.join('z + A^K z' if mode == 'add' else 'A^K z'
+                            for mode in config['reinforcement'])
+        chosen = ' chosen on validation' if len(config['hops']) > 1 or ' or ' in forms else ''
+        print(f"reinforcement: {forms}, K in {', '.join(map(str, config['hops']))}{chosen}")
     for run in summary['runs']:
-        hops = lambda prefix='': f" K={run[prefix + 'hops']}" if reinforced else ''  # noqa: E731
+        hops = lambda prefix='': (f" K={run[prefix + 'hops']}"  # noqa: E731
+                                  f"{'' if run[prefix + 'reinforcement'] == 'add' else ' A^K'}"
+                                  if reinforced else '')
         baseline = f"  random init {run['random_init_test_acc']:6.2f}{hops('random_init_')}" \
             if 'random_init_test_acc' in run else ''
         print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"

@@ -77,8 +77,9 @@ class NodeConfig(RunConfig):
                                           'A^K z with K hops of the GCN-normalised adjacency '
                                           '(0, default: off); several values: K chosen on '
                                           'the validation split', metavar='K', minimum=0)
-    reinforcement: str = option('add', "with --hops: 'add' (z + A^K z, GGD's) or 'replace' "
-                                       "(A^K z)", choices=MODES)
+    reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z, GGD's) "
+                                                    "and/or replace (A^K z); both: chosen on "
+                                                    "validation with K", choices=MODES)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
     seed: int = option(0, 'first seed')
@@ -211,7 +212,7 @@ class NodeExperiment(Experiment):
             return {'test_acc': None, 'val_acc': None, 'split': 'no labels: not probed'}
         split = public_split(data) if self.dataset.public_split else random_split(data.y, seed)
         config, device = self.config, self.scaled.device
-        chosen = choose_hops(embeddings, data, split, config.hops, (config.reinforcement, ),
+        chosen = choose_hops(embeddings, data, split, config.hops, config.reinforcement,
                              device)  # K on the validation split; (0, ): the plain probe
         probe = chosen.result
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
@@ -219,7 +220,8 @@ class NodeExperiment(Experiment):
                                           probe.test_pred)
         figures = {'test_acc': 100 * probe.test_acc, 'val_acc': 100 * probe.val_acc,
                    'probe_c': probe.c, 'probe_normalization': probe.normalization,
-                   'hops': chosen.hops, 'split': split.description,
+                   'hops': chosen.hops, 'reinforcement': chosen.mode,
+                   'split': split.description,
                    'propagation': getattr(self, 'propagation', None)}
         if len(config.hops) > 1 and chosen.plain is not None:  # beside: no reinforcement
             figures.update(plain_test_acc=100 * chosen.plain.test_acc,

@@ -58,7 +58,8 @@ class Experiment:
         return {f'random_init_{key}': figures[key] for key in self.baseline_keys
                 if key in figures}
 
-    baseline_keys = ('test_acc', 'val_acc', 'hops', 'plain_test_acc', 'plain_val_acc')
+    baseline_keys = ('test_acc', 'val_acc', 'hops', 'reinforcement', 'plain_test_acc',
+                     'plain_val_acc')
 
     def train(self, model: torch.nn.Module, seed: int,
               checkpoint: Optional[str]) -> FitResult:
