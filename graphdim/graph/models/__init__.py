@@ -1,3 +1,4 @@
-"""Graph DIM models, one file each, each ending with its registry entry
+"""Graph DIM models (DGI, MVGRL, GGD at node level; InfoGraph, MVGRL at graph level), one file
+each, each ending with its registry entry
 (:mod:`graphdim.registry`); importing this package registers them, defaults first."""
-from . import dgi, mvgrl, infograph, mvgrl_graph  # noqa: F401  (registration order)
+from . import dgi, mvgrl, ggd, infograph, mvgrl_graph  # noqa: F401  (registration order)

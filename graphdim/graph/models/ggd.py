@@ -14,6 +14,7 @@ from ..encoders import GraphEncoder
 from ..minibatch import MiniBatchDGI
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs, prenormalized_gcn)
+from ...registry import ModelEntry, register_model
 
 
 class GGD(torch.nn.Module):
@@ -163,3 +164,17 @@ class MiniBatchGGD(MiniBatchDGI):
         with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
             pos_z, neg_z = self.model.views(graph_inputs(batch), operator)
         return self.model.loss(pos_z[:batch.batch_size], neg_z[:batch.batch_size])
+
+
+def _build(config, in_channels: int) -> GGD:
+    return GGD.from_options(in_channels, config.hidden_channels, num_layers=config.num_layers,
+                            activation=config.activation, estimator=config.estimator,
+                            drop_feature_p=config.corruption_p, encoder=config.encoder)
+
+
+register_model(ModelEntry(
+    'ggd', 'node', 'group discrimination: clean against corrupted nodes, no summary', _build,
+    options=('encoder', 'corruption_p'), title='GGD',
+    recipe=lambda c: (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, feature "
+                      f"columns dropped {c['corruption_p']:g} + row shuffle, {c['estimator']}"),
+    minibatch=MiniBatchGGD))
