@@ -51,7 +51,8 @@ from .eval import ReinforcedProbe, choose_hops
 from .experiments import (GraphConfig, ImageConfig, NodeConfig, build_graph_model,
                           build_node_model, load_model, run_graph_experiment,
                           run_image_experiment, run_node_experiment)
-from .runs import RunFolder, save_embeddings
+from .runs import RunFolder
+from .export import save_embeddings
 from .runtime import seed_everything, tune_cpu_allocator
 from .presets import PRESETS
 from .plots import plot_run

@@ -3,7 +3,7 @@
 ``graphdim train --preset dgi-cora`` and ``graphdim train --config run/config.json`` both
 turn into option defaults of the command: options given on the command line still win, so
 ``--preset dgi-cora --seeds 3`` runs the recipe with three seeds. Config files are read by
-:func:`graphdim.runs.read_config_source`.
+:func:`graphdim.cli.common.read_config_source`.
 """
 from typing import Any, Dict
 

@@ -12,9 +12,8 @@
     RUN/seed_<s>/checkpoint.pt   with --checkpoint-every: the state --resume continues from
     RUN/tensorboard/seed_<s>/    with --tensorboard
 
-:class:`RunFolder` writes and reads all of it (storage only: reloading a run's model is
-:func:`graphdim.experiments.reload.load_model`). A folder holds one run: :meth:`RunFolder.begin` refuses a folder that holds
-another unless the run overwrites it (``--overwrite``) or resumes it (same settings), and
+:class:`RunFolder` writes and reads all of it: storage only (a run's model is rebuilt by
+:func:`graphdim.experiments.reload.load_model`). A folder holds one run, and
 ``results.json`` is written last, so a folder without it holds an unfinished run.
 
 Overwriting is two steps, so that a run whose inputs turn out wrong leaves the old run as it
@@ -29,9 +28,8 @@ import os
 import shutil
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -400,44 +398,3 @@ def stored_config(config: Dict[str, Any]) -> Dict[str, Any]:
                 and os.path.exists(value):
             stored[key] = os.path.abspath(value)
     return stored
-
-
-def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str, Any]]:
-    """``(kind, option values)`` of what ``--config`` names: a run directory, its
-    ``config.json`` (``kind`` 'node' when the file predates kinds), or a flat JSON object of
-    option names (``kind`` None: the options of whichever command reads them)."""
-    path = Path(path)
-    if path.is_dir():
-        path = RunFolder(path).config_path
-    if not path.is_file():
-        raise ValueError(f"config file {path} not found")
-    try:
-        values = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"config file {path} is not valid JSON: {error}") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"config file {path} must hold a JSON object of option values")
-    if isinstance(values.get('config'), dict):  # a run's config.json (read as it is named)
-        kind = values.get('kind', 'node')
-        if not isinstance(kind, str) or kind not in KINDS:
-            raise ValueError(f"config file {path} holds a run of unknown kind {kind!r}; "
-                             f"graphdim knows {', '.join(KINDS)}")
-        return kind, values['config']
-    return None, values
-
-
-def save_embeddings(embeddings: Tensor, path: Union[str, Path],
-                    node_ids: Optional[Sequence] = None) -> Tuple[Path, Path]:
-    """Write ``<path>.pt`` (``{'embeddings', 'node_ids'}``) and ``<path>.npy`` (the matrix),
-    with ``<path>.node_ids.npy`` beside it; rows are in node-id order. Returns the two paths."""
-    path = Path(path)
-    base = path.with_suffix('') if path.suffix in ('.pt', '.npy') else path
-    node_ids = list(range(embeddings.size(0))) if node_ids is None else list(node_ids)
-    if len(node_ids) != embeddings.size(0):
-        raise ValueError(f"{len(node_ids)} node ids for {embeddings.size(0)} embeddings")
-    pt_path, npy_path = base.with_name(base.name + '.pt'), base.with_name(base.name + '.npy')
-    atomic_save({'embeddings': embeddings.detach().cpu(), 'node_ids': node_ids}, pt_path)
-    npy_path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(npy_path, embeddings.detach().cpu().numpy())
-    np.save(base.with_name(base.name + '.node_ids.npy'), np.asarray(node_ids))
-    return pt_path, npy_path

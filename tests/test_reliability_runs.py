@@ -9,7 +9,8 @@ import torch
 
 from graphdim import cli
 from graphdim.train import FitResult
-from graphdim.runs import RunFolder, read_config_source
+from graphdim.cli.common import read_config_source
+from graphdim.runs import RunFolder
 
 
 def _fake_run(path, seeds=(0, )):

@@ -8,7 +8,8 @@ import torch
 
 import graphdim as gd
 from graphdim import cli
-from graphdim.runs import RunFolder, read_config_source
+from graphdim.cli.common import read_config_source
+from graphdim.runs import RunFolder
 
 PNG = b'\x89PNG\r\n\x1a\n'
 

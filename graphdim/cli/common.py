@@ -1,11 +1,13 @@
 """Options shared by the training commands that are not config fields: ``--config FILE``,
 ``--preset NAME``, ``--out DIR``, ``--overwrite``, ``--json`` and ``--quiet``."""
 import argparse
+import json
 import sys
-from typing import List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..presets import PRESETS, preset_defaults
-from ..runs import read_config_source
+from ..runs import KINDS, RunFolder
 
 # Where a run writes and what happens to what is there: the command line's choice alone, never
 # a --config file's or a preset's (a shared recipe must not delete its user's files).
@@ -97,3 +99,27 @@ def replay_values(kind: Optional[str], values: dict) -> dict:
     """Option values that replay a run of ``kind``: a graph-level run trains with
     ``graphdim train --level graph``."""
     return {**values, 'level': 'graph'} if kind == 'graph' else dict(values)
+
+
+def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str, Any]]:
+    """``(kind, option values)`` of what ``--config`` names: a run directory, its
+    ``config.json`` (``kind`` 'node' when the file predates kinds), or a flat JSON object of
+    option names (``kind`` None: the options of whichever command reads them)."""
+    path = Path(path)
+    if path.is_dir():
+        path = RunFolder(path).config_path
+    if not path.is_file():
+        raise ValueError(f"config file {path} not found")
+    try:
+        values = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"config file {path} is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"config file {path} must hold a JSON object of option values")
+    if isinstance(values.get('config'), dict):  # a run's config.json (read as it is named)
+        kind = values.get('kind', 'node')
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ValueError(f"config file {path} holds a run of unknown kind {kind!r}; "
+                             f"graphdim knows {', '.join(KINDS)}")
+        return kind, values['config']
+    return None, values

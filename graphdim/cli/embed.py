@@ -15,7 +15,8 @@ from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.reinforcement import MODES, reinforce
 from ..experiments.reload import load_model
-from ..runs import RunFolder, save_embeddings
+from ..export import save_embeddings
+from ..runs import RunFolder
 from ..runtime import resolve_device
 
 

@@ -77,7 +77,7 @@ class NodeConfig(RunConfig):
                                           'A^K z with K hops of the GCN-normalised adjacency '
                                           '(0, default: off); several values: K chosen on '
                                           'the validation split', metavar='K', minimum=0)
-    reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z, GGD's) "
+    reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z) "
                                                     "and/or replace (A^K z); both: chosen on "
                                                     "validation with K", choices=MODES)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
