@@ -36,6 +36,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from ..runtime import available_memory_bytes
+
 SYNTHETIC_PATTERN = re.compile(
     r'^synthetic(?P<variant>-weak)?:(?P<nodes>\d+):(?P<degree>\d+(?:\.\d+)?)'
     r'(?::(?P<features>\d+))?$')
@@ -47,23 +49,6 @@ WEAK_HOMOPHILY = 0.4
 
 # Row chunk for adding the class centroids to the noise (bounds the temporary's size).
 _FEATURE_CHUNK = 1 << 16
-
-
-def available_memory_bytes() -> Optional[int]:
-    """The memory the machine can give a new allocation now: Linux's ``MemAvailable``
-    (``/proc/meminfo``), else free physical pages (``sysconf``), else None (unknown)."""
-    try:
-        with open('/proc/meminfo') as meminfo:
-            for line in meminfo:
-                if line.startswith('MemAvailable:'):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import os
-        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def estimated_bytes(num_nodes: int, avg_degree: float, num_features: int) -> int:

@@ -9,6 +9,7 @@ to a power, and nothing needs gradients: any frozen embedding tensor on any devi
 :func:`propagated_powers` gives several ``k`` for the cost of the largest (the validation
 choice of :func:`graphdim.eval.choose_hops`).
 """
+import warnings
 from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
@@ -17,7 +18,6 @@ from torch import Tensor
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
 from .checks import check_node_indices
-from .propagation import operator_from_edges
 
 MODES = ('add', 'replace')
 
@@ -58,6 +58,15 @@ def propagated_powers(z: Tensor, edge_index: Tensor, hops: Sequence[int],
     return _powers(z.detach(), edge_index, edge_weight, steps)
 
 
+def _csr(index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
+    """:math:`\hat A` as CSR (rows = targets) alone: products with a constant need no
+    transpose (``operator_from_edges`` would build one, at the graph's size again)."""
+    with warnings.catch_warnings():  # torch flags sparse CSR as beta; only mm is used
+        warnings.simplefilter('ignore', UserWarning)
+        return torch.sparse_coo_tensor(torch.stack([index[1], index[0]]), weight,
+                                       (num_nodes, num_nodes)).coalesce().to_sparse_csr()
+
+
 @torch.no_grad()
 def _powers(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], steps):
     adjacency, h, done = None, z, 0
@@ -65,7 +74,7 @@ def _powers(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], steps)
         if k > 0 and adjacency is None:
             index, weight = gcn_norm(edge_index, edge_weight, z.size(0), add_self_loops=True,
                                      dtype=z.dtype)
-            adjacency = operator_from_edges(None, index, weight, num_nodes=z.size(0)).adjacency
+            adjacency = _csr(index, weight, z.size(0))
         for _ in range(k - done):
             h = adjacency @ h
         done = k
