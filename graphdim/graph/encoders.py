@@ -205,3 +205,13 @@ class GraphEncoder(torch.nn.Module):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.conv}, {self.in_channels}, '
                 f'{self.hidden_channels}, num_layers={self.num_layers})')
+
+
+def encoder_sparse_blocker(encoder: torch.nn.Module, fast_path: bool = True) -> Optional[str]:
+    """Why a model's ``encoder`` cannot run over the cached sparse operator (``fast_path``
+    off, not a :class:`GraphEncoder`, or :meth:`GraphEncoder.sparse_blocker`), or None."""
+    if not fast_path:
+        return 'fast_path=False'
+    if not isinstance(encoder, GraphEncoder):
+        return f"encoder {type(encoder).__name__} is not a graphdim GraphEncoder"
+    return encoder.sparse_blocker()

@@ -11,7 +11,7 @@ from torch_geometric.nn.inits import reset, uniform
 from ...critics import bilinear_scores
 from ...estimators import check_measure, mi_loss
 from ..corruptions import EdgeDrop, RowShuffle, make_corruption
-from ..encoders import GraphEncoder
+from ..encoders import GraphEncoder, encoder_sparse_blocker
 from ..minibatch import MiniBatchDGI
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs)
@@ -94,11 +94,7 @@ class DeepGraphInfomax(torch.nn.Module):
     def sparse_blocker(self) -> Optional[str]:
         """Why the cached sparse operator would not compute this model's function (whatever
         the inputs), or None where it would."""
-        if not self.fast_path:
-            return 'fast_path=False'
-        if not isinstance(self.encoder, GraphEncoder):
-            return f"encoder {type(self.encoder).__name__} is not a graphdim GraphEncoder"
-        blocker = self.encoder.sparse_blocker()
+        blocker = encoder_sparse_blocker(self.encoder, self.fast_path)
         if blocker is not None:
             return blocker
         if not isinstance(self.summary, Readout):

@@ -10,7 +10,7 @@ from torch_geometric.nn.inits import reset
 
 from ...estimators import check_measure, mi_loss
 from ..corruptions import FeatureMask, RowShuffle
-from ..encoders import GraphEncoder
+from ..encoders import GraphEncoder, encoder_sparse_blocker
 from ..minibatch import MiniBatchDGI
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs, prenormalized_gcn)
@@ -90,11 +90,7 @@ class GGD(torch.nn.Module):
     def sparse_blocker(self) -> Optional[str]:
         """Why the cached sparse operator would not compute this model's function (whatever
         the inputs), or None where it would."""
-        if not self.fast_path:
-            return 'fast_path=False'
-        if not isinstance(self.encoder, GraphEncoder):
-            return f"encoder {type(self.encoder).__name__} is not a graphdim GraphEncoder"
-        return self.encoder.sparse_blocker()
+        return encoder_sparse_blocker(self.encoder, self.fast_path)
 
     def views(self, inputs: tuple, operator: Optional[SparseOperator] = None
               ) -> Tuple[Tensor, Tensor]:
