@@ -40,9 +40,12 @@ PUBLISHED = {'dgi': {'Cora': 82.3, 'CiteSeer': 71.8, 'PubMed': 76.8},
 
 
 def read_rows(path: Path = RESULTS) -> list:
+    """The finished (model, graph) summaries, graph by graph, DGI, MVGRL, GGD within each."""
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    order = {(m, d): i for i, (d, m) in enumerate((d, m) for d in DATASETS for m in MODELS)}
+    return sorted(rows, key=lambda r: order[r['model'], r['dataset']])
 
 
 def run(model: str, dataset: str, seeds: int) -> dict:
@@ -133,8 +136,7 @@ def main():
                 rows.append(row)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    order = {(m, d): i for i, (d, m) in enumerate((d, m) for d in DATASETS for m in MODELS)}
-    rows.sort(key=lambda r: order[r['model'], r['dataset']])
+    rows = read_rows(args.out)
     print(table(rows))
     print()
     print(speed_table(rows))

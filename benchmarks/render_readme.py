@@ -26,6 +26,7 @@ import graph_level_nested  # noqa: E402
 import image_dim  # noqa: E402
 import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
+import node_models  # noqa: E402
 import scale  # noqa: E402
 import speed  # noqa: E402
 from tables import markdown_table, mean_std  # noqa: E402
@@ -138,6 +139,10 @@ TABLES = {
                        lambda: cli_speed.table(load('cli_speed.json')['rows'])),
     'scale': Table(('scale.json',), lambda: scale.table(load('scale.json'))),
     'scale-growth': Table(('scale.json',), lambda: scale.growth_table(load('scale.json'))),
+    'node-models': Table(('node_models.jsonl',), lambda: node_models.table(
+        node_models.read_rows(RESULTS / 'node_models.jsonl'))),
+    'node-models-speed': Table(('node_models.jsonl',), lambda: node_models.speed_table(
+        node_models.read_rows(RESULTS / 'node_models.jsonl'))),
     'provenance': Table(tuple(sorted(p.name for p in RESULTS.glob('*.json*'))),
                         provenance_table),
 }
