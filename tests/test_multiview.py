@@ -195,7 +195,7 @@ def test_cli_trains_mvgrl_at_graph_level(data_root, capsys):
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--model', 'mvgrl', '--encoder', 'sage'], '--encoder applies to --model dgi only'),
+    (['--model', 'mvgrl', '--encoder', 'sage'], '--encoder applies to --model dgi, ggd only'),
     (['--top-k', '4'], '--top-k applies to --model mvgrl only'),
     (['--model', 'infograph'], 'graph-level model: add --level graph'),
     (['--level', 'graph', '--model', 'dgi'], 'node-level model'),
@@ -210,7 +210,7 @@ def test_cli_refuses_options_the_chosen_model_would_ignore(argv, message, capsys
 
 
 def test_configs_refuse_options_of_another_model_on_construction():
-    with pytest.raises(ValueError, match='--encoder applies to --model dgi only'):
+    with pytest.raises(ValueError, match='--encoder applies to --model dgi, ggd only'):
         gd.NodeConfig(model='mvgrl', encoder='sage')
     with pytest.raises(ValueError, match='--top-k, --sample-size apply to --model mvgrl only'):
         gd.NodeConfig(top_k=4, sample_size=10)
