@@ -32,7 +32,7 @@ from .estimators import batch_pos_mask, score_matrix_loss
 
 
 def bilinear_scores(z: Tensor, weight: Tensor, summary: Tensor) -> Tensor:
-    """DGI's bilinear critic :math:`T(h, s) = h^\top W s` for every row of ``z`` against one
+    r"""DGI's bilinear critic :math:`T(h, s) = h^\top W s` for every row of ``z`` against one
     summary ``s`` (``[D]``, or ``[D, k]`` for several): one matrix-vector product for the
     summary, one for the nodes."""
     return z @ (weight @ summary)

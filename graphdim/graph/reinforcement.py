@@ -59,7 +59,7 @@ def propagated_powers(z: Tensor, edge_index: Tensor, hops: Sequence[int],
 
 
 def _csr(index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
-    """:math:`\hat A` as CSR (rows = targets) alone: products with a constant need no
+    r""":math:`\hat A` as CSR (rows = targets) alone: products with a constant need no
     transpose (``operator_from_edges`` would build one, at the graph's size again)."""
     with warnings.catch_warnings():  # torch flags sparse CSR as beta; only mm is used
         warnings.simplefilter('ignore', UserWarning)
