@@ -27,16 +27,13 @@ import statistics
 from pathlib import Path
 
 from cli_runs import run_cli_json
+from published import paper, reproduced
 from tables import markdown_table, mean_std
 
 MODELS = ['dgi', 'mvgrl', 'ggd']
 DATASETS = ['Cora', 'CiteSeer', 'PubMed']
 HOPS = ['0', '1', '2', '3', '5', '10']
 RESULTS = Path(__file__).resolve().parent / 'results' / 'node_models.jsonl'
-# Published figures (public splits; GGD's own paper; see shared REFERENCE.md).
-PUBLISHED = {'dgi': {'Cora': 82.3, 'CiteSeer': 71.8, 'PubMed': 76.8},
-             'mvgrl': {'Cora': 83.5, 'CiteSeer': 73.3, 'PubMed': 80.1},
-             'ggd': {'Cora': 83.9, 'CiteSeer': 73.0, 'PubMed': 81.3}}
 
 
 def read_rows(path: Path = RESULTS) -> list:
@@ -56,7 +53,7 @@ def run(model: str, dataset: str, seeds: int) -> dict:
 
 
 def _acc(row, key) -> str:
-    return mean_std(row[f'{key}_mean'], row[f'{key}_std'])
+    return mean_std(row[f'{key}_mean'], row[f'{key}_std'], seeds=len(row['seeds']))
 
 
 def table(rows) -> str:
@@ -71,12 +68,12 @@ def table(rows) -> str:
             row['model'].upper() if row['model'] != 'ggd' else 'GGD', row['dataset'],
             str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
             _acc(row, 'random_init_test_acc'),
-            f"{PUBLISHED[row['model']][row['dataset']]:.1f}",
+            paper(row['model'], row['dataset']), reproduced(row['model'], row['dataset']),
             ', '.join(f"{k}{'' if mode == 'add' else '*'}" for k, mode in hops),
             f"{statistics.median(r['train_seconds'] for r in runs):.1f}",
             f"{row['peak_rss_mb']:.0f}"])
     return markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',
-                           'untrained, reinforced', 'published', 'K chosen',
+                           'untrained, reinforced', 'paper', 'reproduced (by)', 'K chosen',
                            'train s / seed (median)', 'peak RSS MiB'], body)
 
 
@@ -91,14 +88,14 @@ def speed_table(rows) -> str:
             continue
         # the median: robust to a seed slowed by another process on the 2 cores
         per_seed = lambda r: statistics.median(x['train_seconds'] for x in r['runs'])  # noqa: E731
-        cells = [dataset, f"{per_seed(ggd):.2f}"]
+        cells = [dataset, f"{per_seed(ggd):.1f}"]
         for other in ('dgi', 'mvgrl'):
             row = by.get((other, dataset))
-            cells += [f"{per_seed(row):.1f} ({per_seed(row) / per_seed(ggd):.1f}x)"
+            cells += [f"{per_seed(row):.1f} ({per_seed(row) / per_seed(ggd):.2f})"
                       if row else '-']
         body.append(cells)
-    return markdown_table(['dataset', 'GGD train s / seed (median)', 'DGI (GGD faster by)',
-                           'MVGRL (GGD faster by)'], body)
+    return markdown_table(['dataset', 'GGD train s / seed (median)', 'DGI (DGI / GGD)',
+                           'MVGRL (MVGRL / GGD)'], body)
 
 
 def _seeds_of(entries, default: int) -> dict:

@@ -18,7 +18,6 @@ from typing import Callable, NamedTuple, Tuple
 BENCHMARKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCHMARKS))  # the benchmark scripts, imported as modules
 
-import accuracy  # noqa: E402
 import cli_speed  # noqa: E402
 import graph_level  # noqa: E402
 import graph_level_leak  # noqa: E402
@@ -29,7 +28,7 @@ import mvgrl_node  # noqa: E402
 import node_models  # noqa: E402
 import scale  # noqa: E402
 import speed  # noqa: E402
-from tables import markdown_table, mean_std  # noqa: E402
+from tables import markdown_table, mean_std_seeds  # noqa: E402
 
 RESULTS = BENCHMARKS / 'results'
 README = BENCHMARKS.parent / 'README.md'
@@ -66,9 +65,11 @@ def _recorded(report, key):
 
 
 def provenance_table() -> str:
-    """Each results file with the software and device its run recorded."""
+    """Each results file a table is rendered from, with the software and device its run
+    recorded. Files no table reads (internal checks, superseded runs) are not listed."""
     rows = []
-    for path in sorted(RESULTS.glob('*.json*')):
+    for name in TABLES['provenance'].sources:
+        path = RESULTS / name
         text = path.read_text()
         report = [json.loads(line) for line in text.splitlines() if line.strip()] \
             if path.suffix == '.jsonl' else json.loads(text)
@@ -83,27 +84,31 @@ def provenance_table() -> str:
                            'CPU', 'GPU'], rows)
 
 
+# The README's summary: one column per node model, in node_models.MODELS order.
+SUMMARY_MODELS = {'dgi': 'DGI', 'mvgrl': 'MVGRL', 'ggd': 'GGD'}
+
+
 def summary_table() -> str:
-    """The README's one table: per Planetoid graph, DGI and MVGRL test accuracy beside the
-    untrained encoder, and the CLI's epoch time and peak memory against PyG's example."""
-    dgi = {r['dataset']: r for r in load('accuracy.json')}
-    mvgrl = {r['dataset']: r['mvgrl'] for r in load('mvgrl_node.json')}
+    """The README's summary: per Planetoid graph, each node model's test accuracy from its
+    preset (node_models.jsonl, the embeddings as they are; the node-models table below adds
+    reinforcement and the untrained encoder), and the CLI's epoch time against PyG's example
+    (cli_speed.json). Every figure has one results file."""
+    models = {(r['dataset'], r['model']): r for r in node_models.read_rows(
+        RESULTS / 'node_models.jsonl')}
     cli = {r['graph']: cli_speed.summary(r) for r in load('cli_speed.json')['rows']}
     rows = []
-    for name in dgi:
-        m, c = mvgrl.get(name), cli.get(name)
-        rows.append([
-            name, f"{mean_std(dgi[name]['test_acc_mean'], dgi[name]['test_acc_std'])} "
-                  f"({len(dgi[name]['seeds'])})",
-            f"{mean_std(m['test_acc_mean'], m['test_acc_std'])} ({len(m['seeds'])})"
-            if m else '-',
-            mean_std(m['random_init_test_acc_mean'], m['random_init_test_acc_std'])
-            if m else '-',
-            f"{c['speed_up']:.1f}x" if c else '-',
-            f"{c['graphdim_mb']:.0f} / {c['pyg_mb']:.0f}" if c else '-'])
-    return markdown_table(['dataset', 'DGI test acc % (seeds)', 'MVGRL test acc % (seeds)',
-                           'MVGRL encoder untrained', "CLI epoch vs PyG's example, CPU",
-                           'peak RSS MiB, CLI / PyG'], rows)
+    for name in node_models.DATASETS:
+        cells = [name]
+        for model in SUMMARY_MODELS:
+            r = models.get((name, model))
+            cells.append(mean_std_seeds(r['plain_test_acc_mean'], r['plain_test_acc_std'],
+                                        len(r['seeds'])) if r else '-')
+        c = cli.get(name)
+        cells.append(f"{c['speed_up']:.1f}x" if c else '-')
+        rows.append(cells)
+    return markdown_table(['dataset', *(f'{label} test acc % (seeds)'
+                                        for label in SUMMARY_MODELS.values()),
+                           "DGI CLI epoch vs PyG's example, CPU"], rows)
 
 
 class Table(NamedTuple):
@@ -120,21 +125,20 @@ TABLES = {
                              lambda: minibatch.scale_table([
                                  load('minibatch.json')['scale'],
                                  load('minibatch_full_epoch.json')['scale']])),
-    'node-accuracy': Table(('accuracy.json',), lambda: accuracy.table(load('accuracy.json'))),
     'speed': Table(('speed.json', 'speed_1e6.json'), lambda: speed.timing_table(speed_rows())),
     'probe': Table(('speed.json',), lambda: speed.probe_table(load('speed.json')['probes'])),
     'speed-gpu-accuracy': Table(('speed_cuda.json',),
                                 lambda: speed.accuracy_table(load('speed_cuda.json'))),
     'graph-nested': Table(('graph_level_nested.jsonl',), lambda: graph_level_nested.table(
         graph_level_nested.read_rows(RESULTS / 'graph_level_nested.jsonl'))),
-    'mvgrl-node': Table(('mvgrl_node.json', 'accuracy.json'),
+    'mvgrl-node': Table(('mvgrl_node.json',),
                         lambda: mvgrl_node.table(load('mvgrl_node.json'), RESULTS)),
     'graph-ogb': Table(('graph_level.json',), lambda: graph_level.ogb_table(
         graph_level.ogb_summaries(load('graph_level.json')['summaries']))),
     'graph-leak': Table(('graph_level_leak_MUTAG.json', 'graph_level_leak_PTC_MR.json'),
                         lambda: graph_level_leak.table([load('graph_level_leak_MUTAG.json'),
                                                         load('graph_level_leak_PTC_MR.json')])),
-    'summary': Table(('accuracy.json', 'mvgrl_node.json', 'cli_speed.json'), summary_table),
+    'summary': Table(('node_models.jsonl', 'cli_speed.json'), summary_table),
     'cli-speed': Table(('cli_speed.json',),
                        lambda: cli_speed.table(load('cli_speed.json')['rows'])),
     'scale': Table(('scale.json',), lambda: scale.table(load('scale.json'))),
@@ -143,9 +147,10 @@ TABLES = {
         node_models.read_rows(RESULTS / 'node_models.jsonl'))),
     'node-models-speed': Table(('node_models.jsonl',), lambda: node_models.speed_table(
         node_models.read_rows(RESULTS / 'node_models.jsonl'))),
-    'provenance': Table(tuple(sorted(p.name for p in RESULTS.glob('*.json*'))),
-                        provenance_table),
 }
+# The results index: every file another table reads, and nothing else.
+TABLES['provenance'] = Table(tuple(sorted({source for table in TABLES.values()
+                                           for source in table.sources})), provenance_table)
 
 
 def render(text: str) -> str:
