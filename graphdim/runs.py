@@ -38,10 +38,11 @@ from .runtime import atomic_save, atomic_write_text, package_versions
 
 KINDS = ('node', 'graph', 'image')
 # What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
-# ``graphdim plot`` write the last five there by default), inside ``seed_<s>/`` and inside
+# ``graphdim plot`` write the last six there by default), inside ``seed_<s>/`` and inside
 # ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
 RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
-             'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'tsne_seed*.png', 'loss.png')
+             'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'embeddings_*.json',
+             'tsne_seed*.png', 'loss.png')
 SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
 TENSORBOARD_FILES = ('events.out.tfevents.*', )
 # Config keys that name files: stored as absolute paths, so the run replays from anywhere.

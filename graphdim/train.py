@@ -21,6 +21,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from .graph.checks import check_graph, check_in_channels
+from .progress import enabled as progress_enabled
 from .runtime import resolve_device
 from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
                           rng_states, save_checkpoint)
@@ -196,9 +197,14 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
     result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size)
     first_epoch = result.epochs + 1
+    # Early stopping makes the epoch count unknown: no ETA then (one for all `epochs` would
+    # be wrong), the epochs since the last lower loss instead (the stop comes at `patience`).
+    stops_early = bool(patience) and epochs > max(min_epochs, patience)
     bar = tqdm(range(first_epoch, epochs + 1) if not done else [], desc=desc,
-               disable=not progress or rank != 0, leave=False, dynamic_ncols=True,
-               initial=first_epoch - 1, total=epochs)
+               disable=not progress or rank != 0 or not progress_enabled(), leave=False,
+               dynamic_ncols=True, initial=first_epoch - 1, total=epochs, unit='epoch',
+               bar_format=('{desc}: epoch {n_fmt} of at most {total_fmt} (early stopping: no '
+                           'ETA) [{elapsed}, {rate_fmt}{postfix}]') if stops_early else None)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
@@ -215,7 +221,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
             best_state = pre_step_state if full_batch else copy.deepcopy(model.state_dict())
         else:
             waited += 1
-        bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}')
+        bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}',
+                        **({'no_gain': f'{waited}/{patience}'} if stops_early else {}))
         result.stopped_early = bool(patience and waited >= patience and epoch >= min_epochs)
         done = result.stopped_early or epoch == epochs
         if checkpoint_every and (epoch % checkpoint_every == 0 or done):

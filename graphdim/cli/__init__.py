@@ -10,9 +10,11 @@ import sys
 import warnings
 from typing import List, Optional
 
+from .._version import __version__
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
+from ..progress import showing
 from ..runtime import out_of_memory_error, tune_cpu_allocator
 from .common import apply_config_defaults
 
@@ -23,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='graphdim', description='Deep InfoMax on graphs: train, probe, report.',
         epilog='--debug (anywhere): show the full traceback of an error')
+    parser.add_argument('--version', action='version', version=f'graphdim {__version__}')
     subparsers = parser.add_subparsers(dest='command', required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
@@ -47,7 +50,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         tune_cpu_allocator()
         with warnings.catch_warnings():
             warnings.showwarning = _print_warning  # restored when the block ends
-            args.run(args)
+            with showing(not getattr(args, 'quiet', False)):  # --quiet: no progress at all
+                args.run(args)
     except EXPECTED_ERRORS as error:
         if debug:
             raise

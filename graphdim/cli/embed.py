@@ -17,7 +17,14 @@ from ..graph.reinforcement import MODES, reinforce
 from ..experiments.reload import load_model
 from ..export import save_embeddings
 from ..runs import RunFolder
-from ..runtime import resolve_device
+from ..plots import reinforcement_name
+from ..progress import enabled, note, waiting
+from ..runtime import atomic_write_text, resolve_device
+
+# What ``graphdim embed`` writes, besides the matrix, in OUT.json: which embeddings they are.
+FORMS = {'add': 'z + A^K z', 'replace': 'A^K z'}
+REVERSE_FORMS = {form: mode for mode, form in FORMS.items()}
+PLAIN = {'embeddings': 'plain', 'hops': 0, 'form': 'z'}
 
 
 def add_parser(subparsers) -> None:
@@ -43,7 +50,13 @@ def add_parser(subparsers) -> None:
     p.add_argument('--hops', type=int, metavar='K',
                    help="node-level runs: embedding reinforcement z + A^K z (0: none; default: "
                         "the run's own, as its probe used it)")
+    p.add_argument('--quiet', action='store_true', help='no progress lines')
     p.set_defaults(run=run)
+
+
+def _source_name(args, saved) -> str:
+    return args.graph or args.dataset or saved['config'].get('graph') or \
+        saved['config'].get('dataset', 'its data')
 
 
 def _check_input_size(saved, found) -> None:
@@ -64,26 +77,30 @@ def _embed_nodes(args, model, config, saved, device):
         source = replace(config, dataset=args.dataset or config.dataset, graph=args.graph,
                          features=args.features, labels=None,
                          missing_features=args.missing_features)
-    dataset = load_config_graph(replace(source, root=args.root or config.root, labels=None))
+    with waiting(f"loading {source.graph or source.dataset}"):
+        dataset = load_config_graph(replace(source, root=args.root or config.root, labels=None))
     data = dataset.data
     check_graph(data)
     _check_input_size(saved, {'in_channels': data.num_features})
-    embeddings = node_embeddings(config, model, data, device, progress=False)
-    hops, mode = _run_reinforcement(args, config)
+    with waiting(f"embedding {data.num_nodes} nodes"):
+        embeddings = node_embeddings(config, model, data, device, progress=enabled())
+    hops, mode, why = _run_reinforcement(args, config)
     if hops:
-        embeddings = reinforce(embeddings, data.edge_index, hops,
-                               getattr(data, 'edge_weight', None), mode=mode)
-    rows = f"nodes (reinforced: {mode}, K={hops})" if hops else 'nodes'
-    return embeddings, getattr(data, 'node_ids', None), dataset.name, rows
+        with waiting(f"reinforcing: {reinforcement_name(hops, mode)}"):
+            embeddings = reinforce(embeddings, data.edge_index, hops,
+                                   getattr(data, 'edge_weight', None), mode=mode)
+    which = {'embeddings': 'reinforced' if hops else 'plain', 'hops': hops,
+             'form': (FORMS[mode] if hops else 'z'), 'reinforcement_source': why}
+    return embeddings, getattr(data, 'node_ids', None), dataset.name, 'nodes', which
 
 
 def _run_reinforcement(args, config):
     """``(K, mode)``: ``--hops`` (with the run's first mode), else what the run's probe used:
     its one setting, or the one its validation chose for this seed (results.json)."""
     if args.hops is not None:
-        return args.hops, config.reinforcement[0]
+        return args.hops, config.reinforcement[0], '--hops'
     if len(config.hops) == 1 and len(config.reinforcement) == 1:
-        return config.hops[0], config.reinforcement[0]
+        return config.hops[0], config.reinforcement[0], "the run's own --hops"
     folder = RunFolder(args.run_dir)
     seed = folder.seed_or_first(args.seed)
     if not folder.results_path.is_file():
@@ -95,22 +112,30 @@ def _run_reinforcement(args, config):
             or chosen[0].get('reinforcement') not in MODES:
         raise ValueError(f"{folder.results_path} records no chosen hops for seed {seed}: "
                          f"pass --hops K")
-    return chosen[0]['hops'], chosen[0]['reinforcement']
+    return (chosen[0]['hops'], chosen[0]['reinforcement'],
+            f"chosen on validation for seed {seed} (results.json)")
 
 
 def _embed_graphs(args, model, config, saved, device):
     name = args.dataset or config.dataset
     # The model's own preparation of every graph too (a diffusion view), as in training.
-    dataset = load_config_dataset(replace(config, dataset=name, root=args.root or config.root))
+    with waiting(f"loading {name}"):
+        dataset = load_config_dataset(replace(config, dataset=name,
+                                              root=args.root or config.root))
     _check_input_size(saved, {'in_channels': dataset.num_features})
-    return graph_embeddings(model, dataset, device), None, name, 'graphs'
+    with waiting(f"embedding {len(dataset)} graphs"):
+        embeddings = graph_embeddings(model, dataset, device)
+    return embeddings, None, name, 'graphs', PLAIN
 
 
 def _embed_images(args, model, config, saved, device):
     name = args.dataset or config.dataset
-    dataset = load_image_dataset(name, args.root or config.root, config.download)
+    with waiting(f"loading {name}"):
+        dataset = load_image_dataset(name, args.root or config.root, config.download)
     _check_input_size(saved, {'image_size': dataset.image_size, 'channels': dataset.channels})
-    return image_embeddings(model, dataset.test_images, device), None, name, 'test images'
+    with waiting(f"embedding {dataset.test_images.size(0)} test images"):
+        embeddings = image_embeddings(model, dataset.test_images, device)
+    return embeddings, None, name, 'test images', PLAIN
 
 
 EMBED_BY_KIND = {'node': _embed_nodes, 'graph': _embed_graphs, 'image': _embed_images}
@@ -128,10 +153,25 @@ def run(args) -> None:
                          f"own)")
     if args.hops is not None and args.hops < 0:
         raise ValueError(f"--hops must be >= 0 (0: no reinforcement); got {args.hops}")
+    seed = folder.seed_or_first(args.seed)
+    note(f"graphdim embed: the {saved['kind']}-level model of {args.run_dir} (seed {seed}) on "
+         f"{_source_name(args, saved)} | device {device}")
     model, config = load_model(args.run_dir, args.seed, device)
-    embeddings, ids, name, rows = EMBED_BY_KIND[saved['kind']](args, model, config, saved,
-                                                               device)
+    embeddings, ids, name, rows, which = EMBED_BY_KIND[saved['kind']](args, model, config,
+                                                                      saved, device)
     out = args.out or str(folder.path / f"embeddings_{name.replace(':', '_')}")
     pt_path, npy_path = save_embeddings(embeddings, out, ids)
-    print(f"embedded {embeddings.size(0)} {rows} -> {embeddings.size(1)}-d; wrote {pt_path} "
-          f"and {npy_path}")
+    info_path = pt_path.with_suffix('.json')
+    info = {'run_dir': str(folder.path.resolve()), 'kind': saved['kind'], 'seed': seed,
+            'dataset': name, 'rows': rows, 'count': embeddings.size(0),
+            'dim': embeddings.size(1), **which,
+            'files': [pt_path.name, npy_path.name, pt_path.with_suffix('').name
+                      + '.node_ids.npy'],
+            'run_embeddings': f"seed_{seed}/embeddings.pt holds the plain embeddings "
+                              f"(before any reinforcement)"}
+    atomic_write_text(json.dumps(info, indent=2) + '\n', info_path)  # temp file + rename
+    what = reinforcement_name(which['hops'], REVERSE_FORMS.get(which['form'], 'add'))
+    source = (f" (K={which['hops']}: {which['reinforcement_source']})"
+              if 'reinforcement_source' in which else '')
+    print(f"embedded {embeddings.size(0)} {rows} -> {embeddings.size(1)}-d {what} embeddings"
+          f"{source}; wrote {pt_path}, {npy_path} and {info_path} (which embeddings they are)")

@@ -11,6 +11,7 @@ def add_parser(subparsers) -> None:
     p.add_argument('--out', help='where to write the PNGs (default: RUN_DIR)')
     p.add_argument('--max-points', type=int, default=5000,
                    help='t-SNE of at most this many embeddings, a seeded sample (default 5000)')
+    p.add_argument('--quiet', action='store_true', help='no progress lines')
     p.set_defaults(run=run)
 
 

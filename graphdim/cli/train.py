@@ -94,6 +94,9 @@ def run(args) -> None:
     if args.level == 'graph':
         return run_graph_level(args)
     reject_graph_only_options(args)
+    if args.plot:
+        from ..plots import check_plot_dependencies
+        check_plot_dependencies()  # before training, not after it
     if (args.plot or args.tensorboard) and not args.out:
         raise ValueError("--plot and --tensorboard write into the run directory: add --out DIR")
     if args.tensorboard:

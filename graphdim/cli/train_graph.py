@@ -155,6 +155,9 @@ def _print_graph_summary(summary) -> None:
 
 def run_graph_level(args) -> None:
     config = graph_config_from_args(args)
+    if args.plot:
+        from ..plots import check_plot_dependencies
+        check_plot_dependencies()  # before training, not after it
     if args.plot and not args.out:
         raise ValueError("--plot draws into the run directory: add --out DIR")
     summary = run_graph_experiment(config, progress=not args.quiet, out_dir=args.out,

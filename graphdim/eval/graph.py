@@ -22,6 +22,7 @@ from typing import Dict, Sequence
 import numpy as np
 from torch import Tensor
 
+from ..progress import note, steps
 from .linear import C_GRIDS
 from .result import ProbeResult
 
@@ -59,19 +60,21 @@ def _as_numpy(embeddings: Tensor, labels: Tensor):
 def cross_validate(embeddings: Tensor, labels: Tensor, classifier: str = 'svm',
                    folds: int = 10, inner_folds: int = 5,
                    c_grid: Sequence[float] = C_GRIDS['graph'], seed: int = 0,
-                   jobs: int = 1, standardize: bool = True) -> ProbeResult:
+                   jobs: int = 1, standardize: bool = True, label: str = '') -> ProbeResult:
     """Stratified ``folds``-fold CV accuracy; ``C`` chosen per fold by inner CV on its
     training part only (ties to the smaller ``C``). ``seed`` fixes both fold assignments;
     ``jobs`` runs that many inner fits in parallel (same result). The result's ``folds`` hold
-    per outer fold its test accuracy, inner-CV accuracy and chosen ``C``."""
+    per outer fold its test accuracy, inner-CV accuracy and chosen ``C``. With ``label``,
+    each fold's accuracy is printed as it ends (:mod:`graphdim.progress`)."""
     return nested_cross_validate({'embeddings': embeddings}, labels, classifier, folds,
-                                 inner_folds, c_grid, seed, jobs, standardize)
+                                 inner_folds, c_grid, seed, jobs, standardize, label)
 
 
 def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
                           classifier: str = 'svm', folds: int = 10, inner_folds: int = 5,
                           c_grid: Sequence[float] = C_GRIDS['graph'], seed: int = 0,
-                          jobs: int = 1, standardize: bool = True) -> ProbeResult:
+                          jobs: int = 1, standardize: bool = True,
+                          label: str = '') -> ProbeResult:
     """:func:`cross_validate` that also chooses among ``candidates`` (name -> embeddings of
     the same graphs, e.g. one per encoder setting: learning rate, depth, epochs).
 
@@ -97,7 +100,9 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
     grid = {f'{_step(classifier)}__C': sorted(c_grid)}
     normalization = 'standardize' if standardize else 'none'
     per_fold = []
-    for train, test in outer.split(y, y):
+    shown = {'svm': 'SVM', 'logreg': 'logistic regression'}.get(classifier, classifier)
+    for fold, (train, test) in enumerate(steps(outer.split(y, y), f"{label or 'CV'} {shown}",
+                                               total=folds, unit='fold'), start=1):
         inner = StratifiedKFold(inner_folds, shuffle=True, random_state=seed)
         searches = {}
         for name, (x, _) in arrays.items():
@@ -113,6 +118,9 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
             val_score=float(searches[best].best_score_), classifier=classifier, c=c,
             normalization=normalization, chosen_candidate=best,
             val_scores={name: float(search.best_score_) for name, search in searches.items()}))
+        if label:
+            note(f"    {label} {shown} fold {fold}/{folds}: {100 * per_fold[-1].test_score:.2f} % "
+                 f"(C={c:g}, inner CV {100 * per_fold[-1].val_score:.2f} %)")
     return ProbeResult(test_score=float(np.mean([fold.test_score for fold in per_fold])),
                        val_score=float(np.mean([fold.val_score for fold in per_fold])),
                        classifier=classifier, normalization=normalization, folds=per_fold)
@@ -142,14 +150,15 @@ def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], data
                                      'y_pred': _positive_scores(model, x[index[part]])})['rocauc'])
 
     best, valid_scores = None, {}
-    for kind in classifiers:
-        for c in sorted(c_grid):
-            model = make_classifier(kind, c, standardize).fit(x[index['train']],
-                                                              y[index['train']])
-            score = roc_auc(model, 'valid')
-            valid_scores[f'{kind} C={c:g}'] = score
-            if best is None or score > best[0]:
-                best = (score, kind, c, model)
+    grid = steps([(kind, c) for kind in classifiers for c in sorted(c_grid)],
+                 'probe: classifier x C', unit='fit')
+    for kind, c in grid:
+        model = make_classifier(kind, c, standardize).fit(x[index['train']],
+                                                          y[index['train']])
+        score = roc_auc(model, 'valid')
+        valid_scores[f'{kind} C={c:g}'] = score
+        if best is None or score > best[0]:
+            best = (score, kind, c, model)
     score, kind, c, model = best
     return ProbeResult(test_score=roc_auc(model, 'test'), val_score=score, classifier=kind, c=c,
                        normalization='standardize' if standardize else 'none',

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from ..data.images import to_float
+from ..progress import steps
 from .linear import C_GRIDS, linear_probe
 from .mlp import mlp_probe
 from .splits import Split
@@ -63,16 +64,17 @@ def probe_features(features: Dict[str, Tensor], labels: Tensor, split: Split,
     """``{'<probe>/<feature>': {'test_acc', 'val_acc', ...}}`` in percent, for every probe
     (``'linear'``, ``'mlp'``) on every feature set."""
     results = {}
-    for probe in probes:
-        for kind, x in features.items():
-            if probe == 'linear':
-                r = linear_probe(x, labels, split, c_grid, device=device)
-                extra = {'c': r.c, 'normalization': r.normalization}
-            elif probe == 'mlp':
-                r = mlp_probe(x, labels, split, epochs=mlp_epochs, seed=seed, device=device)
-                extra = {'epoch': r.epoch}
-            else:
-                raise ValueError(f"unknown probe {probe!r}; choose linear or mlp")
-            results[f'{probe}/{kind}'] = {'test_acc': 100 * r.test_score,
-                                          'val_acc': 100 * r.val_score, **extra}
+    for probe, kind in steps([(p, k) for p in probes for k in features], 'image probes',
+                             unit='probe'):
+        x = features[kind]
+        if probe == 'linear':
+            r = linear_probe(x, labels, split, c_grid, device=device)
+            extra = {'c': r.c, 'normalization': r.normalization}
+        elif probe == 'mlp':
+            r = mlp_probe(x, labels, split, epochs=mlp_epochs, seed=seed, device=device)
+            extra = {'epoch': r.epoch}
+        else:
+            raise ValueError(f"unknown probe {probe!r}; choose linear or mlp")
+        results[f'{probe}/{kind}'] = {'test_acc': 100 * r.test_score,
+                                      'val_acc': 100 * r.val_score, **extra}
     return results

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..progress import steps
 from .result import ProbeResult
 from .splits import Split, check_split
 
@@ -144,12 +145,16 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     xs = [normalize_embeddings(embeddings.detach().to(device, torch.float32), kind)
           for kind in normalizations]
     probes = {}
+    fits = steps(None, 'probe: C x normalisation', total=len(xs) * len(cs), unit='fit')
     for a, x in enumerate(xs):
         x_train, previous = x[train], None
         for c, value in enumerate(cs):
             # each C starts from the next smaller C's solution: far fewer steps at large C
             previous = probes[a, c] = fit_logistic_regression(x_train, y[train], num_classes,
                                                               value, init=previous)
+            fits.update()
+
+    fits.close()
 
     def predict(a, c, nodes):
         weight, bias = probes[a, c]

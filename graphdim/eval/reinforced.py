@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from ..graph.reinforcement import check_mode, propagated_powers
+from ..progress import steps
 from .linear import linear_probe
 from .result import ProbeResult
 from .splits import Split
@@ -53,8 +54,10 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
     for mode in modes:
         check_mode(mode)
     best, val_scores, plain = None, {}, None
-    for k, smoothed in propagated_powers(z, data.edge_index, grid,
-                                         getattr(data, 'edge_weight', None), data.num_nodes):
+    for k, smoothed in steps(propagated_powers(z, data.edge_index, grid,
+                                               getattr(data, 'edge_weight', None),
+                                               data.num_nodes),
+                             'reinforcement K', total=len(set(grid)), unit='K'):
         for mode in (modes[:1] if k == 0 else modes):
             candidate = z if k == 0 else (z.detach() + smoothed if mode == 'add' else smoothed)
             result = linear_probe(candidate, data.y, split, device=device)

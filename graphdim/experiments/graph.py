@@ -9,7 +9,7 @@ ROC-AUC on the official scaffold split, probe chosen on valid, with the random-i
 ROC-AUC beside it.
 """
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional
 
 import torch
@@ -76,8 +76,10 @@ def build_graph_model(config: GraphConfig, in_channels: int) -> torch.nn.Module:
     return model_entry('graph', config.model).build(config, in_channels)
 
 
-def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int):
-    """Per-seed figures (percent for accuracies, [0, 1] for ROC-AUC)."""
+def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int,
+              label: str = ''):
+    """Per-seed figures (percent for accuracies, [0, 1] for ROC-AUC); ``label`` names the
+    progress line of each fold as it ends."""
     if dataset.split is not None:
         probe = ogb_probe(embeddings, dataset.labels, dataset.split, dataset.name,
                           standardize=config.standardize)
@@ -87,7 +89,7 @@ def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int)
     for classifier, key in (('svm', 'test_acc'), ('logreg', 'logreg_acc')):
         cv = cross_validate(embeddings, dataset.labels, classifier, config.folds,
                             config.inner_folds, seed=seed, jobs=config.jobs,
-                            standardize=config.standardize)
+                            standardize=config.standardize, label=label)
         result[key] = 100 * cv.mean
         result[f'{key}_folds'] = [100 * a for a in cv.fold_accuracies]
         result[f'{key}_inner'] = 100 * statistics.fmean(cv.inner_accuracies)
@@ -144,6 +146,24 @@ class GraphExperiment(Experiment):
     def load(self) -> None:
         self.dataset = load_config_dataset(self.config)
 
+    def header(self) -> str:
+        config = self.config
+        protocol = (f"{config.folds}-fold CV" if not config.dataset.startswith('ogbg-')
+                    else 'scaffold split')
+        return (f"graphdim: {self.entry.printed_name} on {config.dataset} (graph level) | "
+                f"{self.entry.recipe(asdict(config))}, {config.estimator}, batch "
+                f"{config.batch_size}, lr {config.lr:g}, {config.epochs} epochs | device "
+                f"{self.device} | {config.seeds} seed(s), {protocol}")
+
+    def seed_note(self, run) -> str:
+        done = f"{run['epochs']} epochs, {run['seconds']:.1f} s"
+        if 'test_roc_auc' in run:
+            return (f"  seed {run['seed']}: test ROC-AUC {run['test_roc_auc']:.4f}, valid "
+                    f"{run['valid_roc_auc']:.4f}; {done}")
+        return (f"  seed {run['seed']}: SVM {run['test_acc']:.2f} %, logistic regression "
+                f"{run['logreg_acc']:.2f} % (mean of {len(run['test_acc_folds'])} folds); "
+                f"{done}")
+
     def labels(self):
         return self.dataset.labels
 
@@ -156,7 +176,8 @@ class GraphExperiment(Experiment):
     def random_init(self, model, seed: int) -> Dict[str, Any]:
         if not (self.config.random_baseline or self.dataset.split is not None):
             return {}
-        figures = self.probe(self.embed(model), seed)
+        figures = _evaluate(self.dataset, self.embed(model), self.config, seed,
+                            f"seed {seed} random init")
         return {f'random_init_{k}': figures[k] for k in self.baseline_keys if k in figures}
 
     def train(self, model, seed: int, checkpoint):
@@ -170,7 +191,7 @@ class GraphExperiment(Experiment):
         return graph_embeddings(model, self.dataset, self.device)
 
     def probe(self, embeddings, seed: int) -> Dict[str, Any]:
-        return _evaluate(self.dataset, embeddings, self.config, seed)
+        return _evaluate(self.dataset, embeddings, self.config, seed, f"seed {seed}")
 
     def summarize(self, seeds, runs) -> Dict[str, Any]:
         return _summarize(self.dataset, self.config, seeds, runs, self.device)

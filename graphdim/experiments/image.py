@@ -148,6 +148,17 @@ class ImageExperiment(Experiment):
         config = self.config
         self.dataset = load_image_dataset(config.dataset, config.root, config.download)
 
+    def header(self) -> str:
+        config = self.config
+        return (f"graphdim: image DIM ({config.mode}) on {config.dataset} | "
+                f"{config.estimator}, mi_units {config.mi_units}, batch {config.batch_size}, "
+                f"lr {config.lr:g}, {config.epochs} epochs | device {self.device} | "
+                f"{config.seeds} seed(s)")
+
+    def seed_note(self, run) -> str:
+        return (f"  seed {run['seed']}: linear/y test {run['test_acc']:.2f} %, val "
+                f"{run['val_acc']:.2f} %; {run['train_seconds']:.1f} s training")
+
     def labels(self):
         return self.dataset.test_labels
 

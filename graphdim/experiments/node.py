@@ -178,6 +178,32 @@ class NodeExperiment(Experiment):
             raise GraphInputError("node-level DIM needs at least 2 nodes (its negatives are "
                                   "the graph's nodes shuffled); this graph has 1")
 
+    def data_name(self) -> str:
+        config = self.config
+        return self.dataset.name if self.dataset is not None else (
+            Path(config.graph).name if config.graph else config.dataset)
+
+    def header(self) -> str:
+        config = self.config
+        stops = (f", early stop after {config.patience} epochs without a lower loss"
+                 if config.patience else '')
+        hops = (f" | reinforcement K in {', '.join(map(str, config.hops))}"
+                if tuple(config.hops) != (0, ) else '')
+        return (f"graphdim: {self.entry.printed_name} on {self.data_name()} | "
+                f"{self.entry.recipe(asdict(config))}, lr {config.lr:g}, at most "
+                f"{config.epochs} epochs{stops}{hops} | device {self.scaled.device} | "
+                f"{config.seeds} seed(s)")
+
+    def seed_note(self, run) -> str:
+        done = (f"{run['epochs']} epochs (best {run['best_epoch']}), "
+                f"{run['train_seconds']:.1f} s training")
+        if run.get('test_acc') is None:
+            return f"  seed {run['seed']}: {done}; no labels, not probed"
+        hops = (f", K={run['hops']}{'' if run['reinforcement'] == 'add' else ' A^K'}"
+                if tuple(self.config.hops) != (0, ) else '')
+        return (f"  seed {run['seed']}: test {run['test_acc']:.2f} %, val "
+                f"{run['val_acc']:.2f} %{hops}; {done}")
+
     def labels(self):
         return getattr(self.data, 'y', None)
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import torch
 
+from ..progress import note, showing, waiting
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, seed_everything
 from ..train import FitResult
@@ -32,6 +33,18 @@ class Experiment:
     def session(self) -> Iterator[None]:
         """Around the whole run (a process group at node level)."""
         yield
+
+    def header(self) -> str:
+        """One line printed before anything loads: model, dataset, recipe, device."""
+        return ''
+
+    def data_name(self) -> str:
+        """What :meth:`load` loads, as the progress line names it."""
+        return str(getattr(self.config, 'dataset', 'the data'))
+
+    def seed_note(self, run: Dict[str, Any]) -> str:
+        """The progress line of a finished seed (its figures), or ''."""
+        return ''
 
     def load(self) -> None:
         """Load (and check) the data."""
@@ -93,9 +106,13 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
     if out_dir is not None:  # refused before anything is loaded; nothing deleted yet
         RunFolder(out_dir).begin(experiment.kind, asdict(config), resume=resume,
                                  overwrite=overwrite)
-    with experiment.session():
-        experiment.load()
-        experiment.build()  # a model that cannot be built fails before the folder is touched
+    with experiment.session(), showing(experiment.progress and experiment.rank == 0):
+        header = experiment.header()  # first: what runs where, before any loading
+        if header:
+            note(header)
+        with waiting(f"loading {experiment.data_name()} and building the model"):
+            experiment.load()
+            experiment.build()  # a model that cannot be built fails before the folder is touched
         folder = RunFolder(out_dir) if out_dir is not None and experiment.rank == 0 else None
         if folder is not None:
             if overwrite:  # the inputs and the model are checked: replace the old run
@@ -137,11 +154,15 @@ def _one_seed(experiment: Experiment, seed: int, checkpoints: Optional[RunFolder
                                if checkpoints is not None else None)
     train_seconds = time.perf_counter() - train_start
     embeddings = experiment.embed(model)
-    run.update(experiment.probe(embeddings, seed))
+    with waiting(f"probing seed {seed}"):  # under the probe's own bars, if it has any
+        run.update(experiment.probe(embeddings, seed))
     run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
                 'final_loss': history.best_loss, 'train_seconds': train_seconds,
                 'seconds': time.perf_counter() - start,
                 'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
+    line = experiment.seed_note(run)
+    if line:
+        note(line)  # each seed's figure as it ends, not only in the final summary
     if folder is not None:
         folder.write_seed(seed, model, history, experiment.config.lr,
                           experiment.kept_embeddings(embeddings))

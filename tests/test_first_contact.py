@@ -1,0 +1,227 @@
+"""What a new user meets first (issue 30): ``--version``, ``--plot`` without matplotlib,
+progress on every long phase (and ``--quiet``), plots fit for a paper, ``graphdim embed``
+saying which embeddings it writes, the namespace-package trap, clean docstrings.
+
+All in-process and small (karate, tiny epochs): seconds each."""
+import json
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+import graphdim
+from graphdim import cli, progress
+from graphdim.eval.graph import cross_validate
+from graphdim.graph.reinforcement import reinforce
+from graphdim.runs import RunFolder
+
+REPO = Path(__file__).resolve().parent.parent
+# A short karate run: every phase of `graphdim train` in a few seconds.
+KARATE = ['train', '--dataset', 'karate', '--epochs', '4', '--min-epochs', '0', '--hidden',
+          '16']
+
+
+def _lines(text: str):
+    """Lines of captured output, tqdm's carriage-return redraws split too and its cursor
+    moves (between nested bars, off a terminal) dropped."""
+    text = re.sub(r'\x1b\[[0-9;]*[A-Za-z]', '', text)
+    return [line.strip() for line in re.split(r'[\r\n]+', text) if line.strip()]
+
+
+@pytest.fixture(scope='module')
+def reinforced_run(tmp_path_factory):
+    """A karate run probed on z + A^2 z (one K: reinforced whatever validation says)."""
+    out = tmp_path_factory.mktemp('first_contact') / 'run'
+    assert cli.main([*KARATE, '--hops', '2', '--quiet', '--out', str(out)]) == 0
+    return out
+
+
+# 1. --version ---------------------------------------------------------------------------------
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(['--version'])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f'graphdim {graphdim.__version__}'
+
+
+# 2. --plot without matplotlib ------------------------------------------------------------------
+@pytest.mark.parametrize('argv', [
+    ['train', '--dataset', 'Cora', '--plot'],  # the issue's command: no --out either
+    [*KARATE, '--plot', '--out', 'unused'],
+    ['train', '--level', 'graph', '--dataset', 'MUTAG', '--plot', '--out', 'unused'],
+])
+def test_plot_without_matplotlib_fails_before_training_in_one_line(argv, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, 'matplotlib', None)  # `import matplotlib` now fails
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError('training started although --plot cannot work')
+    monkeypatch.setattr('graphdim.cli.train.run_node_experiment', must_not_run)
+    monkeypatch.setattr('graphdim.cli.train_graph.run_graph_experiment', must_not_run)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('graphdim: error: ')
+    assert "pip install 'graphdim[plot]'" in err[0]
+
+
+# 3. progress -------------------------------------------------------------------------------------
+def test_header_comes_first_before_loading(monkeypatch, capsys):
+    def failing_load(self):
+        raise ValueError('loading stopped here')
+    monkeypatch.setattr('graphdim.experiments.node.NodeExperiment.load', failing_load)
+    assert cli.main(['train', '--dataset', 'karate', '--model', 'ggd', '--hops', '0', '1',
+                     '--device', 'cpu']) == 2
+    err = _lines(capsys.readouterr().err)
+    assert err[0].startswith('graphdim: GGD on karate | ') and 'device cpu' in err[0]
+    assert 'reinforcement K in 0, 1' in err[0] and 'at most 1000 epochs' in err[0]
+    assert err[-1] == 'graphdim: error: loading stopped here'
+
+
+def test_each_seed_reports_as_it_ends_and_quiet_silences_everything(capsys):
+    argv = [*KARATE, '--seeds', '2']
+    assert cli.main(argv) == 0
+    loud = capsys.readouterr()
+    err = _lines(loud.err)
+    assert err[0].startswith('graphdim: DGI on karate')
+    assert any(line.startswith('seed 0: test ') for line in err)
+    assert any(line.startswith('seed 1: test ') for line in err)
+    assert cli.main([*argv, '--quiet']) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ''
+    timings = re.compile(r'[\d.]+ ?(s|ms/epoch|MiB)\b')  # differ from run to run
+    assert timings.sub('T', quiet.out) == timings.sub('T', loud.out)  # same summary
+
+
+def test_training_bar_shows_no_eta_under_early_stopping(capsys):
+    data = graphdim.load_node_dataset('karate').data
+    model = graphdim.build_node_model(graphdim.NodeConfig(hidden_channels=8), data.num_features)
+    graphdim.fit(model, data, epochs=30, patience=5, min_epochs=0, desc='early')
+    early = capsys.readouterr().err
+    assert 'early stopping: no ETA' in early and 'no_gain=' in early
+    assert '<' not in early  # tqdm writes the remaining time as "elapsed<remaining"
+    graphdim.fit(model, data, epochs=3, patience=0, desc='fixed')
+    assert '<' in capsys.readouterr().err  # a fixed number of epochs: an honest ETA
+
+
+def test_progress_helpers_show_after_the_delay_and_obey_showing(monkeypatch, capsys):
+    monkeypatch.setattr(progress, 'DELAY', 0.0)
+    with progress.waiting('opaque call', interval=0.05):
+        time.sleep(0.3)
+    assert 'opaque call ... 00:00' in capsys.readouterr().err
+    with progress.showing(False):
+        with progress.showing(True):  # an inner block cannot turn progress back on
+            assert not progress.enabled()
+            progress.note('hidden')
+            with progress.waiting('hidden too', interval=0.05):
+                time.sleep(0.1)
+            list(progress.steps(range(3), 'hidden bar'))
+    assert capsys.readouterr().err == ''
+    progress.note('shown')
+    assert capsys.readouterr().err == 'shown\n'
+
+
+def test_cross_validation_prints_each_fold_as_it_ends(capsys):
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.arange(40) % 2
+    embeddings = torch.randn(40, 4, generator=generator) + labels[:, None]
+    result = cross_validate(embeddings, labels, 'svm', folds=4, inner_folds=2,
+                            c_grid=(1.0, ), label='MUTAG seed 0')
+    lines = [line for line in _lines(capsys.readouterr().err)
+             if line.startswith('MUTAG seed 0 SVM fold')]
+    assert [line.split(':')[0] for line in lines] == [
+        f'MUTAG seed 0 SVM fold {k}/4' for k in range(1, 5)]
+    for line, fold in zip(lines, result.folds):
+        assert f'{100 * fold.test_score:.2f} %' in line
+
+
+def test_graph_level_run_prints_a_line_per_fold(data_root, capsys):
+    assert cli.main(['train', '--level', 'graph', '--dataset', 'MUTAG', '--root',
+                     str(data_root), '--epochs', '1', '--hidden', '8', '--layers', '2',
+                     '--folds', '3', '--inner-folds', '2']) == 0
+    err = _lines(capsys.readouterr().err)
+    assert err[0].startswith('graphdim: InfoGraph on MUTAG (graph level)')
+    for classifier in ('SVM', 'logistic regression'):
+        for fold in (1, 2, 3):
+            assert any(f'seed 0 {classifier} fold {fold}/3: ' in line for line in err)
+    assert any(line.startswith('seed 0: SVM ') for line in err)
+
+
+# 4. plots ----------------------------------------------------------------------------------------
+def test_tsne_plots_the_headline_embeddings_with_legend_and_title(reinforced_run, monkeypatch,
+                                                                  tmp_path):
+    pytest.importorskip('matplotlib')
+    from graphdim import plots
+    figures = []
+    monkeypatch.setattr(plots, '_save', lambda figure, path, plt: figures.append(figure)
+                        or Path(path))
+    drawn = {}
+    original = plots.plot_embeddings
+
+    def spy(embeddings, labels, path, title='', **kwargs):
+        drawn.update(embeddings=embeddings, title=title)
+        return original(embeddings, labels, path, title, **kwargs)
+    monkeypatch.setattr(plots, 'plot_embeddings', spy)
+    plots.plot_run(reinforced_run, tmp_path)
+    folder = RunFolder(reinforced_run)
+    plain = folder.read_embeddings(0)
+    data = graphdim.load_node_dataset('karate').data
+    assert torch.allclose(drawn['embeddings'], reinforce(plain, data.edge_index, 2))
+    run = json.loads(folder.results_path.read_text())['runs'][0]
+    tsne, loss = figures
+    title = tsne.axes[0].get_title()
+    assert 'DGI on karate' in title and 'reinforced (z + A^K z, K=2)' in title
+    assert f"test accuracy {run['test_acc']:.2f} %" in title
+    legend = [text.get_text() for text in tsne.axes[0].get_legend().get_texts()]
+    assert legend == ['class 0', 'class 1']
+    assert loss.axes[0].get_title() == 'DGI on karate: training loss (bce estimator)'
+    loss_legend = [text.get_text() for text in loss.axes[0].get_legend().get_texts()]
+    assert f"best epoch {run['best_epoch']} (kept)" in loss_legend
+
+
+def test_plot_command_writes_pngs_and_is_quiet_on_request(reinforced_run, tmp_path, capsys):
+    pytest.importorskip('matplotlib')
+    assert cli.main(['plot', str(reinforced_run), '--out', str(tmp_path), '--quiet']) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ''
+    assert (tmp_path / 'tsne_seed0.png').is_file() and (tmp_path / 'loss.png').is_file()
+
+
+# 5. graphdim embed -------------------------------------------------------------------------------
+def test_embed_says_which_embeddings_it_writes(reinforced_run, tmp_path, capsys):
+    out = tmp_path / 'emb'
+    assert cli.main(['embed', str(reinforced_run), '--out', str(out), '--quiet']) == 0
+    printed = capsys.readouterr().out
+    assert 'reinforced (z + A^K z, K=2) embeddings' in printed and f'{out}.json' in printed
+    info = json.loads(Path(f'{out}.json').read_text())
+    assert info['embeddings'] == 'reinforced' and info['hops'] == 2
+    assert info['form'] == 'z + A^K z' and info['count'] == 34 and info['dim'] == 16
+    plain = RunFolder(reinforced_run).read_embeddings(0)
+    written = torch.load(f'{out}.pt', weights_only=True)['embeddings']
+    data = graphdim.load_node_dataset('karate').data
+    assert torch.allclose(written, reinforce(plain, data.edge_index, 2), atol=1e-6)
+    assert not list(tmp_path.glob('*.tmp')) and not list(tmp_path.glob('.*'))
+
+    assert cli.main(['embed', str(reinforced_run), '--hops', '0', '--quiet']) == 0
+    assert 'plain embeddings' in capsys.readouterr().out
+    info = json.loads((reinforced_run / 'embeddings_karate.json').read_text())
+    assert info['embeddings'] == 'plain' and info['hops'] == 0 and info['form'] == 'z'
+    # The JSON is one of the run's own files: --overwrite may still replace the folder.
+    assert RunFolder(reinforced_run).foreign_files() == []
+
+
+# 6. a script beside the clone folder ----------------------------------------------------------
+def test_namespace_package_trap_is_documented():
+    text = (REPO / 'docs' / 'troubleshooting.md').read_text()
+    assert "module 'graphdim' has no attribute 'load_node_dataset'" in text
+    assert 'python -P' in text and 'editable_mode=compat' in text
+
+
+# 7. docstrings ---------------------------------------------------------------------------------
+def test_no_invalid_escape_sequences_in_the_package():
+    for path in sorted((REPO / 'graphdim').rglob('*.py')):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')  # SyntaxWarning / DeprecationWarning: '\h'
+            compile(path.read_text(), str(path), 'exec')
