@@ -15,6 +15,8 @@ Graph hygiene is explicit (:func:`prepare_graph`), with these defaults:
 * **a graph without features** fails unless ``missing_features=`` says what to use: ``'degree'``
   (one-hot degree, capped), ``'identity'`` (one-hot node id, transductive only) or ``'ones'``.
 """
+import math
+import re
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
@@ -177,7 +179,12 @@ def _read_matrix(path: Path, what: str) -> np.ndarray:
 
 def _read_labels(path: Path, num_nodes: int) -> torch.Tensor:
     """Class indices ``0..C-1``, one per node: float values must be whole numbers."""
-    values = _read_matrix(path, 'labels').reshape(-1)
+    values = _read_matrix(path, 'labels')
+    if values.ndim > 2 or (values.ndim == 2 and 1 not in values.shape):
+        raise GraphInputError(f"{path}: labels must be one class index per node (a single "
+                              f"column); it holds shape {list(values.shape)}: give the "
+                              f"column of labels alone")
+    values = values.reshape(-1)
     if values.size != num_nodes:
         raise GraphInputError(f"{path}: {values.size} labels for {num_nodes} nodes")
     if not np.issubdtype(values.dtype, np.number):
@@ -215,8 +222,8 @@ def _read_features(path: Path) -> torch.Tensor:
 
 
 def _read_lines(path: Path) -> list:
-    try:
-        return path.read_text().splitlines()
+    try:  # UTF-8; a byte-order mark (Windows editors write one) is dropped
+        return path.read_text(encoding='utf-8-sig').splitlines()
     except UnicodeDecodeError as error:
         raise GraphInputError(f"{path} is not a text edge list (not UTF-8: {error.reason} at "
                               f"byte {error.start}); give 'u v [weight]' lines, or a "
@@ -234,6 +241,36 @@ def _count_nodes(path: Path, edge_index: torch.Tensor) -> int:
                               f"0..{distinct - 1}, or give a feature matrix with one row per "
                               f"node")
     return num_nodes
+
+
+# Edge-list fields, ASCII only: Python's int() and float() also take '1_0' (10), signs and
+# the digits of other scripts, which no edge-list writer means.
+_NODE_ID = re.compile(r'[0-9]+', re.ASCII)
+_WEIGHT = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?', re.ASCII)
+_MAX_NODE_ID = 2 ** 63 - 1  # torch.long
+
+
+def _parse_edge(path: Path, number: int, fields: list) -> tuple:
+    """``(u, v, weight)`` of one edge-list line, or a :class:`GraphInputError` naming the file,
+    the line and what the field must be."""
+    got = ' '.join(fields)
+    if not (_NODE_ID.fullmatch(fields[0]) and _NODE_ID.fullmatch(fields[1])):
+        raise GraphInputError(f"{path}:{number}: node ids must be integers 0..N-1 in plain "
+                              f"ASCII digits (no signs, '_' or other scripts); got {got!r}")
+    u, v = int(fields[0]), int(fields[1])
+    if max(u, v) > _MAX_NODE_ID:
+        raise GraphInputError(f"{path}:{number}: node id {max(u, v)} is above 2**63 - 1; "
+                              f"renumber the nodes 0..N-1")
+    if len(fields) == 2:
+        return u, v, 1.0
+    if not _WEIGHT.fullmatch(fields[2]):
+        raise GraphInputError(f"{path}:{number}: the weight must be a decimal number in "
+                              f"plain ASCII (e.g. 0.5 or 1e-3); got {got!r}")
+    weight = float(fields[2])
+    if not math.isfinite(weight) or abs(weight) > torch.finfo(torch.float32).max:
+        raise GraphInputError(f"{path}:{number}: the weight {fields[2]} is outside float32's "
+                              f"range; rescale the weights")
+    return u, v, weight
 
 
 def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]] = None,
@@ -256,16 +293,11 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
         if len(line) not in (2, 3):
             raise GraphInputError(f"{path}:{number}: expected 'u v' or 'u v weight', got "
                                   f"{' '.join(line)!r}")
-        try:
-            rows.append((int(line[0]), int(line[1]), float(line[2]) if len(line) == 3 else 1.0))
-        except ValueError:
-            raise GraphInputError(f"{path}:{number}: node ids must be integers 0..N-1 and "
-                                  f"weights numbers; got {' '.join(line)!r}") from None
+        rows.append(_parse_edge(path, number, line))
     if not rows:
         raise GraphInputError(f"{path} holds no edges")
-    table = torch.tensor(rows, dtype=torch.float64)
-    edge_index = table[:, :2].long().t().contiguous()
-    weights = table[:, 2].float()
+    edge_index = torch.tensor([row[:2] for row in rows], dtype=torch.long).t().contiguous()
+    weights = torch.tensor([row[2] for row in rows], dtype=torch.float32)
     x = _read_features(Path(features)) if features else None
     num_nodes = x.size(0) if x is not None else _count_nodes(path, edge_index)
     if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
