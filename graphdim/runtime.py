@@ -1,10 +1,12 @@
 """Run-time helpers: seeding, devices, versions, memory and atomic saving."""
 import contextlib
+import errno
 import glob
 import os
 import platform
 import random
 import resource
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -151,6 +153,45 @@ def out_of_memory_error(error: BaseException) -> bool:
     return isinstance(error, RuntimeError) and (
         'out of memory' in text.lower() or "DefaultCPUAllocator: can't allocate memory" in text
         or 'not enough memory' in text.lower())
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def capped_jobs(jobs) -> int:
+    """``jobs`` (parallel worker processes, ``--jobs``) checked and capped at the CPUs this
+    process may use (:func:`usable_cpus`), with a warning: each job is a process with its
+    own copy of the data, so 100000 jobs would exhaust memory, not finish sooner."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
+    cpus = usable_cpus()
+    if jobs > cpus:
+        import warnings
+        warnings.warn(f"--jobs {jobs} is more than the {cpus} CPU(s) this process may use; "
+                      f"running {cpus} jobs", UserWarning, stacklevel=3)
+        return cpus
+    return jobs
+
+
+def disk_full(error: BaseException, folder: Union[str, Path]) -> bool:
+    """Whether ``error`` (or an error it was raised from) reports a full disk or quota
+    (``ENOSPC``, ``EDQUOT``), or ``folder``'s disk has under 1 MiB free (torch's zip writer
+    reports a full disk as a RuntimeError with no errno)."""
+    seen, depth = error, 0
+    while seen is not None and depth < 20:
+        depth += 1
+        if getattr(seen, 'errno', None) in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return shutil.disk_usage(folder).free < 2 ** 20
+    except OSError:
+        return False
 
 
 def peak_rss_mb() -> float:

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from .roots import DatasetNotFoundError, prepare_dataset_dir
+from .safe_load import CORRUPT_FILE_ERRORS, corrupt_dataset_error
 
 IMAGE_DATASETS = ('mnist', 'cifar10', 'cifar100', 'stl10')
 # name -> (torchvision class, folder, a file its raw layout holds, image side after loading)
@@ -52,15 +53,38 @@ def _mnist(root: Optional[str]) -> ImageDataset:
             f"[N, 28, 28, 1] and labels [N])") from None
     arrays = {}
     for split in ('train', 'test'):
-        with np.load(loader_root / 'mnist' / f'{split}.npz') as npz:
-            images, labels = npz['images'], npz['labels']
-        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[0] != labels.shape[0]:
-            raise ValueError(f"mnist/{split}.npz must hold images uint8 [N, H, W, C] and "
-                             f"labels [N]; got {images.dtype} {list(images.shape)} and "
-                             f"{list(labels.shape)}")
-        arrays[split] = (torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
-                         torch.from_numpy(labels.astype(np.int64)))
+        path = loader_root / 'mnist' / f'{split}.npz'
+        try:
+            arrays[split] = _read_mnist_split(path, arrays.get('train'))
+        except CORRUPT_FILE_ERRORS as error:  # truncated, foreign, or not what MNIST holds
+            raise corrupt_dataset_error(path, error, fix=_MNIST_FIX) from error
     return ImageDataset('mnist', *arrays['train'], *arrays['test'], num_classes=10)
+
+
+_MNIST_FIX = ("give a numpy .npz file with images uint8 [N, 28, 28, 1] and labels [N] "
+              "(whole numbers 0..9), the same image size in train.npz and test.npz")
+
+
+def _read_mnist_split(path, train=None):
+    """``(images uint8 [N, C, H, W], labels int64 [N])`` of one MNIST ``.npz``; a ValueError
+    (or what numpy raises) for a file that is not that, or whose image size differs from the
+    ``train`` split's."""
+    with np.load(path, allow_pickle=False) as npz:
+        images, labels = npz['images'], npz['labels']
+    if images.dtype != np.uint8 or images.ndim != 4 or labels.ndim != 1 or \
+            images.shape[0] != labels.shape[0]:
+        raise ValueError(f"it holds images {images.dtype} {list(images.shape)} and labels "
+                         f"{list(labels.shape)}")
+    if train is not None and images.shape[1:] != tuple(train[0].permute(0, 2, 3, 1).shape[1:]):
+        raise ValueError(f"its images are {list(images.shape[1:])}, the training images "
+                         f"{list(train[0].permute(0, 2, 3, 1).shape[1:])}")
+    if not np.issubdtype(labels.dtype, np.number) or labels.dtype == np.bool_:
+        raise ValueError(f"its labels are {labels.dtype}, not class indices")
+    whole = np.isfinite(labels) & (labels == np.round(labels)) & (labels >= 0) & (labels < 10)
+    if not whole.all():
+        raise ValueError(f"its labels must be whole numbers 0..9; found {labels[~whole][0]}")
+    return (torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+            torch.from_numpy(labels.astype(np.int64)))
 
 
 def _require_torchvision(name: str):

@@ -14,12 +14,13 @@ shared read-only root works as is. A dataset found nowhere raises
 :class:`DatasetNotFoundError` naming the file looked for, where, and both ways to provide it.
 ``karate`` (Zachary's karate club, shipped inside networkx) needs no file at all.
 """
+import contextlib
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
-from .safe_load import load_processed, safe_pyg_loading
+from .safe_load import full_cache_disk_error, load_processed, safe_pyg_loading
 
 ENV_ROOT = 'GRAPHDIM_DATA'
 ENV_CACHE = 'GRAPHDIM_CACHE'
@@ -32,17 +33,50 @@ class DatasetNotFoundError(FileNotFoundError):
 def cache_dir() -> Path:
     """Writable directory for downloads and processed files."""
     if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE]).expanduser()
+        return expand_user(os.environ[ENV_CACHE], ENV_CACHE)
     checkout = Path(__file__).resolve().parents[2] / 'datasets'
     if checkout.is_dir() and os.access(checkout, os.W_OK):
         return checkout
-    return Path.home() / '.cache' / 'graphdim'
+    return expand_user('~/.cache/graphdim', f'the default cache (or set {ENV_CACHE})')
+
+
+def expand_user(path: str, what: str) -> Path:
+    """``path`` with a leading ``~`` / ``~user`` expanded; a user (or home) that does not
+    exist is a ValueError naming ``what`` (``--root``), not a RuntimeError."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # "Could not determine home directory": no such user, no $HOME
+        head = str(path).split('/', 1)[0]
+        raise ValueError(f"{what} {path}: cannot expand {head!r} (no such user, or no home "
+                         f"directory); give the full path") from None
 
 
 def resolve_root(root: Optional[str] = None) -> Optional[Path]:
     """The local data root: ``root`` if given, else ``$GRAPHDIM_DATA``, else None."""
+    what = '--root' if root else ENV_ROOT
     root = root or os.environ.get(ENV_ROOT)
-    return Path(root).expanduser() if root else None
+    return expand_user(root, what) if root else None
+
+
+@contextlib.contextmanager
+def cache_lock(family: str, folder: str) -> Iterator[None]:
+    """Hold an exclusive lock (``fcntl.flock``) on ``<cache>/.locks/<family>-<folder>.lock``
+    while a dataset's cache is checked, built or read, so concurrent first loads of one
+    dataset wait for each other instead of deleting each other's half-built files. Where the
+    cache is not writable or ``fcntl`` is missing (Windows) it locks nothing."""
+    try:
+        import fcntl
+        path = cache_dir() / '.locks' / f'{family}-{folder}.lock'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, 'a')
+    except (ImportError, OSError):
+        handle = None
+    if handle is None:
+        yield
+        return
+    with handle:  # closing the file releases the lock, also when the body raises
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
 
 
 def _mirror(source: Path, target: Path) -> None:
@@ -52,7 +86,8 @@ def _mirror(source: Path, target: Path) -> None:
         link = target / entry.name
         if entry.name.startswith('processed') or link.exists() or link.is_symlink():
             continue
-        link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+        with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+            link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
 
 
 def prepare_dataset_dir(family: str, folder: str, required: List[str],
@@ -102,8 +137,16 @@ def load_with_pyg(family: str, folder: str, required: List[str], make: Callable,
 
     A failed download becomes a :class:`DatasetNotFoundError` with the usual explanation.
     Files are read without running code, and the processed cache is rebuilt when the raw
-    files change or the cache does not load (:mod:`.safe_load`).
+    files change or the cache does not load (:mod:`.safe_load`); raw files that do not read
+    and a full cache disk are each one error saying so. Concurrent loads of one dataset take
+    turns (:func:`cache_lock`).
     """
+    with cache_lock(family, folder):  # concurrent first loads: one builds, the others wait
+        return _load_with_pyg(family, folder, required, make, root, download)
+
+
+def _load_with_pyg(family: str, folder: str, required: List[str], make: Callable,
+                   root: Optional[str], download: bool):
     loader_root, present = prepare_dataset_dir(family, folder, required, root, download)
     build = lambda: make(str(loader_root))  # noqa: E731
     if present:
@@ -112,6 +155,9 @@ def load_with_pyg(family: str, folder: str, required: List[str], make: Callable,
         with safe_pyg_loading():
             return build()
     except (OSError, ValueError, RuntimeError) as error:  # URLError is an OSError
+        full = full_cache_disk_error(loader_root / folder, error)
+        if full is not None:
+            raise full from error
         looked = [p for p in [resolve_root(root)] if p is not None]
         looked = [p / family / folder / required[0] for p in looked]
         looked.append(loader_root / folder / required[0])

@@ -19,14 +19,19 @@ or that fails to load, is deleted and rebuilt (:func:`load_processed`). A ``proc
 that is a link (to a folder graphdim never checked) is removed, the link only, and rebuilt.
 """
 import contextlib
+import errno
 import hashlib
 import io
 import pickle
 import shutil
+import zipfile
+import zlib
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Optional, Sequence, Union
 
 import torch
+
+from ..runtime import disk_full
 
 _ALLOWED_GLOBALS = {
     ('builtins', 'list'), ('builtins', 'dict'), ('builtins', 'set'), ('builtins', 'tuple'),
@@ -132,9 +137,56 @@ def _unlink_processed_links(dataset_dir: Path) -> None:
                 path.unlink()
 
 
-# What a truncated, foreign or crafted processed file raises while loading.
-_CACHE_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, KeyError, AttributeError,
-                 TypeError, ValueError, OSError)
+# What a truncated, foreign or crafted dataset file (raw or processed) raises while loading:
+# an index past the end (Planetoid's test.index), a truncated .npz (BadZipFile, zlib.error),
+# a missing array (KeyError), arrays of mismatched sizes (IndexError, ValueError, ...).
+CORRUPT_FILE_ERRORS = (pickle.UnpicklingError, EOFError, RuntimeError, LookupError,
+                       AttributeError, TypeError, ValueError, OSError, ArithmeticError,
+                       AssertionError, zipfile.BadZipFile, zlib.error)
+
+
+class CorruptDatasetError(ValueError):
+    """A dataset file cannot be read as what it should hold; the message names the file (or
+    the dataset folder and its raw files) and the fix."""
+
+
+def _reason(error: BaseException) -> str:
+    text = ' '.join(str(error).split()) or type(error).__name__
+    return f"{type(error).__name__}: {text[:200]}"
+
+
+def full_cache_disk_error(folder: Path, error: BaseException):
+    """An ``OSError(ENOSPC)`` saying that the disk of the dataset cache ``folder`` is full
+    where ``error`` came from a full disk or quota (:func:`graphdim.runtime.disk_full`),
+    else None."""
+    if not disk_full(error, folder):
+        return None
+    return OSError(errno.ENOSPC, f"the disk of the dataset cache {folder} is full "
+                                 f"({_reason(error)}); free space there, or point "
+                                 f"GRAPHDIM_CACHE at a folder on another disk")
+
+
+def corrupt_dataset_error(files: Union[Path, Sequence[Path]], error: BaseException,
+                          fix: str = "replace {them} with the dataset's original {files}",
+                          cache: Optional[Path] = None) -> Exception:
+    """The one error for a dataset that does not read: a :class:`CorruptDatasetError` (one
+    line) naming ``files`` (one file, or a dataset's raw files) and the fix, or, where the
+    failure came from a full disk or quota while the ``cache`` folder was written, an
+    ``OSError(ENOSPC)`` saying so (not bad raw files)."""
+    files = [Path(files)] if isinstance(files, (str, Path)) else [Path(f) for f in files]
+    files = [f.resolve() for f in files]  # a mirrored root's file, not the cache's link to it
+    folder = files[0].parent
+    full = full_cache_disk_error(cache, error) if cache is not None else None
+    if full is not None:
+        return full
+    if len(files) == 1:
+        what, them, noun = str(files[0]), 'it', 'file'
+    else:
+        what = (f"the raw files of the dataset in {folder} "
+                f"({', '.join(sorted(f.name for f in files))})")
+        them, noun = 'them', 'files'
+    return CorruptDatasetError(f"could not read {what} ({_reason(error)}); "
+                               f"{fix.format(them=them, files=noun)}")
 
 
 def load_processed(make: Callable, dataset_dir: Path, required: List[str]):
@@ -150,18 +202,15 @@ def load_processed(make: Callable, dataset_dir: Path, required: List[str]):
             dataset = make()
         except UnsafeFileError:
             raise
-        except _CACHE_ERRORS as error:
+        except CORRUPT_FILE_ERRORS as error:
+            raw = [dataset_dir / name for name in required]
             if not stamps:  # built from the raw files just now: they are what is broken
-                raise ValueError(f"could not read the raw files of the dataset in "
-                                 f"{dataset_dir} ({type(error).__name__}: {error}); replace "
-                                 f"them with the dataset's original files") from error
+                raise corrupt_dataset_error(raw, error, cache=dataset_dir) from error
             _clear_processed(dataset_dir)  # a corrupt or crafted cache: rebuild it from raw
             try:
                 dataset = make()
-            except _CACHE_ERRORS as again:
-                raise ValueError(f"could not read the dataset in {dataset_dir} (first "
-                                 f"{type(error).__name__}: {error}; after rebuilding the "
-                                 f"cache: {again}); check its raw files") from again
+            except CORRUPT_FILE_ERRORS as again:  # the raw files fail too
+                raise corrupt_dataset_error(raw, again, cache=dataset_dir) from again
     for path in _processed_dirs(dataset_dir):
         (path / STAMP).write_text(key)
     return dataset
