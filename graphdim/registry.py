@@ -11,7 +11,7 @@ entry), a preset, docs and its tests (``docs/tutorials/your-own-model.md``).
 This module imports nothing else of graphdim: model files import it, not the other way.
 """
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 LEVELS = ('node', 'graph')
 
@@ -56,15 +56,53 @@ class ModelEntry:
 
 
 _MODELS: Dict[str, Dict[str, ModelEntry]] = {level: {} for level in LEVELS}
+# Each level's config fields, the names ``options`` may hold; declared by graphdim.experiments
+# once its configs exist (the built-in models register before them and are checked then).
+_CONFIG_FIELDS: Dict[str, Tuple[str, ...]] = {}
+
+
+def _check_options(entry: ModelEntry) -> None:
+    known = _CONFIG_FIELDS.get(entry.level)
+    unknown = [name for name in entry.options if known is not None and name not in known]
+    if unknown:
+        raise ValueError(f"model {entry.name!r}: options must name {entry.level}-level config "
+                         f"fields; unknown: {', '.join(map(repr, unknown))} (the fields are "
+                         f"{', '.join(known)})")
+
+
+def declare_config_fields(level: str, names: Sequence[str]) -> None:
+    """Declare the config fields of ``level`` (what a model's ``options`` may name) and check
+    the models registered so far against them."""
+    _CONFIG_FIELDS[level] = tuple(names)
+    for entry in _MODELS[level].values():
+        _check_options(entry)
 
 
 def register_model(entry: ModelEntry, replace: bool = False) -> ModelEntry:
-    """Add ``entry`` to its level's models (``replace=True`` to redefine a name)."""
+    """Add ``entry`` to its level's models (``replace=True`` to redefine a name).
+
+    Refused with a ValueError naming the field: a ``build`` (or ``recipe``, ``minibatch``,
+    ``prepare``) that is not callable, and ``options`` that are not names of the level's
+    config fields."""
+    if not isinstance(entry, ModelEntry):
+        raise ValueError(f"register_model takes a ModelEntry; got {type(entry).__name__}")
     if entry.level not in LEVELS:
         raise ValueError(f"model {entry.name!r}: level must be one of {', '.join(LEVELS)}; "
                          f"got {entry.level!r}")
-    if not entry.name or not entry.name.replace('-', '').replace('_', '').isalnum():
+    if not isinstance(entry.name, str) or not entry.name or \
+            not entry.name.replace('-', '').replace('_', '').isalnum():
         raise ValueError(f"model name must be letters, digits, '-' or '_'; got {entry.name!r}")
+    for field_name in ('build', 'recipe', 'minibatch', 'prepare'):
+        value = getattr(entry, field_name)
+        if not callable(value) and (field_name in ('build', 'recipe') or value is not None):
+            raise ValueError(f"model {entry.name!r}: {field_name} must be a function"
+                             + (" or None" if field_name in ('minibatch', 'prepare') else "")
+                             + f"; got {value!r}")
+    if isinstance(entry.options, str) or not isinstance(entry.options, (tuple, list)) or \
+            not all(isinstance(name, str) for name in entry.options):
+        raise ValueError(f"model {entry.name!r}: options must be a tuple of config field "
+                         f"names, e.g. ('alpha',); got {entry.options!r}")
+    _check_options(entry)
     if entry.name in _MODELS[entry.level] and not replace:
         raise ValueError(f"a {entry.level}-level model {entry.name!r} is registered already; "
                          f"pass replace=True to redefine it")

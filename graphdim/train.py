@@ -10,6 +10,7 @@ same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state eve
 ``torch.distributed`` process group, averaging gradients (and the epoch loss) over processes.
 """
 import copy
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -179,7 +180,9 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     killed run loses at most ``K`` epochs and ends where an uninterrupted one would. Loaders
     with ``set_epoch`` (:mod:`graphdim.loaders`) are told the epoch, which fixes their order.
     ``checkpoint_config`` (the run's options as plain values) is saved with every checkpoint,
-    and resuming refuses a checkpoint written with other options, naming them.
+    and resuming refuses a checkpoint written with other options, naming them; without it,
+    fit's own ``epochs``, ``lr``, ``weight_decay``, ``patience`` and ``min_epochs`` are saved
+    and compared.
     ``distributed=True`` wraps the loss in ``DistributedDataParallel``; only rank 0 shows
     progress and writes checkpoints. ``on_epoch(epoch, model)`` is called after every epoch
     with the model as it stands (e.g. to keep its embeddings at several epochs of one run).
@@ -194,6 +197,9 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_of, rank, world_size = (_distributed_loss(model, device) if distributed
                                  else (model.training_loss, 0, 1))
+    if checkpoint_config is None:  # compare at least fit's own settings on resume
+        checkpoint_config = {'epochs': epochs, 'lr': lr, 'weight_decay': weight_decay,
+                             'patience': patience, 'min_epochs': min_epochs}
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
     result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size)
     first_epoch = result.epochs + 1
@@ -245,6 +251,10 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
 def embed(model: torch.nn.Module, data, device=None) -> Tensor:
     """Frozen embeddings from ``model.embed``, in eval mode, on the CPU."""
     check_inputs(model, data)
-    device = resolve_device(device) if device is not None else next(model.parameters()).device
+    if device is not None:
+        device = resolve_device(device)
+    else:  # the model's device; a model without parameters or buffers computes on the CPU
+        first = next(itertools.chain(model.parameters(), model.buffers()), None)
+        device = first.device if first is not None else torch.device('cpu')
     model.eval()
     return torch.cat([model.embed(batch.to(device)).cpu() for batch in _batches(data)])

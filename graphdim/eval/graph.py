@@ -23,7 +23,8 @@ import numpy as np
 from torch import Tensor
 
 from ..progress import note, steps
-from .linear import C_GRIDS
+from ..runtime import capped_jobs
+from .linear import C_GRIDS, check_c_grid
 from .result import ProbeResult
 
 CLASSIFIERS = ('svm', 'logreg')
@@ -93,8 +94,8 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
         raise ValueError(f"need folds, inner_folds >= 2 and every class at least `folds` "
                          f"graphs; got folds={folds}, inner_folds={inner_folds}, smallest "
                          f"class {smallest_class}")
-    if not c_grid:
-        raise ValueError("c_grid is empty")
+    c_grid = check_c_grid(c_grid)
+    jobs = capped_jobs(jobs)
     make_classifier(classifier)  # rejects an unknown name before any fitting
     outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
     grid = {f'{_step(classifier)}__C': sorted(c_grid)}
@@ -140,6 +141,7 @@ def ogb_probe(embeddings: Tensor, labels: Tensor, split: Dict[str, Tensor], data
               standardize: bool = True) -> ProbeResult:
     """Fit on ``split['train']``, choose classifier and ``C`` by valid ROC-AUC, score test
     once with OGB's Evaluator (ties go to the earlier classifier and the smaller ``C``)."""
+    c_grid = check_c_grid(c_grid)
     from ogb.graphproppred import Evaluator
     x, y = _as_numpy(embeddings, labels)
     evaluator = Evaluator(dataset_name)

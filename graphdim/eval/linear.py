@@ -4,6 +4,7 @@ linear probe on a :class:`Split` that node and image levels share.
 Every choice (the penalty ``C``, the row normalisation) is made on the validation split; the
 test split is touched once, by the chosen probe.
 """
+import math
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -22,6 +23,24 @@ C_GRIDS = {
 }
 
 
+def check_c_grid(c_grid) -> Tuple[float, ...]:
+    """``c_grid`` as a tuple of floats, or a ValueError naming it: a non-empty list of finite
+    inverse penalties ``C > 0`` (C = 0 would be an infinite penalty)."""
+    try:
+        values = tuple(c_grid)
+    except TypeError:
+        raise ValueError(f"c_grid must be a list of numbers C > 0; got {c_grid!r}") from None
+    if not values or not all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                             and math.isfinite(c) and c > 0 for c in values):
+        raise ValueError(f"c_grid must be a non-empty list of finite numbers C > 0 (inverse "
+                         f"L2 penalties, e.g. {C_GRIDS['node']}); got {c_grid!r}")
+    return tuple(float(c) for c in values)
+
+
+# Features whose largest magnitude lies outside [2**-16, 2**16] are fitted rescaled (below).
+_SCALE_RANGE = (2.0 ** -16, 2.0 ** 16)
+
+
 def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1.0,
                             init: Optional[Tuple[Tensor, Tensor]] = None, max_iter: int = 1000,
                             tolerance: float = 1e-4) -> Tuple[Tensor, Tensor]:
@@ -34,9 +53,18 @@ def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1
     bias [K])``; ``init`` warm-starts from another solution (e.g. the next smaller ``C``'s).
 
     A fit this small costs the optimizer's per-iteration overhead, not arithmetic, so the
-    gradient is written by hand (no autograd graph per evaluation).
+    gradient is written by hand (no autograd graph per evaluation). Features far from unit
+    scale (~1e10, where float32 L-BFGS overflows) are fitted as the same problem on
+    ``x / s`` with ``C s^2`` (``s`` a power of two, so exact), and the weights scaled back.
     """
     n, dim = x.shape
+    largest = float(x.abs().max()) if x.numel() else 0.0
+    if largest > 0 and not _SCALE_RANGE[0] <= largest <= _SCALE_RANGE[1]:
+        scale = 2.0 ** math.floor(math.log2(largest))
+        start = None if init is None else (init[0] * scale, init[1])
+        weight, bias = fit_logistic_regression(x / scale, y, num_classes, c * scale ** 2,
+                                               start, max_iter, tolerance)
+        return weight / scale, bias
     weight = torch.zeros(num_classes, dim, device=x.device, dtype=x.dtype)
     bias = torch.zeros(num_classes, device=x.device, dtype=x.dtype)
     if init is not None:
@@ -136,12 +164,16 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     bool, disjoint masks; any integer class ids; rows labelled below 0 are not scored.
     ``test_pred`` holds the predicted label of every row of ``split.test``.
     """
+    cs = sorted(check_c_grid(c_grid))
+    if isinstance(normalizations, str) or not normalizations or \
+            any(kind not in NORMALIZATIONS for kind in normalizations):
+        raise ValueError(f"normalizations must be a non-empty list of "
+                         f"{', '.join(NORMALIZATIONS)}; got {normalizations!r}")
     index, classes, (train, val, scored) = probe_inputs(embeddings, labels, split)
     device = device or embeddings.device
     y = index.to(device)
     num_classes = classes.numel()
     train, val, scored, test = (m.to(device) for m in (train, val, scored, split.test))
-    cs = sorted(c_grid)
     xs = [normalize_embeddings(embeddings.detach().to(device, torch.float32), kind)
           for kind in normalizations]
     probes = {}

@@ -16,6 +16,14 @@ def mlp_probe(embeddings: Tensor, labels: Tensor, split: Split, hidden: int = 20
     """DIM's MLP probe (one hidden layer of 200 ReLU units, dropout) trained with Adam on the
     standardised features; the epoch is chosen by validation accuracy and only that epoch's
     classifier sees the test images."""
+    for name, value in (('hidden', hidden), ('epochs', epochs), ('batch_size', batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float('inf'):
+        raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or \
+            not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1); got {dropout!r}")
     index, classes, masks = probe_inputs(embeddings, labels, split)
     device = device or embeddings.device
     generator = torch.Generator().manual_seed(seed)

@@ -44,6 +44,12 @@ def check_split(split: Split, num_rows: int) -> None:
 
 def public_split(data) -> Split:
     """The dataset's own ``train_mask`` / ``val_mask`` / ``test_mask``."""
+    missing = [name for name in ('train_mask', 'val_mask', 'test_mask')
+               if getattr(data, name, None) is None]
+    if missing:
+        raise ValueError(f"public_split needs the graph's train_mask, val_mask and test_mask; "
+                         f"data has no {', '.join(missing)} (the dataset has no public split): "
+                         f"use random_split(labels, seed)")
     return Split(data.train_mask, data.val_mask, data.test_mask, 'public')
 
 
@@ -55,6 +61,13 @@ def random_split(labels: Tensor, seed: int, train_fraction: float = 0.1,
     that tiny graphs (karate) stay usable. Nodes labelled -1 (PyG's "unlabelled") are in
     no split.
     """
+    for name, value in (('train_fraction', train_fraction), ('val_fraction', val_fraction)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not 0 < value < 1:
+            raise ValueError(f"{name} must be a number between 0 and 1; got {value!r}")
+    if train_fraction + val_fraction >= 1:
+        raise ValueError(f"train_fraction + val_fraction must be below 1 (the rest is the "
+                         f"test split); got {train_fraction} + {val_fraction}")
     generator = torch.Generator().manual_seed(seed)
     labels = labels.cpu()
     masks = [torch.zeros(labels.numel(), dtype=torch.bool) for _ in range(3)]

@@ -15,6 +15,9 @@ def check_graph(data, require_features: bool = True) -> None:
 
     Raises :class:`GraphInputError` naming the first problem found.
     """
+    if data is None or not hasattr(data, 'num_nodes'):
+        raise GraphInputError(f"check_graph takes a PyG Data (x, edge_index); got "
+                              f"{_describe(data)}")
     x = getattr(data, 'x', None)
     edge_index = getattr(data, 'edge_index', None)
     num_nodes = data.num_nodes
@@ -45,6 +48,21 @@ def check_graph(data, require_features: bool = True) -> None:
                                   f"rows; clean or impute them first")
     if num_nodes is None or num_nodes == 0:
         raise GraphInputError("the graph is empty: it has no nodes")
+    check_edge_index(edge_index, num_nodes)
+    check_edge_weight(getattr(data, 'edge_weight', None), edge_index.size(1))
+    for name in ('train_mask', 'val_mask', 'test_mask'):
+        mask = getattr(data, name, None)
+        if mask is not None and (not isinstance(mask, Tensor) or mask.dtype != torch.bool
+                                 or mask.shape != (num_nodes, )):
+            raise GraphInputError(f"{name} must be a bool tensor of shape [{num_nodes}] (one "
+                                  f"entry per node); got {_describe(mask)}"
+                                  + (f" of dtype {mask.dtype}" if isinstance(mask, Tensor)
+                                     else ''))
+
+
+def check_edge_index(edge_index, num_nodes: int) -> None:
+    """``edge_index`` a ``[2, num_edges]`` long tensor of node indices in ``[0, num_nodes)``:
+    :class:`GraphInputError` naming the problem otherwise."""
     if edge_index is None:
         raise GraphInputError("the graph has no edge_index; give a [2, num_edges] tensor "
                               "(an empty one, torch.empty(2, 0, dtype=torch.long), if edgeless)")
@@ -55,31 +73,28 @@ def check_graph(data, require_features: bool = True) -> None:
         raise GraphInputError(f"edge_index must have dtype torch.long; got {edge_index.dtype} "
                               f"(convert with edge_index.long())")
     check_node_indices(edge_index, num_nodes)
-    edge_weight = getattr(data, 'edge_weight', None)
-    if edge_weight is not None:
-        if not isinstance(edge_weight, Tensor):
-            raise GraphInputError(f"edge_weight must be a tensor with one entry per edge; got "
-                                  f"{_describe(edge_weight)}")
-        if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
-            raise GraphInputError(f"edge_weight must have one entry per edge "
-                                  f"([{edge_index.size(1)}]); got {list(edge_weight.shape)}")
-        if edge_weight.dtype != torch.float32:
-            raise GraphInputError(f"edge_weight must be float32; got {edge_weight.dtype} "
-                                  f"(convert with data.edge_weight = data.edge_weight.float())")
-        if not bool(torch.isfinite(edge_weight).all()):
-            raise GraphInputError("edge_weight contains NaN or inf")
-        if edge_weight.numel() and float(edge_weight.min()) < 0:
-            raise GraphInputError(f"edge_weight has negative entries (min "
-                                  f"{float(edge_weight.min()):g}); GCN normalisation takes "
-                                  f"square roots of weighted degrees: give weights >= 0")
-    for name in ('train_mask', 'val_mask', 'test_mask'):
-        mask = getattr(data, name, None)
-        if mask is not None and (not isinstance(mask, Tensor) or mask.dtype != torch.bool
-                                 or mask.shape != (num_nodes, )):
-            raise GraphInputError(f"{name} must be a bool tensor of shape [{num_nodes}] (one "
-                                  f"entry per node); got {_describe(mask)}"
-                                  + (f" of dtype {mask.dtype}" if isinstance(mask, Tensor)
-                                     else ''))
+
+
+def check_edge_weight(edge_weight, num_edges: int, float32: bool = True) -> None:
+    """``edge_weight`` None, or one finite weight ``>= 0`` per edge (float32 where
+    ``float32``, else any floating point): :class:`GraphInputError` otherwise."""
+    if edge_weight is None:
+        return
+    if not isinstance(edge_weight, Tensor):
+        raise GraphInputError(f"edge_weight must be a tensor with one entry per edge; got "
+                              f"{_describe(edge_weight)}")
+    if edge_weight.dim() != 1 or edge_weight.numel() != num_edges:
+        raise GraphInputError(f"edge_weight must have one entry per edge "
+                              f"([{num_edges}]); got {list(edge_weight.shape)}")
+    if edge_weight.dtype != torch.float32 and (float32 or not edge_weight.is_floating_point()):
+        raise GraphInputError(f"edge_weight must be float32; got {edge_weight.dtype} "
+                              f"(convert with data.edge_weight = data.edge_weight.float())")
+    if not bool(torch.isfinite(edge_weight).all()):
+        raise GraphInputError("edge_weight contains NaN or inf")
+    if edge_weight.numel() and float(edge_weight.min()) < 0:
+        raise GraphInputError(f"edge_weight has negative entries (min "
+                              f"{float(edge_weight.min()):g}); GCN normalisation takes "
+                              f"square roots of weighted degrees: give weights >= 0")
 
 
 def check_node_indices(edge_index: Tensor, num_nodes: int) -> None:

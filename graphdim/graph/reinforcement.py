@@ -17,7 +17,7 @@ from torch import Tensor
 
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 
-from .checks import check_node_indices
+from .checks import check_edge_index, check_edge_weight
 
 MODES = ('add', 'replace')
 
@@ -51,8 +51,9 @@ def propagated_powers(z: Tensor, edge_index: Tensor, hops: Sequence[int],
                          f"nodes: pass one row per node, in node order")
     if not z.is_floating_point():
         raise ValueError(f"embeddings must be floating point; got {z.dtype}")
+    check_edge_index(edge_index, z.size(0))  # [2, E] long in range; weights finite, >= 0
+    check_edge_weight(edge_weight, edge_index.size(1), float32=False)
     edge_index = edge_index.to(z.device)
-    check_node_indices(edge_index, z.size(0))
     if edge_weight is not None:
         edge_weight = edge_weight.to(z.device, z.dtype)
     return _powers(z.detach(), edge_index, edge_weight, steps)
