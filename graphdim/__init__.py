@@ -4,6 +4,12 @@ from ._version import __version__
 import os as _os
 import sys as _sys
 
+# As the command, Ctrl-C while the libraries below load exits with one line (exit 130), not
+# an import traceback; the command takes Ctrl-C over once it runs (graphdim._startup).
+if _os.path.splitext(_os.path.basename((_sys.argv or [''])[0]))[0] in ('graphdim', '-m'):
+    from ._startup import install as _install_startup_interrupt
+    _install_startup_interrupt()
+    del _install_startup_interrupt
 # The `graphdim` command (also `python -m graphdim`) backs large CPU tensors with transparent
 # huge pages (PyTorch's THP_MEM_ALLOC_ENABLE): on PubMed the CLI keeps its epoch time with a
 # third less peak memory than without (benchmarks/cli_speed.py). PyTorch reads the variable at

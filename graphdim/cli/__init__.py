@@ -11,6 +11,7 @@ import warnings
 from typing import List, Optional
 
 from .._version import __version__
+from .._startup import restore as restore_interrupt
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
@@ -46,6 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = [a for a in argv if a != '--debug']
     args = parser.parse_args(argv)
     try:
+        restore_interrupt()  # Ctrl-C from here on: KeyboardInterrupt, handled below
         args = apply_config_defaults(parser, args, argv)
         tune_cpu_allocator()
         with warnings.catch_warnings():
