@@ -227,7 +227,7 @@ def timing_table(rows) -> str:
     def row(r):
         g, p = r['graphdim_ms'], r['pyg_ms']
         digits = 1 if statistics.median(g) < 10_000 else 0  # whole ms from 10 s an epoch on
-        not_run = f"not run (its per-edge messages need about {pyg_message_gib(r['edges']):.0f} GiB)"
+        not_run = f"not run (messages: about {pyg_message_gib(r['edges']):.0f} GiB)"
         return [graph_label(r['graph']), f"{r['nodes']:,}", f"{r['edges']:,}",
                 _median_range(g, digits), _median_range(p, digits) if p else not_run,
                 f"{statistics.median(p) / statistics.median(g):.1f}x" if p else '-',
