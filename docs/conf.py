@@ -58,6 +58,7 @@ nitpick_ignore_regex = [
 
 html_theme = 'furo'
 html_title = f'graphdim {release}'
-html_static_path = []
+html_static_path = ['_static']
+html_css_files = ['graphdim.css']  # tables scroll inside the page; long code lines wrap
 pygments_style = 'friendly'
 pygments_dark_style = 'monokai'

@@ -1,8 +1,6 @@
 """Image DIM on MNIST: train DIM(L), then compare the linear probe on Y with raw pixels.
 
     GRAPHDIM_DATA=../shared/data python examples/image_dim.py
-
-With GRAPHDIM_EXAMPLE_SMOKE=1 it trains on 640 images for one epoch (a few seconds).
 """
 import os
 

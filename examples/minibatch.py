@@ -1,7 +1,6 @@
 """Mini-batch DGI on a graph too large for full-batch training, then layer-wise inference.
 
     python examples/minibatch.py                      # synthetic graph of 200,000 nodes
-    GRAPHDIM_EXAMPLE_SMOKE=1 python examples/minibatch.py   # tiny, seconds
 """
 import os
 

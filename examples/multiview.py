@@ -6,8 +6,7 @@ Node level: two GCN encoders, one over Cora's normalised adjacency and one over 
 personalised-PageRank diffusion, each view's nodes scored against the other view's summary;
 the embedding is the sum of both, probed with logistic regression (C chosen on validation),
 beside the same encoder untrained. Graph level: graph-level MVGRL on MUTAG, every graph given
-its diffusion by ``DiffusionView``, then a cross-validated SVM. With GRAPHDIM_EXAMPLE_SMOKE=1
-it runs a tiny setting in seconds.
+its diffusion by ``DiffusionView``, then a cross-validated SVM.
 """
 import os
 

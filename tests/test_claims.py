@@ -111,3 +111,19 @@ def test_every_whitelisted_number_is_still_on_its_page():
     stale = [(name, number) for name, numbers in NOT_RESULTS.items() for number in numbers
              if number not in by_name.get(name, set())]
     assert not stale, stale
+
+
+def test_the_docs_show_every_example_without_the_test_switch():
+    """The site shows examples/*.py without GRAPHDIM_EXAMPLE_SMOKE (docs/_ext's
+    literalinclude); what it shows still compiles, with the full setting's values."""
+    import sys
+    pytest.importorskip('sphinx', reason="the docs extension needs pip install -e '.[docs]'")
+    sys.path.insert(0, str(REPO / 'docs' / '_ext'))
+    from graphdim_docs import strip_test_switches
+    for script in sorted((REPO / 'examples').glob('*.py')):
+        shown = strip_test_switches(script.read_text())
+        compile(shown, script.name, 'exec')
+        assert 'smoke' not in shown.lower(), script.name
+    shown = strip_test_switches("import os\n\nsmoke = os.environ.get('GRAPHDIM_EXAMPLE_SMOKE')"
+                                " == '1'\nfit(m, epochs=5 if smoke else 1000, progress=not smoke)\n")
+    assert shown == 'fit(m, epochs=1000, progress=True)\n'

@@ -89,6 +89,20 @@ def test_math_is_rendered_by_the_sites_own_mathjax(site):
     assert (site / 'concepts' / script.group(1)).resolve().is_file()  # offline: no CDN
 
 
+def test_no_signature_prints_an_object_repr(site):
+    """A default such as ``lambda config: ''`` reads as code, not ``<function ...<lambda>>``."""
+    for page in site.rglob('*.html'):
+        text = page.read_text()
+        assert '&lt;function' not in text and ' object at 0x' not in text, page.name
+
+
+def test_tutorials_show_examples_without_the_test_switch(site):
+    """What users read runs the full setting: no GRAPHDIM_EXAMPLE_SMOKE, no ``smoke``."""
+    for page in (site / 'tutorials').glob('*.html'):
+        text = plain(page.read_text())
+        assert 'GRAPHDIM_EXAMPLE_SMOKE' not in text and 'smoke' not in text.lower(), page.name
+
+
 # ------------------------------------------------------------------------- results pages
 def _cells(markdown: str) -> list:
     rows = [line.strip('|').split(' | ') for line in markdown.splitlines()[2:]]
@@ -146,6 +160,9 @@ def test_the_docs_python_is_the_examples_which_the_tests_run():
         assert not _fenced(page, 'python'), f'{page}: include the code from examples/ instead'
         for target in re.findall(r'^```\{literalinclude\} (\S+)', page.read_text(), re.MULTILINE):
             path = (page.parent / target).resolve()
+            if path.suffix == '.txt':  # an example's recorded output (record_outputs.py)
+                assert path.is_file() and path.parent == DOCS / 'tutorials' / 'output', target
+                continue
             assert path.is_file() and path.parent == REPO / 'examples', (page, target)
             included.add(path.name)
     assert {'dgi_cora.py', 'your_own_graph.py', 'losses_in_your_model.py', 'graph_level.py',

@@ -7,16 +7,22 @@ benchmark's own table function, so no figure of the site is copied by hand::
     ```{results-table} node-accuracy
     ```
 
+``literalinclude`` of a script under ``examples/`` shows it as a user runs it: the test
+suite's switch (``GRAPHDIM_EXAMPLE_SMOKE``, a tiny setting for ``tests/test_examples.py``) is
+taken out of the shown code (:func:`strip_test_switches`); the file itself keeps it.
+
 At the end of reading, every name of ``graphdim.__all__`` must have a reference entry
 (``graphdim.NAME`` in the Python domain) and every documented class and function a
 docstring; each miss is a warning, which the strict build (``-W``) turns into a failure.
 """
 import importlib
+import re
 import sys
 from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx.directives.code import LiteralInclude
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -47,6 +53,51 @@ class ResultsTable(SphinxDirective):
         self.state.nested_parse(StringList(text.splitlines(), source=f'results:{name}'),
                                 self.content_offset, container)
         return [container]
+
+
+_SWITCH_LINE = re.compile(r"^(?P<name>\w+) = os\.environ\.get\('GRAPHDIM_EXAMPLE_SMOKE'\)"
+                          r" == '1'.*\n", re.MULTILINE)
+
+
+def strip_test_switches(code: str) -> str:
+    """An example's code as a user runs it: without the test suite's tiny-setting switch.
+
+    ``smoke = os.environ.get('GRAPHDIM_EXAMPLE_SMOKE') == '1'`` goes, ``A if smoke else B``
+    becomes ``B``, ``not smoke`` becomes ``True``, and ``import os`` goes where nothing else
+    uses ``os``. Code without the switch is returned as it is.
+    """
+    match = _SWITCH_LINE.search(code)
+    if match is None:
+        return code
+    name = match['name']
+    code = _SWITCH_LINE.sub('\x00\n', code)  # and one of the blank lines around it
+    code = re.sub(r'\n\n\x00\n\n', '\n\n', code).replace('\x00\n', '')
+    value = r"(?:[\w.]+|'[^'\n]*'|\"[^\"\n]*\"|\([^()\n]*\))"  # a name, number, string, tuple
+    code = re.sub(rf"{value} if {name} else ({value})", r"\1", code)
+    code = re.sub(rf"\bnot {name}\b", 'True', code)
+    if not re.search(r'\bos\.', code):
+        code = re.sub(r'^import os\n', '', code, flags=re.MULTILINE)
+    code = re.sub(r'\n{4,}', '\n\n\n', code)  # at most two blank lines where lines went
+    code = re.sub(r'^(\s*\n)+', '', code)
+    if re.search(rf'\b{name}\b', code):
+        raise ValueError(f'{name!r} is still used after taking the test switch out; '
+                         f'strip_test_switches knows "A if {name} else B" and "not {name}"')
+    return code
+
+
+class ExampleInclude(LiteralInclude):
+    """``literalinclude``, with an example's test switch taken out of the shown code."""
+
+    def run(self):
+        result = super().run()
+        if 'examples' not in Path(self.arguments[0]).parts:
+            return result
+        for block in (n for node in result for n in node.findall(nodes.literal_block)):
+            shown = strip_test_switches(block.astext())
+            if shown != block.astext():
+                block.rawsource = shown
+                block.children = [nodes.Text(shown)]
+        return result
 
 
 def _note_docstring(app, what, name, obj, options, lines):
@@ -108,6 +159,7 @@ def check_api_reference(app, env):
 
 def setup(app):
     app.add_directive('results-table', ResultsTable)
+    app.add_directive('literalinclude', ExampleInclude, override=True)
     app.connect('autodoc-process-docstring', _note_docstring)
     app.connect('env-check-consistency', check_api_reference)
     app.connect('missing-reference', resolve_graphdim_reference)
