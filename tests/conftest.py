@@ -2,6 +2,9 @@
 
 * ``data_root``: the offline dataset folder ($GRAPHDIM_DATA, else ``<repo>/../shared/data``).
   Missing -> the test fails under CI (``CI=true``) and is skipped elsewhere.
+* an autouse session fixture exports ``GRAPHDIM_DATA=<repo>/../shared/data`` when it is unset
+  (and that folder exists), so every test that calls the CLI, in-process or in a subprocess,
+  finds the datasets without ``--root``: the README's test command exports nothing.
 * an autouse session fixture points ``GRAPHDIM_CACHE`` at a fresh temporary folder, so no
   test writes processed datasets into the repository (``datasets/``) or the home folder;
   Hypothesis's storage goes to a temporary folder as well.
@@ -42,6 +45,22 @@ def graphdim_cache(tmp_path_factory):
         yield cache
 
 
+def default_data_root() -> Path:
+    """$GRAPHDIM_DATA if set, else ``<repo>/../shared/data``."""
+    return Path(os.environ['GRAPHDIM_DATA']) if os.environ.get('GRAPHDIM_DATA') \
+        else DEFAULT_DATA_ROOT
+
+
+@pytest.fixture(scope='session', autouse=True)
+def graphdim_data():
+    """The README's test command exports no GRAPHDIM_DATA: point it at ../shared/data for
+    the whole session (the CLI, and subprocesses that inherit the environment, read it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get('GRAPHDIM_DATA') and DEFAULT_DATA_ROOT.is_dir():
+            patch.setenv('GRAPHDIM_DATA', str(DEFAULT_DATA_ROOT))
+        yield os.environ.get('GRAPHDIM_DATA')
+
+
 _HYPOTHESIS_HOME = None
 
 
@@ -67,8 +86,7 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope='session')
 def data_root() -> Path:
     """The read-only offline dataset root (planetoid/, TUDataset/, ...)."""
-    root = Path(os.environ['GRAPHDIM_DATA']) if os.environ.get('GRAPHDIM_DATA') \
-        else DEFAULT_DATA_ROOT
+    root = default_data_root()
     if not (root / 'planetoid').is_dir():
         message = (f"dataset root {root} not found (no planetoid/ folder in it); set "
                    f"GRAPHDIM_DATA to the offline data folder")

@@ -192,6 +192,7 @@ def test_every_command_in_the_docs_parses():
             pytest.fail(f"{page}: 'graphdim {' '.join(words)}' does not parse")
 
 
+@pytest.mark.slow  # trains DGI on Cora in a subprocess, as a reader would
 def test_the_readme_example_runs(tmp_path, data_root):
     (example,) = _fenced(REPO / 'README.md', 'python')
     assert len(example.strip().splitlines()) <= 10

@@ -13,6 +13,7 @@ def test_there_are_examples():
     assert len(EXAMPLES) >= 3
 
 
+@pytest.mark.slow  # each example is a subprocess that trains
 @pytest.mark.parametrize('script', EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_runs(script, data_root):
     env = dict(os.environ, GRAPHDIM_EXAMPLE_SMOKE='1', GRAPHDIM_DATA=str(data_root))

@@ -134,6 +134,7 @@ def test_prior_discriminator_steps_in_training_mode_only():
     assert not torch.equal(weight, snapshot)
 
 
+@pytest.mark.slow  # an accuracy run on MNIST
 def test_short_mnist_run_beats_raw_pixels_and_the_random_encoder(data_root):
     """100 steps of DIM(L): the fc features already beat raw pixels and the same encoder
     at random initialisation under the same linear probe (Y needs longer: see the

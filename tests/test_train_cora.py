@@ -5,6 +5,7 @@ import torch
 from graphdim import NodeConfig, fit, run_node_experiment
 
 
+@pytest.mark.slow  # an accuracy run: DGI's full recipe on Cora
 def test_dgi_on_cora_reaches_paper_level_accuracy(data_root):
     # DGI's recipe (1-layer GCN 512, PReLU, bce, lr 1e-3, patience 20) on the public split;
     # the paper reports 82.3 +- 0.6.
