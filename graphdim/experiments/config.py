@@ -11,19 +11,28 @@ from ..registry import model_entry, option_readers
 
 def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,
            choices: Optional[Sequence] = None, metavar: Optional[str] = None,
-           minimum: Optional[float] = None, above: Optional[float] = None):
+           minimum: Optional[float] = None, above: Optional[float] = None,
+           maximum: Optional[float] = None):
     """A config field with what its command-line option needs (graphdim.cli.options).
 
     ``help`` is the option's help text, where ``%(default)s`` stands for ``default``.
     ``flag`` names the option where it is not ``--field-name`` (``--hidden`` for
     ``hidden_channels``). A bool field is a switch: ``--no-field-name`` turns a True
     default off, ``--field-name`` turns a False one on. A field declared without
-    :func:`option` is an option too, with no help. ``minimum`` (``>=``) and ``above`` (``>``)
-    bound a number; every config checks its values against them and its types.
+    :func:`option` is an option too, with no help. ``minimum`` (``>=``), ``above`` (``>``)
+    and ``maximum`` (``<=``) bound a number; every config checks its values against them and
+    its types, and every float against the float32 range training computes in.
     """
     return field(default=default, metadata={'help': help, 'flag': flag, 'choices': choices,
                                             'metavar': metavar, 'minimum': minimum,
-                                            'above': above})
+                                            'above': above, 'maximum': maximum})
+
+
+# The largest float32: a larger option value (--lr 1e300) overflows once it meets a tensor.
+FLOAT32_MAX = 3.4028234663852886e+38
+# numpy's seeds: every seed of a run (seed .. seed + seeds - 1) must be one.
+SEED_MAX = 2 ** 32 - 1
+MAX_SEEDS = 10_000
 
 
 def _allowed_types(annotation) -> Tuple[Tuple[type, ...], bool]:
@@ -68,10 +77,16 @@ def checked_value(name: str, value: Any, annotation, metadata) -> Any:
         raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     if kind is float and not math.isfinite(value):  # NaN passes every comparison below
         raise ValueError(f"{name} must be a finite number; got {value!r}")
+    if kind is float and abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{name} must be within the float32 range training computes in "
+                         f"(|value| <= {FLOAT32_MAX:.4g}); got {value!r}")
     if low is not None and not value >= low:
         raise ValueError(f"{name} must be >= {low:g}; got {value!r}")
     if above is not None and not value > above:
         raise ValueError(f"{name} must be > {above:g}; got {value!r}")
+    high = metadata.get('maximum')
+    if high is not None and not value <= high:
+        raise ValueError(f"{name} must be <= {high:g}; got {value!r}")
     return value
 
 
@@ -97,6 +112,8 @@ class RunConfig:
                                                 f.metadata))
         if self.LEVEL is not None:
             check_model_options(self, self.LEVEL)
+        check_seeds(self)
+        check_dependent_options(self)
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:
@@ -144,6 +161,69 @@ def check_model_options(config: "RunConfig", level: str) -> None:
     raise ValueError(f"{', '.join(option_flag(by_name[name]) for name in changed)} {verb} to "
                      f"--model {', '.join(models)} only, not {config.model}: drop {it} or "
                      f"choose --model {models[0]}")
+
+
+def check_seeds(config: "RunConfig") -> None:
+    """Every seed of the run (``seed`` .. ``seed + seeds - 1``) must be one numpy takes:
+    checked with the config, before a run folder is cleared, not at the first seed."""
+    if config.seeds > MAX_SEEDS:  # each seed is a whole training run
+        raise ValueError(f"--seeds must be at most {MAX_SEEDS}; got {config.seeds}")
+    last = config.seed + config.seeds - 1
+    if config.seed < 0 or last > SEED_MAX:
+        raise ValueError(f"--seed must be between 0 and 2**32 - 1 ({SEED_MAX}), and so must "
+                         f"every seed of the run (--seed + --seeds - 1); got --seed "
+                         f"{config.seed} with --seeds {config.seeds}")
+
+
+def _model_reads(config, option: str) -> bool:
+    level = type(config).LEVEL
+    return level is not None and option in model_entry(level, config.model).options
+
+
+# Options that act only together with another: (option, the fields the rule reads, whether
+# the option acts, what it needs and the fix). Set away from its default while it does not
+# act, an option is refused (issue 27), never silently ignored.
+DEPENDENT_OPTIONS = (
+    ('features', ('graph', ), lambda c: c.graph is not None,
+     "is read with --graph FILE only (the features of your own graph): add --graph FILE or "
+     "drop it"),
+    ('labels', ('graph', ), lambda c: c.graph is not None,
+     "is read with --graph FILE only (the labels of your own graph): add --graph FILE or "
+     "drop it"),
+    ('missing_features', ('graph', ), lambda c: c.graph is not None,
+     "is read with --graph FILE only (features for your own graph when it has none): add "
+     "--graph FILE or drop it"),
+    ('dataset', ('graph', ), lambda c: c.graph is None,
+     "and --graph FILE both name the graph to train on: give one of them"),
+    ('corruption_p', ('corruption', 'model'),
+     lambda c: c.corruption != 'row_shuffle' or not _model_reads(c, 'corruption'),
+     "acts with --corruption edge_drop or feature_mask only (row_shuffle has no "
+     "probability): add --corruption edge_drop or feature_mask, or drop it"),
+    ('alpha', ('diffusion', ), lambda c: c.diffusion == 'ppr',
+     "is the teleport probability of --diffusion ppr only: drop it, or use --diffusion ppr "
+     "(with --diffusion heat, --diffusion-time sets the kernel)"),
+    ('diffusion_time', ('diffusion', ), lambda c: c.diffusion == 'heat',
+     "is the heat kernel's t, read with --diffusion heat only: add --diffusion heat or drop "
+     "it"),
+    ('subgraphs', ('sample_size', ), lambda c: c.sample_size > 0,
+     "acts with --sample-size N only (subgraphs per step): add --sample-size N or drop it"),
+    ('reinforcement', ('hops', ), lambda c: tuple(c.hops) != (0, ),
+     "chooses the form of --hops K (its default 0 reinforces nothing): add --hops K or drop "
+     "it"),
+    ('mlp_epochs', ('probes', ), lambda c: 'mlp' in c.probes,
+     "trains the mlp probe only: add --probes linear mlp or drop it"),
+)
+
+
+def check_dependent_options(config: "RunConfig") -> None:
+    """Refuse an option set away from its default where it does not act, because the option
+    it works with is not set (:data:`DEPENDENT_OPTIONS`): one error naming it and the fix."""
+    by_name = {f.name: f for f in fields(config)}
+    for name, needs, acts, why in DEPENDENT_OPTIONS:
+        if name not in by_name or not all(n in by_name for n in needs):
+            continue
+        if getattr(config, name) != by_name[name].default and not acts(config):
+            raise ValueError(f"{option_flag(by_name[name])} {why}")
 
 
 def mean_std(values: Iterable[float]) -> Tuple[float, float]:

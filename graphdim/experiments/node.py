@@ -24,7 +24,7 @@ from ..graph.corruptions import CORRUPTIONS
 from ..graph.diffusion import DIFFUSIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
-from ..graph.reinforcement import MODES
+from ..graph.reinforcement import MAX_HOPS, MODES
 from ..registry import ModelChoices, model_entry, model_names
 from ..train import fit
 from .config import RunConfig, mean_std, option
@@ -76,7 +76,8 @@ class NodeConfig(RunConfig):
     hops: Tuple[int, ...] = option((0, ), 'embedding reinforcement before the probe: z + '
                                           'A^K z with K hops of the GCN-normalised adjacency '
                                           '(0, default: off); several values: K chosen on '
-                                          'the validation split', metavar='K', minimum=0)
+                                          'the validation split', metavar='K', minimum=0,
+                                   maximum=MAX_HOPS)
     reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z) "
                                                     "and/or replace (A^K z); both: chosen on "
                                                     "validation with K", choices=MODES)

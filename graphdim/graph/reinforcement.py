@@ -20,13 +20,18 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from .checks import check_edge_index, check_edge_weight
 
 MODES = ('add', 'replace')
+# The most hops reinforcement takes: K sparse products, so K is bounded wherever it is read
+# (a tampered config.json or results.json holding 10**12 would never finish); smoothing has
+# long converged to the graph's stationary vector by then (GGD uses K <= 10).
+MAX_HOPS = 100
 
 
 def check_hops(hops) -> int:
-    """``hops`` as an int, or a ``ValueError`` for anything but a non-negative integer."""
-    if isinstance(hops, bool) or not isinstance(hops, int) or hops < 0:
-        raise ValueError(f"hops must be a non-negative integer (0: no reinforcement); got "
-                         f"{hops!r}")
+    """``hops`` as an int, or a ``ValueError`` for anything but an integer in
+    0 .. :data:`MAX_HOPS`."""
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= MAX_HOPS:
+        raise ValueError(f"hops must be a non-negative integer (0: no reinforcement) of at "
+                         f"most {MAX_HOPS}; got {hops!r}")
     return hops
 
 
