@@ -13,6 +13,7 @@ import torch
 
 from .progress import note, waiting
 from .runs import RunFolder
+from .runtime import atomic_write_files
 
 
 def check_plot_dependencies() -> None:
@@ -111,10 +112,12 @@ def plot_losses(losses_by_seed: dict, path, title: str = 'training loss',
 
 def _save(figure, path, plt) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    try:  # a temporary file, then a rename: never a torn PNG (a kill, a full disk)
+        atomic_write_files([(path, 'wb', lambda file: figure.savefig(file, format='png',
+                                                                      dpi=120))])
+    finally:
+        plt.close(figure)
     return path
 
 
@@ -153,7 +156,7 @@ def _plot_run(folder: RunFolder, out_dir: Path, max_points: int) -> List[Path]:
         score = _score(saved, run)
         if score:
             lines.append(score)
-        labels = folder.read_labels()
+        labels = folder.read_labels(embeddings.size(0))  # one per row, or one error line
         written.append(plot_embeddings(embeddings, labels, out_dir / f'tsne_seed{first}.png',
                                        '\n'.join(lines), max_points=max_points,
                                        class_names=CLASS_NAMES.get(str(config.get('dataset',

@@ -16,13 +16,12 @@
 :func:`graphdim.experiments.reload.load_model`). A folder holds one run, and
 ``results.json`` is written last, so a folder without it holds an unfinished run.
 
-Overwriting is two steps, so that a run whose inputs turn out wrong leaves the old run as it
-was: :meth:`RunFolder.begin` only checks (and refuses a folder holding anything that is not a
-run file), :meth:`RunFolder.clear` deletes, once the config, data and model have been checked.
-Only run files are ever deleted (``RUN_FILES``); a folder holding anything else is
-refused, never emptied.
+Overwriting keeps the old run until it must go: :meth:`RunFolder.begin` only checks (and
+refuses a folder holding anything that is not a run file); once the config, data and model
+are checked, :meth:`RunFolder.set_aside` moves the old run aside, for the new run's end to
+delete or put back (:meth:`RunFolder.clear` deletes at once). Only run files (``RUN_FILES``)
+are ever deleted. One process writes a folder at a time (``graphdim.runlock``).
 """
-import fnmatch
 import json
 import os
 import shutil
@@ -34,9 +33,12 @@ import torch
 from torch import Tensor
 
 from .logs import write_epoch_log
+from .run_checks import (_FIX, KINDS, _foreign_inside, _is_seed_dir, _matches,
+                         checked_results, checked_run_config, load_run_tensor, read_json_file,
+                         stored_config)
+from .runlock import LOCK_NAME, run_lock
 from .runtime import atomic_save, atomic_write_text, package_versions
 
-KINDS = ('node', 'graph', 'image')
 # What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
 # ``graphdim plot`` write the last six there by default), inside ``seed_<s>/`` and inside
 # ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
@@ -45,8 +47,8 @@ RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
              'tsne_seed*.png', 'loss.png')
 SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
 TENSORBOARD_FILES = ('events.out.tfevents.*', )
-# Config keys that name files: stored as absolute paths, so the run replays from anywhere.
-PATH_KEYS = ('graph', 'features', 'labels', 'root')
+# Where an --overwrite keeps the old run until the new one finishes (RunFolder.set_aside).
+PREVIOUS = '.previous'
 # Paths begin() allowed to be cleared: clear() (or the first write) deletes them.
 _PENDING_CLEAR = set()
 
@@ -122,7 +124,7 @@ class RunFolder:
         _PENDING_CLEAR.discard(self._key())
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"--out {self.path} is a file; name a folder (it is created)")
-        if not self.path.is_dir() or not any(self.path.iterdir()):
+        if not self.path.is_dir() or not self._entries():
             if resume:
                 warnings.warn(f"--resume: nothing to resume in {self.path}; starting a new run",
                               UserWarning, stacklevel=2)
@@ -164,10 +166,12 @@ class RunFolder:
         if not self.path.is_dir():
             return []
         foreign = []
-        for entry in sorted(self.path.iterdir()):
+        for entry in self._entries():
             name = entry.name
             if entry.is_symlink():
                 foreign.append(entry)
+            elif entry.is_dir() and name == PREVIOUS:  # set aside by an --overwrite
+                continue
             elif entry.is_dir() and _is_seed_dir(name):
                 foreign += _foreign_inside(entry, SEED_FILES)
             elif entry.is_dir() and name == 'tensorboard':
@@ -180,7 +184,7 @@ class RunFolder:
                 foreign.append(entry)
         return [p.relative_to(self.path) for p in foreign]
 
-    def clear(self) -> None:
+    def clear(self, keep: str = '', aside: bool = False) -> None:
         """Delete the run files the folder holds (``RUN_FILES``, ``seed_<s>/`` and
         ``tensorboard/``), after :meth:`begin` has accepted it; a folder that holds anything
         else is refused, and nothing is deleted. Call it once the config, data and model have
@@ -192,14 +196,63 @@ class RunFolder:
         if foreign:
             raise ValueError(f"{self.path} holds files that are not graphdim run files (e.g. "
                              f"{foreign[0]}); nothing was deleted: choose another --out")
-        for entry in sorted(self.path.iterdir()):
-            if entry.is_dir():
+        previous, keep = self.path / PREVIOUS, PREVIOUS if aside else keep
+        if aside:  # (one a killed --overwrite left is deleted: its run is replaced)
+            shutil.rmtree(previous, ignore_errors=True)
+            previous.mkdir()
+        for entry in self._entries():  # never the lock: its holder is clearing
+            if entry.name == keep:
+                continue
+            if aside:
+                os.replace(entry, previous / entry.name)
+            elif entry.is_dir():
                 shutil.rmtree(entry)
             else:
                 entry.unlink()
 
     def _key(self) -> str:
         return os.path.abspath(self.path)
+
+    def _entries(self) -> List[Path]:
+        """What the folder holds besides its lock file, sorted."""
+        return sorted(e for e in self.path.iterdir() if e.name != LOCK_NAME)
+
+    def set_aside(self) -> None:
+        """:meth:`clear`, but the old run moves into ``RUN/.previous/`` until
+        :meth:`end_replacing`: a run that fails after the checks (a NaN loss, a full disk,
+        Ctrl-C) leaves the old run as it was. The caller holds the folder's lock."""
+        self.clear(aside=True)
+
+    def end_replacing(self, finished: bool) -> None:
+        """Delete the old run (``finished``), or the new run's files, putting it back."""
+        previous = self.path / PREVIOUS
+        if not previous.is_dir():
+            return
+        if not finished:
+            self.clear(keep=PREVIOUS)
+            for entry in sorted(previous.iterdir()):
+                os.replace(entry, self.path / entry.name)
+        shutil.rmtree(previous)
+
+    def lock(self, command: str):
+        """The run folder's writer lock (:func:`graphdim.runlock.run_lock`), as a context
+        manager: a second writer is refused, naming ``command`` of the first."""
+        return run_lock(self.path, command)
+
+    def clashes(self, path: Union[str, Path]) -> Optional[str]:
+        """Why writing ``path`` would harm the run (it replaces or sits beside its own files
+        in a place graphdim never writes extra files), or None: a path outside the folder,
+        or one of the top-level extras ``embed`` and ``plot`` write (``RUN_FILES``)."""
+        path = Path(os.path.abspath(path))
+        try:
+            inside = path.relative_to(self._key())
+        except ValueError:
+            return None
+        if len(inside.parts) == 1 and _matches(inside.name, RUN_FILES[3:]):
+            return None
+        if path.exists() or len(inside.parts) == 1 and _matches(inside.name, RUN_FILES):
+            return f"it would replace the run's own {inside}"
+        return f"it would put {inside} among the run's own files"
 
     def _clear_if_pending(self) -> None:
         if self._key() in _PENDING_CLEAR:
@@ -248,12 +301,14 @@ class RunFolder:
             raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
                                     f"graphdim run directory (make one with graphdim train "
                                     f"--out DIR)")
-        try:
-            saved = json.loads(self.config_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{self.config_path} is not valid JSON ({error}); {_FIX}") \
-                from None
-        return checked_run_config(saved, self.config_path)
+        return checked_run_config(read_json_file(self.config_path), self.config_path)
+
+    def read_results(self) -> Optional[Dict[str, Any]]:
+        """``results.json`` (None for an unfinished run): a file that is not a JSON object
+        with a list of per-seed objects as ``runs`` is a ``ValueError`` naming it."""
+        if not self.results_path.is_file():
+            return None
+        return checked_results(read_json_file(self.results_path), self.results_path)
 
     def seed_or_first(self, seed: Optional[int] = None) -> int:
         """``seed`` if the run holds it (the run's first seed when None)."""
@@ -271,7 +326,7 @@ class RunFolder:
         if not path.is_file():
             raise ValueError(f"{path} not found: the run in {self.path} did not finish seed "
                              f"{seed} (train it again, or pass another --seed)")
-        state = _load_run_tensor(path, 'model state')
+        state = load_run_tensor(path, 'model state')
         if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
             raise ValueError(f"{path} does not hold a model state (a state dict): it was "
                              f"changed after the run; train the run again (--overwrite)")
@@ -295,20 +350,24 @@ class RunFolder:
         path = self.embeddings_path(seed)
         if not path.is_file():
             return None
-        embeddings = _load_run_tensor(path, 'embeddings')
+        embeddings = load_run_tensor(path, 'embeddings')
         if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
             raise ValueError(f"{path} does not hold an embedding matrix [rows, dim]: it was "
                              f"changed after the run; train the run again (--overwrite)")
         return embeddings
 
-    def read_labels(self) -> Optional[Tensor]:
-        """The labels of the embedded rows, or None for data without labels."""
+    def read_labels(self, rows: Optional[int] = None) -> Optional[Tensor]:
+        """The labels of the embedded rows, or None for data without labels; with ``rows``
+        (the embeddings' rows), a label vector of another length is a ``ValueError``."""
         if not self.labels_path.is_file():
             return None
-        labels = _load_run_tensor(self.labels_path, 'labels')
+        labels = load_run_tensor(self.labels_path, 'labels')
         if not isinstance(labels, Tensor) or labels.dim() != 1:
             raise ValueError(f"{self.labels_path} does not hold a label vector: it was "
                              f"changed after the run; train the run again (--overwrite)")
+        if rows is not None and labels.numel() != rows:
+            raise ValueError(f"{self.labels_path} holds {labels.numel()} labels for {rows} "
+                             f"embedded rows: {_FIX}")
         return labels
 
     def read_log(self, seed: int) -> List[dict]:
@@ -327,75 +386,3 @@ class RunFolder:
             raise ValueError(f"{path}: every line must be an object with a numeric 'loss': "
                              f"it was changed after the run")
         return records
-
-
-_FIX = "it was changed or truncated after the run: train the run again (--overwrite)"
-
-
-def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
-    """``saved`` (the JSON of a run's ``config.json`` at ``path``) with ``kind`` set, or a
-    ``ValueError`` naming ``path`` and what is wrong."""
-    if not isinstance(saved, dict):
-        raise ValueError(f"{path} must hold a JSON object (kind, config, seeds, ...); it "
-                         f"holds a {type(saved).__name__}: {_FIX}")
-    saved.setdefault('kind', 'node')
-    if not isinstance(saved['kind'], str) or saved['kind'] not in KINDS:
-        raise ValueError(f"{path} holds a run of unknown kind {saved['kind']!r}; graphdim "
-                         f"knows {', '.join(KINDS)}")
-    if not isinstance(saved.get('config'), dict):
-        raise ValueError(f"{path}: 'config' must be an object of option values; got "
-                         f"{saved.get('config')!r}: {_FIX}")
-    seeds = saved.get('seeds')
-    if not isinstance(seeds, list) or not seeds or not all(
-            isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise ValueError(f"{path}: 'seeds' must be a non-empty list of integers; got "
-                         f"{seeds!r}: {_FIX}")
-    for key in ('in_channels', 'image_size', 'channels'):
-        value = saved.get(key)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                  or value < 1):
-            raise ValueError(f"{path}: {key!r} must be a positive integer; got {value!r}: "
-                             f"{_FIX}")
-    return saved
-
-
-def _load_run_tensor(path: Path, what: str):
-    """``torch.load`` of a run file with ``weights_only``: a truncated or crafted file is a
-    ``ValueError`` naming it."""
-    try:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # truncated zip, pickle refusals, foreign formats
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path} is not a readable {what} file ({reason[:200]}): it was "
-                         f"truncated or changed after the run; train the run again "
-                         f"(--overwrite)") from None
-
-
-def _is_seed_dir(name: str) -> bool:
-    prefix, _, number = name.partition('_')
-    return prefix == 'seed' and number.lstrip('-').isdigit()
-
-
-def _matches(name: str, patterns: Sequence[str]) -> bool:
-    """Whether ``name`` is one of ``patterns`` or a killed atomic write of one."""
-    if name.startswith('.') and name.endswith('.tmp'):
-        name = name[1:].rsplit('.', 2)[0]
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
-def _foreign_inside(folder: Path, patterns: Sequence[str]) -> List[Path]:
-    return [entry for entry in sorted(folder.iterdir())
-            if entry.is_symlink() or not entry.is_file() or not _matches(entry.name, patterns)]
-
-
-def stored_config(config: Dict[str, Any]) -> Dict[str, Any]:
-    """``config`` as a run folder stores it: relative paths of files that exist
-    (:data:`PATH_KEYS`) made absolute, so ``graphdim embed RUN`` and ``--config RUN`` work
-    from any working directory."""
-    stored = dict(config)
-    for key in PATH_KEYS:
-        value = stored.get(key)
-        if isinstance(value, str) and value and not os.path.isabs(value) \
-                and os.path.exists(value):
-            stored[key] = os.path.abspath(value)
-    return stored

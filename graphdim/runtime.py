@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -200,36 +200,89 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == 'darwin' else peak / 1024
 
 
+class FileWriteError(OSError):
+    """A file could not be written (a full disk, a read-only folder): the message names it,
+    and nothing half-written was left (the temporary file is removed)."""
+
+
 def _temporary_beside(path: Path) -> Tuple[int, str]:
+    """A new temporary file beside ``path``, named ``.<name>.<pid>-<random>.tmp``: the
+    writer's pid tells a live writer's temporary from one a killed writer left."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    return tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.{os.getpid()}-',
+                            suffix='.tmp')
+
+
+def _writer_alive(temporary: Path, name: str) -> bool:
+    """Whether the process that writes ``temporary`` (a temporary of ``name``) still runs."""
+    pid = temporary.name[len(name) + 2:].partition('-')[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False  # ours (its write is over) or an older, pid-less name: left behind
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True
+    return True
 
 
 def _commit(tmp: str, path: Path) -> None:
     """Give ``tmp`` the mode a new file gets here (mkstemp makes it 0600), move it onto
-    ``path``, and remove temporaries of ``path`` that killed writers left behind."""
+    ``path``, and remove temporaries of ``path`` that killed writers left behind (never
+    those of a writer that still runs)."""
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
     for stale in path.parent.glob(f'.{glob.escape(path.name)}.*.tmp'):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+        if not _writer_alive(stale, path.name):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def _write_error(path: Path, error: BaseException) -> FileWriteError:
+    """One line naming ``path``: torch reports a full disk as a RuntimeError of its zip
+    writer ("[enforce fail at inline_container.cc] ... file write failed")."""
+    reason = ' '.join(str(error).split())[:160] or type(error).__name__
+    fix = ("the disk is full: free space (or write elsewhere) and run again"
+           if disk_full(error, path.parent) else
+           "check that the folder is writable and its disk has space, then run again")
+    failure = FileWriteError(f"could not write {path} ({reason}); {fix}. Nothing "
+                             f"half-written was left: files written before it are whole")
+    failure.errno = getattr(error, 'errno', None) or errno.EIO  # str() stays the one line
+    return failure
+
+
+def atomic_write_files(writes: Sequence[Tuple[Union[str, Path], str, Callable]]) -> None:
+    """Write each ``(path, mode, write)`` of ``writes`` (``write(file)`` fills an open file)
+    to a temporary file beside its path, then rename them all: a kill or a full disk never
+    leaves a torn file, and a failed write renames none of them (a
+    :class:`FileWriteError` naming the file)."""
+    staged: List[Tuple[str, Path]] = []
+    try:
+        for path, mode, write in writes:
+            path = Path(path)
+            handle, tmp = _temporary_beside(path)
+            staged.append((tmp, path))
+            try:
+                with os.fdopen(handle, mode) as file:
+                    write(file)
+                    file.flush()
+                    os.fsync(file.fileno())
+            except (OSError, RuntimeError) as error:  # ENOSPC, EDQUOT, EIO, torch's zip
+                raise _write_error(path, error) from error
+        for tmp, path in staged:
+            _commit(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
 
 
 def _write_atomically(path: Union[str, Path], mode: str, write: Callable) -> None:
-    path = Path(path)
-    handle, tmp = _temporary_beside(path)
-    try:
-        with os.fdopen(handle, mode) as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        _commit(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_files([(path, mode, write)])
 
 
 def atomic_save(obj: Any, path: Union[str, Path]) -> None:

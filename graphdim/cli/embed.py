@@ -3,7 +3,9 @@
 Node-level runs embed the nodes of their graph (or another named dataset, or your own graph
 file), graph-level runs every graph of their dataset, image runs the test images of theirs.
 """
+import contextlib
 import json
+import os
 from dataclasses import replace
 
 from ..data.custom import FEATURE_FALLBACKS
@@ -13,9 +15,9 @@ from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
-from ..graph.reinforcement import MODES, reinforce
+from ..graph.reinforcement import MAX_HOPS, MODES, check_hops, reinforce
 from ..experiments.reload import load_model
-from ..export import save_embeddings
+from ..export import output_paths, save_embeddings
 from ..runs import RunFolder
 from ..plots import reinforcement_name
 from ..progress import enabled, note, waiting
@@ -103,15 +105,16 @@ def _run_reinforcement(args, config):
         return config.hops[0], config.reinforcement[0], "the run's own --hops"
     folder = RunFolder(args.run_dir)
     seed = folder.seed_or_first(args.seed)
-    if not folder.results_path.is_file():
+    results = folder.read_results()  # a JSON object with a list of runs, or one error line
+    if results is None:
         raise ValueError(f"{args.run_dir} chose --hops on validation but holds no "
                          f"results.json (an unfinished run): pass --hops K")
-    runs = json.loads(folder.results_path.read_text()).get('runs', [])
-    chosen = [run for run in runs if isinstance(run, dict) and run.get('seed') == seed]
-    if not chosen or not isinstance(chosen[0].get('hops'), int) \
-            or chosen[0].get('reinforcement') not in MODES:
-        raise ValueError(f"{folder.results_path} records no chosen hops for seed {seed}: "
-                         f"pass --hops K")
+    chosen = [run for run in results.get('runs', []) if run.get('seed') == seed]
+    hops = chosen[0].get('hops') if chosen else None
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= MAX_HOPS \
+            or chosen[0].get('reinforcement') not in MODES:  # bounded: 10**12 never ends
+        raise ValueError(f"{folder.results_path} records no chosen hops (0 .. {MAX_HOPS}) for "
+                         f"seed {seed}: pass --hops K")
     return (chosen[0]['hops'], chosen[0]['reinforcement'],
             f"chosen on validation for seed {seed} (results.json)")
 
@@ -138,6 +141,27 @@ def _embed_images(args, model, config, saved, device):
     return embeddings, None, name, 'test images', PLAIN
 
 
+def _written(out):
+    """Every file ``graphdim embed --out OUT`` writes: OUT.pt, OUT.npy, OUT.node_ids.npy and
+    OUT.json."""
+    paths = output_paths(out)
+    return (*paths, paths[0].with_suffix('.json'))
+
+
+def _inside(path, folder) -> bool:
+    return os.path.abspath(path).startswith(os.path.abspath(folder) + os.sep)
+
+
+def _check_out(args, folder: RunFolder) -> None:
+    """``--out`` may not replace (or sit among) the run's own files: refused, one line."""
+    for path in _written(args.out):
+        clash = folder.clashes(path)
+        if clash:
+            raise ValueError(f"--out {args.out} would write {path}: {clash}; write the "
+                             f"embeddings outside {args.run_dir}, or leave out --out (they go "
+                             f"to {os.path.join(args.run_dir, 'embeddings_<dataset>.pt')})")
+
+
 EMBED_BY_KIND = {'node': _embed_nodes, 'graph': _embed_graphs, 'image': _embed_images}
 
 
@@ -151,8 +175,19 @@ def run(args) -> None:
                          f"nodes of a graph with a node-level model; {args.run_dir} holds a "
                          f"{saved['kind']}-level run (use --dataset, or none for the run's "
                          f"own)")
-    if args.hops is not None and args.hops < 0:
-        raise ValueError(f"--hops must be >= 0 (0: no reinforcement); got {args.hops}")
+    if args.hops is not None:
+        try:
+            check_hops(args.hops)
+        except ValueError:
+            raise ValueError(f"--hops must be from 0 (no reinforcement) to {MAX_HOPS}; got "
+                             f"{args.hops}") from None
+    for given, flag in ((args.features, '--features'),
+                        (args.missing_features, '--missing-features')):
+        if given and not args.graph:
+            raise ValueError(f"{flag} is read with --graph FILE only (your own graph): add "
+                             f"--graph FILE or drop it")
+    if args.out:  # checked before anything is loaded: never over the run's own files
+        _check_out(args, folder)
     seed = folder.seed_or_first(args.seed)
     note(f"graphdim embed: the {saved['kind']}-level model of {args.run_dir} (seed {seed}) on "
          f"{_source_name(args, saved)} | device {device}")
@@ -160,16 +195,19 @@ def run(args) -> None:
     embeddings, ids, name, rows, which = EMBED_BY_KIND[saved['kind']](args, model, config,
                                                                       saved, device)
     out = args.out or str(folder.path / f"embeddings_{name.replace(':', '_')}")
-    pt_path, npy_path = save_embeddings(embeddings, out, ids)
-    info_path = pt_path.with_suffix('.json')
-    info = {'run_dir': str(folder.path.resolve()), 'kind': saved['kind'], 'seed': seed,
-            'dataset': name, 'rows': rows, 'count': embeddings.size(0),
-            'dim': embeddings.size(1), **which,
-            'files': [pt_path.name, npy_path.name, pt_path.with_suffix('').name
-                      + '.node_ids.npy'],
-            'run_embeddings': f"seed_{seed}/embeddings.pt holds the plain embeddings "
-                              f"(before any reinforcement)"}
-    atomic_write_text(json.dumps(info, indent=2) + '\n', info_path)  # temp file + rename
+    held = folder.lock('graphdim embed') if any(
+        _inside(path, folder.path) for path in _written(out)) else contextlib.nullcontext()
+    with held:  # written into the run folder: one writer at a time
+        pt_path, npy_path = save_embeddings(embeddings, out, ids)
+        info_path = pt_path.with_suffix('.json')
+        info = {'run_dir': str(folder.path.resolve()), 'kind': saved['kind'], 'seed': seed,
+                'dataset': name, 'rows': rows, 'count': embeddings.size(0),
+                'dim': embeddings.size(1), **which,
+                'files': [pt_path.name, npy_path.name, pt_path.with_suffix('').name
+                          + '.node_ids.npy'],
+                'run_embeddings': f"seed_{seed}/embeddings.pt holds the plain embeddings "
+                                  f"(before any reinforcement)"}
+        atomic_write_text(json.dumps(info, indent=2) + '\n', info_path)  # temp + rename
     what = reinforcement_name(which['hops'], REVERSE_FORMS.get(which['form'], 'add'))
     source = (f" (K={which['hops']}: {which['reinforcement_source']})"
               if 'reinforcement_source' in which else '')

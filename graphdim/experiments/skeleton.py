@@ -7,8 +7,10 @@ train, embed, probe, save; then summarise and write the results. A level
 (:class:`Experiment` subclass) supplies only what differs: how it loads data, builds and
 trains its model, embeds and probes, and the figures of its summary.
 """
+import contextlib
 import statistics
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Dict, Iterator, List, Optional
@@ -94,6 +96,11 @@ class Experiment:
         raise NotImplementedError
 
 
+# What a run folder's lock names as its holder, for each kind of run.
+COMMAND_OF_KIND = {'node': 'graphdim train', 'graph': 'graphdim train --level graph',
+                   'image': 'graphdim image'}
+
+
 def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
                    overwrite: bool = False, tensorboard: bool = False) -> Dict[str, Any]:
     """Run ``experiment`` once per seed of its config; return the summary. With ``out_dir``,
@@ -106,7 +113,8 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
     if out_dir is not None:  # refused before anything is loaded; nothing deleted yet
         RunFolder(out_dir).begin(experiment.kind, asdict(config), resume=resume,
                                  overwrite=overwrite)
-    with experiment.session(), showing(experiment.progress and experiment.rank == 0):
+    with contextlib.ExitStack() as held, experiment.session(), \
+            showing(experiment.progress and experiment.rank == 0):
         header = experiment.header()  # first: what runs where, before any loading
         if header:
             note(header)
@@ -115,8 +123,16 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
             experiment.build()  # a model that cannot be built fails before the folder is touched
         folder = RunFolder(out_dir) if out_dir is not None and experiment.rank == 0 else None
         if folder is not None:
-            if overwrite:  # the inputs and the model are checked: replace the old run
-                folder.clear()
+            # One writer per run folder (graphdim.runlock), held until results.json is
+            # written; checked again under it: another run may have written there since.
+            held.enter_context(folder.lock(COMMAND_OF_KIND[experiment.kind]))
+            with warnings.catch_warnings():  # its warnings were given by the first check
+                warnings.simplefilter('ignore')
+                folder.begin(experiment.kind, asdict(config), resume=resume,
+                             overwrite=overwrite)
+            if overwrite:  # the inputs and the model are checked: replace the old run,
+                folder.set_aside()  # kept aside until this one has finished (or failed)
+                held.push(lambda failed, *_: folder.end_replacing(failed is None))
             labels = experiment.labels()
             if labels is not None:
                 folder.write_labels(labels)

@@ -1,0 +1,140 @@
+"""One writer per run folder: an advisory lock on ``RUN/.graphdim.lock``.
+
+``graphdim train`` / ``graphdim image`` (a new run, ``--overwrite`` or ``--resume``),
+``graphdim embed`` and ``graphdim plot`` (when they write into the run folder) hold it while
+they write: a second writer is refused with one line naming the process that holds it, so
+two runs never interleave their files in one folder and a ``--resume`` never meets another's
+temporary checkpoint. The lock is ``fcntl.flock``: the system releases it when its holder
+ends, however it ends. The holder's pid and command are written into the lock file and
+erased on release, so a lock file found non-empty by its next holder was left by a process
+that was killed; that is reported (its run may be unfinished), and the lock is taken over.
+Where ``fcntl`` is missing (Windows) runs are not locked.
+"""
+import contextlib
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Dict, Iterator, Optional, Union
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover  (Windows)
+    fcntl = None
+
+LOCK_NAME = '.graphdim.lock'
+# Folders this process holds the lock of, with how many holders nest: a process that
+# holds a folder's lock may take it again (train --plot writes its plots inside the run).
+_HELD: Dict[str, int] = {}
+
+
+class RunInUseError(ValueError):
+    """Another process writes the run folder now."""
+
+
+def _holder(fd: int) -> Optional[dict]:
+    """What the lock file records of its holder (pid, command, since), or None when empty."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    text = os.read(fd, 4096).decode('utf-8', 'replace').strip()
+    if not text:
+        return None
+    fields = dict(part.split('=', 1) for part in text.split() if '=' in part)
+    try:
+        fields['pid'] = int(fields.get('pid', ''))
+    except ValueError:
+        fields['pid'] = None
+    return fields
+
+
+def process_alive(pid: Optional[int]) -> bool:
+    """Whether process ``pid`` exists (``os.kill(pid, 0)``; one of another user counts)."""
+    if not pid or pid < 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
+
+
+def _describe(holder: Optional[dict]) -> str:
+    if not holder:
+        return 'another process'
+    command = holder.get('command', 'graphdim').replace('_', ' ')
+    since = holder.get('since')
+    when = f", since {since.replace('T', ' ')} UTC" if since else ''
+    return f"`{command}` (pid {holder.get('pid')}{when})"
+
+
+@contextlib.contextmanager
+def run_lock(folder: Union[str, Path], command: str) -> Iterator[None]:
+    """Hold the run folder's lock (the folder is created if needed) while the block writes;
+    :class:`RunInUseError` naming the holder when another process holds it. A folder this
+    call created and left holding nothing but the lock is removed again on release."""
+    folder = Path(folder)
+    key = os.path.abspath(folder)
+    if fcntl is None or key in _HELD:
+        _HELD[key] = _HELD.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+            if not _HELD[key]:
+                del _HELD[key]
+        return
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    fd = _acquire(path, folder)
+    try:
+        left = _holder(fd)
+        if left is not None:
+            alive = process_alive(left.get('pid')) and left.get('pid') != os.getpid()
+            how = ' (it runs, but no longer holds it)' if alive else ' (killed?)'
+            warnings.warn(f"{folder}: {_describe(left)} ended without releasing the run "
+                          f"folder's lock{how}; the lock is taken over. Its files are whole "
+                          f"(every write is atomic), but its run may be unfinished (no "
+                          f"results.json)", UserWarning, stacklevel=3)
+        record = (f"pid={os.getpid()} command={command.replace(' ', '_')} "
+                  f"since={time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}\n")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, record.encode(), 0)
+        _HELD[key] = 1
+        try:
+            yield
+        finally:
+            del _HELD[key]
+            os.ftruncate(fd, 0)  # released cleanly: an empty lock file
+            if created and [p.name for p in folder.iterdir()] == [LOCK_NAME]:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    folder.rmdir()
+    finally:
+        os.close(fd)
+
+
+def _acquire(path: Path, folder: Path) -> int:
+    """A descriptor of ``path`` holding its exclusive lock, or :class:`RunInUseError`."""
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held (EWOULDBLOCK); the holder's record says by whom
+            holder = _holder(fd)
+            os.close(fd)
+            dead = holder is not None and not process_alive(holder.get('pid'))
+            raise RunInUseError(
+                f"{folder} is being written by {_describe(holder)}"
+                + (" (that process has ended, but a process it started still holds the "
+                   "lock)" if dead else "")
+                + "; graphdim lets one process write a run folder at a time: wait for it to "
+                  "finish, or choose another --out") from None
+        try:  # a holder that removed the file as it released: lock the new one instead
+            if os.path.samestat(os.fstat(fd), os.stat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    raise RunInUseError(f"{folder}: could not take its lock ({path} keeps being replaced)")
