@@ -233,7 +233,7 @@ def test_12_corrupt_mnist_files_are_one_error_naming_the_file(damage, tmp_path, 
     with pytest.raises(CorruptDatasetError) as info:
         load_image_dataset('mnist', str(tmp_path / 'root'))
     message = str(info.value)
-    assert str(folder / 'test.npz') in message and 'images uint8 [N, 28, 28, 1]' in message
+    assert str(folder / 'test.npz') in message and 'images uint8 [N, H, W, C]' in message
     assert '\n' not in message
 
 

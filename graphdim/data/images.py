@@ -61,8 +61,9 @@ def _mnist(root: Optional[str]) -> ImageDataset:
     return ImageDataset('mnist', *arrays['train'], *arrays['test'], num_classes=10)
 
 
-_MNIST_FIX = ("give a numpy .npz file with images uint8 [N, 28, 28, 1] and labels [N] "
-              "(whole numbers 0..9), the same image size in train.npz and test.npz")
+_MNIST_FIX = ("give a numpy .npz file with images uint8 [N, H, W, C] (MNIST's: [N, 28, 28, 1]) "
+              "and labels [N] (whole numbers 0..9), the same image size in train.npz and "
+              "test.npz")
 
 
 def _read_mnist_split(path, train=None):
