@@ -23,7 +23,7 @@ def run(dataset, seeds, extra):
 
 
 def table(summaries) -> str:
-    """README's node-accuracy table, from the summaries (``benchmarks/results/accuracy.json``)."""
+    """DGI's accuracy table, from the summaries this benchmark writes (``--out``)."""
     return markdown_table(
         ['dataset', 'test acc (%)', 'DGI paper', 'target', 'epochs (mean)', 'peak RSS MiB'],
         ([s['dataset'], mean_std(s['test_acc_mean'], s['test_acc_std']),

@@ -4,7 +4,7 @@ a check that the API reference documents every public name.
 ``results-table`` renders one of ``benchmarks/render_readme.TABLES`` at build time, with the
 benchmark's own table function, so no figure of the site is copied by hand::
 
-    ```{results-table} node-accuracy
+    ```{results-table} node-models
     ```
 
 ``literalinclude`` of a script under ``examples/`` shows it as a user runs it: the test
