@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .roots import DatasetNotFoundError, prepare_dataset_dir
-from .safe_load import CORRUPT_FILE_ERRORS, corrupt_dataset_error
+from .roots import DatasetNotFoundError, cache_lock, prepare_dataset_dir
+from .safe_load import CORRUPT_FILE_ERRORS, corrupt_dataset_error, full_cache_disk_error
 
 IMAGE_DATASETS = ('mnist', 'cifar10', 'cifar100', 'stl10')
 # name -> (torchvision class, folder, a file its raw layout holds, image side after loading)
@@ -121,13 +121,17 @@ def _torchvision_split(name: str, split: str, loader_root, download: bool):
 def _torchvision_dataset(name: str, root: Optional[str], download: bool) -> ImageDataset:
     _require_torchvision(name)
     _, required, _ = _TORCHVISION[name]
-    loader_root, present = prepare_dataset_dir('images', name, [required], root, download)
-    try:
-        train = _torchvision_split(name, 'train', loader_root, not present)
-        test = _torchvision_split(name, 'test', loader_root, not present)
-    except (OSError, RuntimeError) as error:  # a failed download
-        raise DatasetNotFoundError(f"dataset {name!r} could not be loaded or downloaded into "
-                                   f"{loader_root / name}: {error}") from error
+    with cache_lock('images', name):  # concurrent first loads: one downloads, the others wait
+        loader_root, present = prepare_dataset_dir('images', name, [required], root, download)
+        try:
+            train = _torchvision_split(name, 'train', loader_root, not present)
+            test = _torchvision_split(name, 'test', loader_root, not present)
+        except (OSError, RuntimeError) as error:  # a failed download, or a full disk
+            full = full_cache_disk_error(loader_root, error)
+            if full is not None:
+                raise full from error
+            raise DatasetNotFoundError(f"dataset {name!r} could not be loaded or downloaded "
+                                       f"into {loader_root / name}: {error}") from error
     return ImageDataset(name, *train, *test, num_classes=int(train[1].max()) + 1)
 
 
