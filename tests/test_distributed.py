@@ -21,6 +21,7 @@ def _summaries(stdout):
     return [json.loads(line) for line in stdout.splitlines() if line.startswith('{')]
 
 
+@pytest.mark.slow  # three training processes on Cora
 def test_two_gloo_processes_match_one_process(data_root, tmp_path):
     """Each rank trains on half the seeds (DDP averages the gradients); only rank 0 reports
     and writes; accuracy equals the single-process run's within noise."""
@@ -94,6 +95,7 @@ def _fit_one_full_batch(rank, port, results):
         dist.destroy_process_group()
 
 
+@pytest.mark.slow  # two gloo processes, each starting torch
 def test_distributed_full_batch_keeps_the_best_state_on_every_rank():
     """Rank 0's own loss never improves after epoch 1 while the averaged one does: the best
     state must still be taken from the averaged loss (it once ended as None on rank 0)."""

@@ -202,6 +202,7 @@ def test_encoders_without_a_sparse_form_run_message_passing():
     assert 'gat' in model.propagation.reason
 
 
+@pytest.mark.slow  # an accuracy run on Cora
 def test_cora_short_run_reaches_a_real_accuracy(data_root):
     """A real run: GGD's Cora recipe (512 units, lr 1e-3), reinforcement depth chosen on
     validation; a few seconds on two CPU cores."""

@@ -140,6 +140,7 @@ def test_cross_validation_chooses_c_on_training_folds_and_rejects_bad_input():
         cross_validate(separable * float('nan'), labels, folds=5)
 
 
+@pytest.mark.slow  # an accuracy run on MUTAG
 def test_short_mutag_run_raises_the_bound_and_gives_predictive_embeddings(data_root):
     # Not asserted: beating the random-init encoder. On MUTAG a random GIN with a sum readout
     # is a strong baseline, and in our runs training lowered the probe accuracy (see

@@ -33,6 +33,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow  # trains each estimator to its bound
 @pytest.mark.parametrize('measure', ['dv', 'nwj', 'infonce'])
 def test_known_mi_of_correlated_gaussians_is_lower_bounded(measure, one_thread):
     torch.manual_seed(0)

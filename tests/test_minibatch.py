@@ -169,6 +169,7 @@ def test_fanouts_per_layer_and_batch_size_checked():
         layerwise_embed(torch.nn.Linear(3, 3), random_graph())
 
 
+@pytest.mark.slow  # an accuracy run on Cora
 def test_cora_minibatch_run_reaches_a_real_accuracy(data_root):
     """A short real run: 1-layer GCN DGI on Cora in batches of 512 seeds."""
     summary = gd.run_node_experiment(gd.NodeConfig(

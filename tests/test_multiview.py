@@ -86,6 +86,7 @@ def test_node_mvgrl_sampled_subgraphs_slice_both_normalised_views():
     assert model.views(data.x, data.edge_index) is views
 
 
+@pytest.mark.slow  # an accuracy run on Cora
 def test_node_mvgrl_on_cora_beats_its_random_init(data_root):
     # A short real run (30 epochs): the trained embeddings must clearly beat the untrained.
     data = gd.load_node_dataset('Cora', str(data_root), download=False).data
@@ -181,6 +182,7 @@ def test_cli_trains_mvgrl_at_node_level_with_its_random_init_beside(tmp_path, ca
     assert isinstance(model, gd.MVGRL) and model.top_k == 8
 
 
+@pytest.mark.slow  # a graph-level CLI run with cross-validation
 def test_cli_trains_mvgrl_at_graph_level(data_root, capsys):
     import json
     assert cli.main(['train', '--level', 'graph', '--model', 'mvgrl', '--dataset', 'MUTAG',

@@ -202,6 +202,7 @@ def test_graph_level_refuses_node_only_options_in_one_line(argv, capsys, tmp_pat
     assert argv[0] in err and not (tmp_path / 'run').exists()
 
 
+@pytest.mark.slow  # a graph-level run drawn with t-SNE (the round trips plot too)
 def test_graph_level_plot_draws_the_run(tmp_path, capsys, data_root):
     out = tmp_path / 'run'
     assert cli.main(['train', *GRAPH_RUN, '--out', str(out), '--plot']) == 0

@@ -121,6 +121,7 @@ def _cli(args, **kwargs):
                           timeout=300, **kwargs)
 
 
+@pytest.mark.slow  # three CLI processes, one killed: a long round trip
 def test_killed_cli_run_resumes_to_the_uninterrupted_result(tmp_path):
     """A real SIGKILL after a checkpoint; ``--resume`` then ends with the same model."""
     reference = _cli(['--out', str(tmp_path / 'ref')])

@@ -54,7 +54,8 @@ def roots(data_root, tmp_path_factory):
     return {'graph': data_root, 'image': small}
 
 
-@pytest.mark.parametrize('kind', ['node', 'graph', 'image'])
+@pytest.mark.parametrize('kind', ['node', pytest.param('graph', marks=pytest.mark.slow),
+                                  pytest.param('image', marks=pytest.mark.slow)])  # long
 def test_every_kind_round_trips_train_embed_plot_and_replay(kind, roots, tmp_path, capsys):
     run_dir = tmp_path / 'run'
     first = _json_line(_run_cli([*TRAIN_ARGV[kind](roots), '--seed', '1', '--quiet',
