@@ -171,11 +171,16 @@ def capped_jobs(jobs) -> int:
         raise ValueError(f"jobs must be an integer >= 1; got {jobs!r}")
     cpus = usable_cpus()
     if jobs > cpus:
-        import warnings
-        warnings.warn(f"--jobs {jobs} is more than the {cpus} CPU(s) this process may use; "
-                      f"running {cpus} jobs", UserWarning, stacklevel=3)
+        if (jobs, cpus) not in _CAPPED_JOBS:  # once, not once per cross-validation
+            _CAPPED_JOBS.add((jobs, cpus))
+            import warnings
+            warnings.warn(f"--jobs {jobs} is more than the {cpus} CPU(s) this process may "
+                          f"use; running {cpus} jobs", UserWarning, stacklevel=3)
         return cpus
     return jobs
+
+
+_CAPPED_JOBS: set = set()
 
 
 def disk_full(error: BaseException, folder: Union[str, Path]) -> bool:

@@ -144,6 +144,7 @@ def test_10_jobs_are_capped_at_the_usable_cpus(monkeypatch):
         return real(*args, **kwargs)
     monkeypatch.setattr(sklearn.model_selection, 'GridSearchCV', grid_search)
     monkeypatch.setattr(graphdim.runtime, 'usable_cpus', lambda: 1)
+    monkeypatch.setattr(graphdim.runtime, '_CAPPED_JOBS', set())  # warned once per process
     labels = torch.arange(16) % 2
     embeddings = torch.randn(16, 3) + 3 * labels[:, None]
     with pytest.warns(UserWarning, match='--jobs 100000 is more than the 1 CPU'):
