@@ -61,7 +61,9 @@ def _print_node_summary(summary) -> None:
     if reinforced:
         forms = ' or '.join('z + A^K z' if mode == 'add' else 'A^K z'
                             for mode in config['reinforcement'])
-        chosen = ' chosen on validation' if len(config['hops']) > 1 or ' or ' in forms else ''
+        chosen = (f" chosen by {config['hops_cv']}-fold cross-validation on train + val"
+                  if config.get('hops_cv') else ' chosen on validation') \
+            if len(config['hops']) > 1 or ' or ' in forms else ''
         print(f"reinforcement: {forms}, K in {', '.join(map(str, config['hops']))}{chosen}")
     for run in summary['runs']:
         hops = lambda prefix='': (f" K={run[prefix + 'hops']}"  # noqa: E731
@@ -82,6 +84,12 @@ def _print_node_summary(summary) -> None:
         print(f"random-init encoder (untrained, same probe): "
               f"{summary['random_init_test_acc_mean']:.2f} ± "
               f"{summary['random_init_test_acc_std']:.2f} %")
+    if 'training_free_test_acc_mean' in summary:
+        run = summary['runs'][0]
+        form = 'X + A^K X' if run['training_free_reinforcement'] == 'add' else 'A^K X'
+        print(f"training-free baseline (raw features, {form}, K chosen as above, e.g. "
+              f"K={run['training_free_hops']}): {summary['training_free_test_acc_mean']:.2f} ± "
+              f"{summary['training_free_test_acc_std']:.2f} %")
     if 'out_dir' in summary:
         print(f"wrote {summary['out_dir']}")
 

@@ -17,7 +17,7 @@ from ..data.custom import FEATURE_FALLBACKS
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
-from ..eval import choose_hops, public_split, random_split
+from ..eval import HOPS_GRID, choose_hops, public_split, random_split
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
@@ -51,6 +51,9 @@ class NodeConfig(RunConfig):
     readout: str = option('sigmoid_mean', choices=READOUTS)
     corruption: str = option('row_shuffle', choices=CORRUPTIONS)
     corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask', minimum=0)
+    mask_clean: bool = option(False, "zero GGD's dropped feature columns in the clean view "
+                                     "too, as the authors' code does (default: the "
+                                     "corrupted view only, as the paper describes)")
     estimator: str = option('bce', choices=MEASURES)
     # A second, diffusion view (graphdim.graph.diffusion); shared with the graph level.
     diffusion: str = option('ppr', 'the diffusion view, personalised PageRank or heat '
@@ -81,6 +84,10 @@ class NodeConfig(RunConfig):
     reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z) "
                                                     "and/or replace (A^K z); both: chosen on "
                                                     "validation with K", choices=MODES)
+    hops_cv: int = option(0, 'with several --hops: choose the form and K by FOLDS-fold '
+                             'cross-validation on the training and validation labels '
+                             'together (0, default: on the validation split alone)',
+                          metavar='FOLDS', minimum=0)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
     seed: int = option(0, 'first seed')
@@ -237,10 +244,10 @@ class NodeExperiment(Experiment):
         data = self.data
         if getattr(data, 'y', None) is None:
             return {'test_acc': None, 'val_acc': None, 'split': 'no labels: not probed'}
-        split = public_split(data) if self.dataset.public_split else random_split(data.y, seed)
+        split = self.split(seed)
         config, device = self.config, self.scaled.device
         chosen = choose_hops(embeddings, data, split, config.hops, config.reinforcement,
-                             device)  # K on the validation split; (0, ): the plain probe
+                             device, config.hops_cv)  # K without test labels; (0, ): plain
         probe = chosen.result
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
             probe.test_acc = ogb_accuracy(self.dataset.name, data.y[split.test],
@@ -255,6 +262,33 @@ class NodeExperiment(Experiment):
                            plain_val_acc=100 * chosen.plain.val_acc)
         return figures
 
+    def split(self, seed: int):
+        data = self.data
+        return public_split(data) if self.dataset.public_split else random_split(data.y, seed)
+
+    def random_init(self, model, seed: int) -> Dict[str, Any]:
+        """The untrained encoder's figures and, beside them, the training-free baseline's:
+        the raw features propagated, :math:`\\hat A^K X` or :math:`X + \\hat A^K X`, the
+        form and ``K`` of :data:`HOPS_GRID` chosen as the run chooses its own (validation,
+        or ``--hops-cv`` folds), the same probe (SGC's and GGCM's kind of baseline)."""
+        figures = super().random_init(model, seed)
+        if figures and getattr(self.data, 'y', None) is not None:
+            figures.update(self.training_free(seed))
+        return figures
+
+    def training_free(self, seed: int) -> Dict[str, Any]:
+        split = self.split(seed)
+        cached = getattr(self, '_training_free', None)
+        if cached is None or cached[0] != split.description:  # the public split: once
+            chosen = choose_hops(self.data.x, self.data, split, HOPS_GRID, MODES,
+                                 self.scaled.device, self.config.hops_cv)
+            cached = self._training_free = (split.description, {
+                'training_free_test_acc': 100 * chosen.test_score,
+                'training_free_val_acc': 100 * chosen.val_score,
+                'training_free_hops': chosen.hops,
+                'training_free_reinforcement': chosen.mode})
+        return dict(cached[1])
+
     def summarize(self, seeds, runs) -> Dict[str, Any]:
         data, dataset = self.data, self.dataset
         labelled = getattr(data, 'y', None) is not None
@@ -264,7 +298,8 @@ class NodeExperiment(Experiment):
             'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
             'test_acc_std': acc_std,
             'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None}
-        for key in ('random_init_test_acc', 'plain_test_acc', 'random_init_plain_test_acc'):
+        for key in ('random_init_test_acc', 'plain_test_acc', 'random_init_plain_test_acc',
+                    'training_free_test_acc'):
             if key in runs[0]:
                 summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(r[key] for r in runs)
         summary.update({

@@ -165,12 +165,15 @@ class MiniBatchGGD(MiniBatchDGI):
 def _build(config, in_channels: int) -> GGD:
     return GGD.from_options(in_channels, config.hidden_channels, num_layers=config.num_layers,
                             activation=config.activation, estimator=config.estimator,
-                            drop_feature_p=config.corruption_p, encoder=config.encoder)
+                            drop_feature_p=config.corruption_p, encoder=config.encoder,
+                            mask_clean=config.mask_clean)
 
 
 register_model(ModelEntry(
     'ggd', 'node', 'group discrimination: clean against corrupted nodes, no summary', _build,
-    options=('encoder', 'corruption_p'), title='GGD',
+    options=('encoder', 'corruption_p', 'mask_clean'), title='GGD',
     recipe=lambda c: (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, feature "
-                      f"columns dropped {c['corruption_p']:g} + row shuffle, {c['estimator']}"),
+                      f"columns dropped {c['corruption_p']:g}"
+                      f"{' in both views' if c.get('mask_clean') else ''} + row shuffle, "
+                      f"{c['estimator']}"),
     minibatch=MiniBatchGGD))
