@@ -232,8 +232,9 @@ def _headline_embeddings(saved: Dict[str, Any], run: Dict[str, Any],
     config = NodeConfig.from_dict(saved['config'])
     with waiting(f"loading {_dataset_name(saved)} to reinforce the embeddings (K={hops})"):
         data = load_config_graph(config).data
+    form = r'$z + \hat{A}^{K} z$' if mode == 'add' else r'$\hat{A}^{K} z$'  # mathtext
     return (reinforce(embeddings, data.edge_index, hops, getattr(data, 'edge_weight', None),
-                      mode=mode), reinforcement_name(hops, mode))
+                      mode=mode), f"reinforced ({form}, K={hops})")
 
 
 def _score(saved: Dict[str, Any], run: Dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from .graph.checks import check_graph, check_in_channels
-from .progress import enabled as progress_enabled
+from .progress import enabled as progress_enabled, steps
 from .runtime import resolve_device
 from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
                           rng_states, save_checkpoint)
@@ -65,6 +65,14 @@ def check_inputs(model: torch.nn.Module, data) -> None:
     for graph in _graphs_to_check(data):
         check_graph(graph)
         check_in_channels(model, graph)
+
+
+def _length(batches) -> Optional[int]:
+    """How many batches an epoch has, where the loader says (for its progress bar)."""
+    try:
+        return len(batches)
+    except TypeError:
+        return None
 
 
 def _batches(data):
@@ -216,8 +224,11 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         model.train()
         if hasattr(batches, 'set_epoch'):
             batches.set_epoch(epoch)
+        # Mini-batches: a bar over the epoch's batches too, shown when an epoch is long.
+        epoch_batches = batches if full_batch or bar.disable else steps(
+            batches, f'{desc} epoch {epoch}', unit='batch', total=_length(batches))
         epoch_loss, pre_step_state = _train_epoch(
-            model, batches, loss_of, optimizer, device, world_size,
+            model, epoch_batches, loss_of, optimizer, device, world_size,
             result.best_loss if full_batch else None)
         result.epoch_seconds.append(time.perf_counter() - start)
         result.losses.append(epoch_loss)

@@ -123,6 +123,15 @@ def test_progress_helpers_show_after_the_delay_and_obey_showing(monkeypatch, cap
     assert capsys.readouterr().err == 'shown\n'
 
 
+def test_bars_keep_moving_during_one_long_step(monkeypatch, capsys):
+    monkeypatch.setattr(progress, 'DELAY', 0.0)
+    with progress.ticking(interval=0.05):
+        for _ in progress.steps(range(2), 'slow step'):
+            time.sleep(0.4)  # one step, no update(): only the ticker redraws the bar
+    drawn = [line for line in _lines(capsys.readouterr().err) if 'slow step' in line]
+    assert len(drawn) >= 4  # redrawn while the first step ran, not only at its end
+
+
 def test_cross_validation_prints_each_fold_as_it_ends(capsys):
     generator = torch.Generator().manual_seed(0)
     labels = torch.arange(40) % 2
@@ -172,7 +181,7 @@ def test_tsne_plots_the_headline_embeddings_with_legend_and_title(reinforced_run
     run = json.loads(folder.results_path.read_text())['runs'][0]
     tsne, loss = figures
     title = tsne.axes[0].get_title()
-    assert 'DGI on karate' in title and 'reinforced (z + A^K z, K=2)' in title
+    assert 'DGI on karate' in title and r'reinforced ($z + \hat{A}^{K} z$, K=2)' in title
     assert f"test accuracy {run['test_acc']:.2f} %" in title
     legend = [text.get_text() for text in tsne.axes[0].get_legend().get_texts()]
     assert legend == ['class 0', 'class 1']

@@ -15,7 +15,7 @@ from .._startup import restore as restore_interrupt
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
-from ..progress import showing
+from ..progress import showing, ticking
 from ..runtime import out_of_memory_error, tune_cpu_allocator
 from .common import apply_config_defaults
 
@@ -52,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         tune_cpu_allocator()
         with warnings.catch_warnings():
             warnings.showwarning = _print_warning  # restored when the block ends
-            with showing(not getattr(args, 'quiet', False)):  # --quiet: no progress at all
+            with showing(not getattr(args, 'quiet', False)), ticking():  # --quiet: none
                 args.run(args)
     except EXPECTED_ERRORS as error:
         if debug:

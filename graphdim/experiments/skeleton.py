@@ -164,7 +164,8 @@ def _one_seed(experiment: Experiment, seed: int, checkpoints: Optional[RunFolder
     start = time.perf_counter()
     seed_everything(seed)
     model = experiment.build()
-    run: Dict[str, Any] = {'seed': seed, **experiment.random_init(model, seed)}
+    with waiting(f"seed {seed}: baselines before training"):  # random init, training-free
+        run: Dict[str, Any] = {'seed': seed, **experiment.random_init(model, seed)}
     train_start = time.perf_counter()
     history = experiment.train(model, seed, checkpoints.checkpoint_path(seed)
                                if checkpoints is not None else None)
