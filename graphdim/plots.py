@@ -104,6 +104,10 @@ def plot_losses(losses_by_seed: dict, path, title: str = 'training loss',
                       label=f'best epoch {best} (kept)' if len(losses_by_seed) <= 3 else None)
             axes.axvline(best, color=colour, linestyle=':', linewidth=0.8)
     axes.set_xlabel('epoch'), axes.set_ylabel('training loss (lower is better)')
+    axes.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+    if len(losses_by_seed) > 3:  # the markers are not named seed by seed: one entry for all
+        axes.plot([], [], marker='o', color='white', markeredgecolor='black',
+                  linestyle='none', label='best epoch of each seed (kept)')
     axes.set_title(title, fontsize='medium')
     if len(losses_by_seed) <= 10:
         axes.legend(fontsize='small')
