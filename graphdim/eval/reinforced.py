@@ -50,7 +50,7 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
     sparse products for the whole grid. ``data`` gives ``edge_index`` (optional
     ``edge_weight``) and the labels ``y``.
 
-    ``folds >= 2`` scores each candidate by :func:`cross_validated_accuracy` on the training
+    ``folds >= 2`` scores each candidate by ``cross_validated_accuracy`` on the training
     and validation rows together instead of by the validation split alone: 500 validation
     nodes move by about a point between candidates from noise alone, so the grid's winner
     changed from seed to seed. The chosen candidate's probe is then fit as always (training

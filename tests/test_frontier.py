@@ -1,0 +1,129 @@
+"""The frontier recipes' parts: GGD as its authors run it (--mask-clean, a fixed epoch budget),
+the reinforcement chosen by cross-validation, the training-free baseline, and that no choice
+sees a test label."""
+import json
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+import graphdim as gd
+from graphdim import cli
+from graphdim.eval.reinforced import cross_validated_accuracy
+from graphdim.eval.splits import Split
+from graphdim.presets import preset_defaults
+
+
+def _labelled_graph(seed: int = 0, nodes: int = 120, classes: int = 3):
+    """Two noisy views of the class: features (weakly) and homophilous edges (strongly)."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(nodes) % classes
+    x = torch.nn.functional.one_hot(y, classes).float() + 1.5 * torch.randn(
+        nodes, classes, generator=generator)
+    x = torch.cat([x, torch.randn(nodes, 5, generator=generator)], dim=1)
+    src = torch.randint(0, nodes, (6 * nodes, ), generator=generator)
+    dst = torch.randint(0, nodes, (6 * nodes, ), generator=generator)
+    keep = (y[src] == y[dst]) | (torch.rand(src.numel(), generator=generator) < 0.2)
+    edge_index = torch.stack([src[keep], dst[keep]])
+    edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+    order = torch.randperm(nodes, generator=generator)
+    masks = [torch.zeros(nodes, dtype=torch.bool) for _ in range(3)]
+    masks[0][order[:30]], masks[1][order[30:60]], masks[2][order[60:]] = True, True, True
+    data = Data(x=x, edge_index=edge_index, y=y, train_mask=masks[0], val_mask=masks[1],
+                test_mask=masks[2])
+    return data, Split(*masks, 'test graph')
+
+
+def _relabelled_test_rows(data, split, shift: bool):
+    """The test rows' labels shuffled among them, or each moved to another class."""
+    changed = data.clone()
+    test = split.test.nonzero().view(-1)
+    changed.y = data.y.clone()
+    if shift:
+        changed.y[test] = (data.y[test] + 1) % 3
+    else:
+        permuted = test[torch.randperm(test.numel(), generator=torch.Generator().manual_seed(1))]
+        changed.y[test] = data.y[permuted]
+    return changed
+
+
+@pytest.mark.parametrize('folds', [0, 2])
+def test_shuffling_test_labels_changes_no_choice(folds):
+    """K, the form, C and the normalisation are chosen without the test labels: scrambling
+    them changes the test score and nothing else (the epoch is chosen on the training loss,
+    which reads no label at all)."""
+    data, split = _labelled_graph()
+    z = torch.randn(data.num_nodes, 8, generator=torch.Generator().manual_seed(3)) + data.x[:, :8]
+    # cross-validation fits 10 probes a fold and a candidate: a small grid
+    grid, modes = ((0, 2), ('add', 'replace')) if not folds else ((0, 2), ('add', ))
+    # an embedding, and the training-free baseline's raw features
+    for features in ((z, data.x) if not folds else (z, )):
+        a = gd.choose_hops(features, data, split, grid, modes, folds=folds)
+        for shift in (False, True):
+            changed = _relabelled_test_rows(data, split, shift)
+            b = gd.choose_hops(features, changed, split, grid, modes, folds=folds)
+            assert (a.hops, a.mode, a.result.c, a.result.normalization) == \
+                (b.hops, b.mode, b.result.c, b.result.normalization)
+            assert a.val_scores == b.val_scores
+        # the test labels do count: every one moved, the same predictions score otherwise
+        assert b.test_score != a.test_score
+
+
+def test_cross_validated_accuracy_against_hand_cases():
+    data, split = _labelled_graph()
+    # features that are the label: every held-out fold is classified right
+    perfect = torch.nn.functional.one_hot(data.y, 3).float() * 5
+    assert cross_validated_accuracy(perfect, data.y, split, 2) == 1.0
+    # features that are noise: about chance (3 classes), never perfect
+    noise = torch.randn(data.num_nodes, 4, generator=torch.Generator().manual_seed(0))
+    assert cross_validated_accuracy(noise, data.y, split, 2) < 0.7
+    with pytest.raises(ValueError, match='folds'):
+        gd.choose_hops(perfect, data, split, (0, 1), folds=1)
+
+
+def test_cross_validation_reads_no_test_row():
+    """The test rows' features can be anything: the cross-validated score is the same."""
+    data, split = _labelled_graph()
+    x = data.x.clone()
+    before = cross_validated_accuracy(x, data.y, split, 2)
+    x[split.test] = 1e3 * torch.randn(int(split.test.sum()), x.size(1))
+    assert cross_validated_accuracy(x, data.y, split, 2) == before
+
+
+def test_ggd_presets_follow_the_authors_code():
+    for name, hidden, lr in (('ggd-cora', None, None), ('ggd-citeseer', 1536, 0.0005),
+                             ('ggd-pubmed', 1024, None)):
+        values = preset_defaults('train', name)
+        assert values['model'] == 'ggd' and values['mask_clean'] is True
+        assert (values['epochs'], values['patience']) == (500, 0)  # no early stopping
+        assert (values['hops'], values['reinforcement']) == ([5], ['add'])
+        assert values.get('hidden_channels') == hidden and values.get('lr') == lr
+
+
+def test_mask_clean_and_hops_cv_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / 'run'
+    assert cli.main(['train', '--model', 'ggd', '--dataset', 'karate', '--mask-clean',
+                     '--epochs', '6', '--patience', '0', '--hidden', '8', '--hops', '0', '2',
+                     '--hops-cv', '2', '--quiet', '--json', '--out', str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary['config']['mask_clean'] is True and summary['config']['hops_cv'] == 2
+    assert summary['runs'][0]['epochs'] == 6  # --patience 0: the whole budget
+    assert summary['runs'][0]['hops'] in (0, 2)
+    model, _ = gd.load_model(out)
+    assert model.mask_clean is True
+    # an option of GGD's given to DGI is refused, naming who reads it
+    assert cli.main(['train', '--model', 'dgi', '--dataset', 'karate', '--mask-clean']) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and '--mask-clean' in error[0] and 'ggd' in error[0]
+
+
+def test_random_baseline_brings_the_training_free_baseline(capsys):
+    assert cli.main(['train', '--dataset', 'karate', '--epochs', '3', '--hidden', '8',
+                     '--seeds', '2', '--random-baseline', '--quiet', '--json']) == 0
+    output = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(output[-1])
+    runs = summary['runs']
+    assert all(r['training_free_hops'] in gd.eval.HOPS_GRID for r in runs)
+    assert summary['training_free_test_acc_mean'] == pytest.approx(
+        sum(r['training_free_test_acc'] for r in runs) / 2)
+    assert any(line.startswith('training-free baseline') for line in output)
