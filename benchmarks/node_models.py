@@ -56,10 +56,13 @@ def _acc(row, key) -> str:
     return mean_std(row[f'{key}_mean'], row[f'{key}_std'], seeds=len(row['seeds']))
 
 
-def table(rows) -> str:
+def table(rows, training_free=None) -> str:
     """Test accuracy (%) per model and graph: plain, reinforced (form and K chosen on
-    validation), the untrained encoder reinforced the same way; the chosen K (``*``: the
-    ``Â^K z`` form, else ``z + Â^K z``); training seconds per seed."""
+    validation), the untrained encoder reinforced the same way, the training-free baseline
+    (``training_free``: ``{dataset: row}`` of benchmarks/training_free.py, the same for every
+    model on a public split); the chosen K (``*``: the ``Â^K z`` form, else ``z + Â^K z``);
+    training seconds per seed."""
+    training_free = training_free or {}
     body = []
     for row in rows:
         runs = row['runs']
@@ -68,12 +71,15 @@ def table(rows) -> str:
             row['model'].upper() if row['model'] != 'ggd' else 'GGD', row['dataset'],
             str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
             _acc(row, 'random_init_test_acc'),
+            f"{training_free[row['dataset']]['test_acc']:.2f}"
+            if row['dataset'] in training_free else '-',
             paper(row['model'], row['dataset']), reproduced(row['model'], row['dataset']),
             ', '.join(f"{k}{'' if mode == 'add' else '*'}" for k, mode in hops),
             f"{statistics.median(r['train_seconds'] for r in runs):.1f}",
             f"{row['peak_rss_mb']:.0f}"])
     return markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',
-                           'untrained, reinforced', 'paper', 'reproduced (by)', 'K chosen',
+                           'untrained, reinforced', 'training-free (Â^K X)', 'paper',
+                           'reproduced (by)', 'K chosen',
                            'train s / seed (median)', 'peak RSS MiB'], body)
 
 

@@ -30,6 +30,7 @@ import torch
 import graphdim as gd
 from graphdim.experiments.config import mean_std as sample_mean_std
 from cli_runs import run_cli_json
+from published import paper, reproduced
 from tables import markdown_table, mean_std
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'reinforcement_choice.jsonl'
@@ -60,11 +61,35 @@ def measure(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
                                 'reinforcement': chosen.mode})
             print(f"seed {seed} {name:>8}: {100 * chosen.test_score:.2f} "
                   f"({chosen.mode} {chosen.hops})", flush=True)
+    figures = {key: summary[key] for key in summary if key.endswith(('_mean', '_std'))
+               or key in ('epoch_seconds_median', 'train_seconds_total', 'peak_rss_mb')}
     return {'preset': preset, 'dataset': summary['dataset'], 'seeds': summary['seeds'],
+            'preset_figures': figures,
             'rules': {name: dict(zip(('test_acc_mean', 'test_acc_std'),
                                      sample_mean_std(r['test_acc'] for r in runs)), runs=runs)
                       for name, runs in rules.items()},
             'config': summary['config'], 'versions': summary['versions']}
+
+
+def read_rows(path: Path = RESULTS) -> list:
+    """The measured presets (empty before the first run)."""
+    return [json.loads(line) for line in path.read_text().splitlines()] \
+        if path.is_file() else []
+
+
+def preset_table(rows) -> str:
+    """Each preset as users run it (10 seeds): its test accuracy beside its untrained encoder
+    and the training-free baseline of the same run, and the published figure."""
+    body = []
+    for row in rows:
+        figures, seeds = row['preset_figures'], len(row['seeds'])
+        model, dataset = row['config']['model'], row['dataset']
+        body.append([row['preset'], str(seeds)] + [
+            mean_std(figures[f'{key}_mean'], figures[f'{key}_std'], seeds=seeds)
+            for key in ('test_acc', 'random_init_test_acc', 'training_free_test_acc')] + [
+            paper(model, dataset), reproduced(model, dataset)])
+    return markdown_table(['preset', 'seeds', 'test acc %', 'untrained encoder',
+                           'training-free (Â^K X)', 'paper', 'reproduced (by)'], body)
 
 
 def table(rows) -> str:
@@ -90,13 +115,13 @@ def main() -> None:
                         'graphdim-reinforcement-choice', help='where the trained runs are kept')
     parser.add_argument('--table', action='store_true', help='print the table and stop')
     args = parser.parse_args()
-    rows = [json.loads(line) for line in args.out.read_text().splitlines()] \
-        if args.out.is_file() else []
+    rows = read_rows(args.out)
     if not args.table:
         for preset in args.preset:
             rows = [r for r in rows if r['preset'] != preset] + [
                 measure(preset, args.seeds, args.root, args.runs)]
             args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    print(preset_table(rows))
     print(table(rows))
 
 

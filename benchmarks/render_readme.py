@@ -26,6 +26,8 @@ import image_dim  # noqa: E402
 import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
 import node_models  # noqa: E402
+import reinforcement_choice  # noqa: E402
+import training_free  # noqa: E402
 import scale  # noqa: E402
 import speed  # noqa: E402
 from tables import markdown_table, mean_std_seeds  # noqa: E402
@@ -95,6 +97,7 @@ def summary_table() -> str:
     (cli_speed.json). Every figure has one results file."""
     models = {(r['dataset'], r['model']): r for r in node_models.read_rows(
         RESULTS / 'node_models.jsonl')}
+    free = training_free.read_results(RESULTS / 'training_free.json')
     cli = {r['graph']: cli_speed.summary(r) for r in load('cli_speed.json')['rows']}
     rows = []
     for name in node_models.DATASETS:
@@ -103,12 +106,13 @@ def summary_table() -> str:
             r = models.get((name, model))
             cells.append(mean_std_seeds(r['plain_test_acc_mean'], r['plain_test_acc_std'],
                                         len(r['seeds'])) if r else '-')
+        cells.append(f"{free[name]['test_acc']:.2f}" if name in free else '-')
         c = cli.get(name)
         cells.append(f"{c['speed_up']:.1f}x" if c else '-')
         rows.append(cells)
     return markdown_table(['dataset', *(f'{label} test acc % (seeds)'
                                         for label in SUMMARY_MODELS.values()),
-                           "DGI CLI epoch vs PyG's example, CPU"], rows)
+                           'training-free (Â^K X) test acc %', "DGI CLI epoch vs PyG's example, CPU"], rows)
 
 
 class Table(NamedTuple):
@@ -143,8 +147,15 @@ TABLES = {
                        lambda: cli_speed.table(load('cli_speed.json')['rows'])),
     'scale': Table(('scale.json',), lambda: scale.table(load('scale.json'))),
     'scale-growth': Table(('scale.json',), lambda: scale.growth_table(load('scale.json'))),
-    'node-models': Table(('node_models.jsonl',), lambda: node_models.table(
-        node_models.read_rows(RESULTS / 'node_models.jsonl'))),
+    'node-models': Table(('node_models.jsonl', 'training_free.json'), lambda: node_models.table(
+        node_models.read_rows(RESULTS / 'node_models.jsonl'),
+        training_free.read_results(RESULTS / 'training_free.json'))),
+    'training-free': Table(('training_free.json',), lambda: training_free.table(
+        training_free.read_results(RESULTS / 'training_free.json'))),
+    'ggd-presets': Table(('reinforcement_choice.jsonl',), lambda: reinforcement_choice.
+                         preset_table(reinforcement_choice.read_rows())),
+    'reinforcement-choice': Table(('reinforcement_choice.jsonl',), lambda: reinforcement_choice.
+                                  table(reinforcement_choice.read_rows())),
     'node-models-speed': Table(('node_models.jsonl',), lambda: node_models.speed_table(
         node_models.read_rows(RESULTS / 'node_models.jsonl'))),
 }

@@ -109,7 +109,7 @@ def test_a_model_defined_in_a_test_runs_through_the_cli(tmp_path, toy_models, ca
 
 def test_shared_options_belong_to_every_model_that_reads_them(toy_models):
     assert NodeConfig(model='toy', corruption_p=0.3).corruption_p == 0.3  # toy reads it too
-    assert NodeConfig(model='dgi', corruption_p=0.3).corruption_p == 0.3
+    assert NodeConfig(model='dgi', corruption='feature_mask', corruption_p=0.3).corruption_p == 0.3
     with pytest.raises(ValueError, match='--corruption-p applies to --model dgi, ggd, toy only, '
                                          'not mvgrl'):
         NodeConfig(model='mvgrl', corruption_p=0.3)

@@ -51,7 +51,7 @@ class NodeConfig(RunConfig):
     readout: str = option('sigmoid_mean', choices=READOUTS)
     corruption: str = option('row_shuffle', choices=CORRUPTIONS)
     corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask', minimum=0)
-    mask_clean: bool = option(False, "zero GGD's dropped feature columns in the clean view "
+    mask_clean: bool = option(False, "zero the dropped feature columns in the clean view "
                                      "too, as the authors' code does (default: the "
                                      "corrupted view only, as the paper describes)")
     estimator: str = option('bce', choices=MEASURES)
