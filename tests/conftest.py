@@ -114,3 +114,19 @@ def random_graph(num_nodes: int = 20, num_features: int = 8, num_edges: int = 60
 @pytest.fixture
 def small_graph() -> Data:
     return random_graph()
+
+
+def lock_holder(folder, seconds: int = 120):
+    """Another process holding run folder ``folder``'s lock (graphdim/runlock.py, loaded
+    alone: no torch import) for ``seconds`` or until it is killed; started once it holds."""
+    import subprocess
+    import sys
+    module = str(REPO / 'graphdim' / 'runlock.py')
+    code = ("import importlib.util, time\n"
+            f"spec = importlib.util.spec_from_file_location('runlock', {module!r})\n"
+            "runlock = importlib.util.module_from_spec(spec); spec.loader.exec_module(runlock)\n"
+            f"with runlock.run_lock({str(folder)!r}, 'graphdim train'):\n"
+            f"    print('locked', flush=True); time.sleep({seconds})\n")
+    holder = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == 'locked'
+    return holder

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
+from conftest import lock_holder
 from graphdim import cli
 from graphdim.experiments.reload import load_model
 from graphdim.runs import RunFolder
@@ -154,14 +155,7 @@ def held_run(two_runs, tmp_path_factory):
     no torch import) for the whole module."""
     run = tmp_path_factory.mktemp('held') / 'run'
     shutil.copytree(two_runs[0], run)
-    module = str(Path(__file__).resolve().parents[1] / 'graphdim' / 'runlock.py')
-    code = ("import importlib.util, time\n"
-            f"spec = importlib.util.spec_from_file_location('runlock', {module!r})\n"
-            "runlock = importlib.util.module_from_spec(spec); spec.loader.exec_module(runlock)\n"
-            f"with runlock.run_lock({str(run)!r}, 'graphdim train'):\n"
-            "    print('locked', flush=True); time.sleep(600)\n")
-    holder = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == 'locked'
+    holder = lock_holder(run, seconds=600)
     yield run
     holder.kill()
     holder.wait()

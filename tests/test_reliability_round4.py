@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import lock_holder
 from graphdim import cli
 from graphdim.runs import RunFolder
 
@@ -139,25 +140,11 @@ def test_cause2_embed_out_may_not_replace_the_runs_own_files(finished_run, tmp_p
 
 
 # --- cause 3: one writer per run folder -----------------------------------------------------
-def _lock_holder(folder: Path) -> subprocess.Popen:
-    """Another process holding ``folder``'s lock (graphdim/runlock.py, loaded alone: no
-    torch import), until it is killed."""
-    module = str(ROOT / 'graphdim' / 'runlock.py')
-    code = ("import importlib.util, sys, time\n"
-            f"spec = importlib.util.spec_from_file_location('runlock', {module!r})\n"
-            "runlock = importlib.util.module_from_spec(spec); spec.loader.exec_module(runlock)\n"
-            f"with runlock.run_lock({str(folder)!r}, 'graphdim train'):\n"
-            "    print('locked', flush=True); time.sleep(120)\n")
-    holder = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == 'locked'
-    return holder
-
-
 def test_cause3_a_second_writer_is_refused_while_a_run_is_written(finished_run, tmp_path,
                                                                   capsys):
     run = _copy(finished_run, tmp_path)
     before = _snapshot(run)
-    holder = _lock_holder(run)
+    holder = lock_holder(run)
     try:
         assert cli.main([*TRAIN, '--out', str(run), '--overwrite']) == 2
         _one_error_line(capsys, 'being written by', f'pid {holder.pid}', 'graphdim train')
