@@ -16,8 +16,17 @@ def _interrupted(signum, frame):
     raise SystemExit(130)
 
 
+COMMANDS = ('train', 'image', 'embed', 'plot')
+
+
 def install() -> None:
-    """Until :func:`restore`, Ctrl-C exits with status 130 and one line, no traceback."""
+    """Until :func:`restore`, Ctrl-C exits with status 130 and one line, no traceback. On a
+    terminal, a command that will work (not ``--quiet``) says so first: importing torch and
+    PyG takes seconds, and the run's own header can only follow them."""
+    argv = sys.argv[1:]
+    if any(a in COMMANDS for a in argv[:1]) and '--quiet' not in argv and \
+            getattr(sys.stderr, 'isatty', lambda: False)():
+        print("graphdim: starting (loading PyTorch and PyG) ...", file=sys.stderr, flush=True)
     try:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, _interrupted)

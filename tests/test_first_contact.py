@@ -235,3 +235,26 @@ def test_no_invalid_escape_sequences_in_the_package():
         with warnings.catch_warnings():
             warnings.simplefilter('error')  # SyntaxWarning / DeprecationWarning: '\h'
             compile(path.read_text(), str(path), 'exec')
+
+
+def test_the_command_says_it_is_starting_before_torch_loads(monkeypatch):
+    """On a terminal, `graphdim train ...` prints a line before the seconds of importing torch
+    and PyG (graphdim/__init__.py calls _startup.install first); --quiet and pipes stay
+    silent."""
+    import io
+    from graphdim import _startup
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for argv, terminal, shown in ((['graphdim', 'train'], True, True),
+                                  (['graphdim', 'train', '--quiet'], True, False),
+                                  (['graphdim', 'train'], False, False),
+                                  (['graphdim', '--version'], True, False)):
+        stderr = Terminal() if terminal else io.StringIO()
+        monkeypatch.setattr('sys.argv', argv)
+        monkeypatch.setattr('sys.stderr', stderr)
+        _startup.install()
+        _startup.restore()
+        assert ('starting (loading PyTorch and PyG)' in stderr.getvalue()) is shown
