@@ -29,15 +29,15 @@ REPRODUCED = {'dgi': {'Cora': ('81.6', 'DGL'), 'CiteSeer': ('69.4-70.2', 'DGL')}
                       'PubMed': ('80.29', 'rerun')}}
 
 
-def paper(model: str, dataset: str) -> str:
-    """The model's own paper's figure, or ``'-'``."""
-    figure = PAPER.get(model, {}).get(dataset)
+def paper(model: str, dataset: str, figures: dict = PAPER) -> str:
+    """The model's own paper's figure in ``figures``, or ``'-'``."""
+    figure = figures.get(model, {}).get(dataset)
     return '-' if figure is None else f'{figure:.1f}'
 
 
-def reproduced(model: str, dataset: str) -> str:
-    """``'83.5 (DGL)'``: a reproduction by others on the public split, or ``'-'``."""
-    figure = REPRODUCED.get(model, {}).get(dataset)
+def reproduced(model: str, dataset: str, figures: dict = REPRODUCED) -> str:
+    """``'83.5 (DGL)'``: a reproduction by others in ``figures``, or ``'-'``."""
+    figure = figures.get(model, {}).get(dataset)
     return '-' if figure is None else f'{figure[0]} ({figure[1]})'
 
 
@@ -51,10 +51,8 @@ GRAPH_REPRODUCED = {'infograph': {'PROTEINS': ('74.4', 'GraphCL')},
 
 
 def graph_paper(model: str, dataset: str) -> str:
-    figure = GRAPH_PAPER.get(model, {}).get(dataset)
-    return '-' if figure is None else f'{figure:.1f}'
+    return paper(model, dataset, GRAPH_PAPER)
 
 
 def graph_reproduced(model: str, dataset: str) -> str:
-    figure = GRAPH_REPRODUCED.get(model, {}).get(dataset)
-    return '-' if figure is None else f'{figure[0]} ({figure[1]})'
+    return reproduced(model, dataset, GRAPH_REPRODUCED)
