@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import graphdim as gd
+from graphdim.eval.reinforced import training_free_probe
 from graphdim.runtime import package_versions
 from tables import markdown_table
 
@@ -28,8 +29,7 @@ DATASETS = ['Cora', 'CiteSeer', 'PubMed']
 def measure(dataset: str, root: str) -> dict:
     data = gd.load_node_dataset(dataset, root).data
     start = time.perf_counter()
-    chosen = gd.choose_hops(data.x, data, gd.public_split(data), gd.eval.HOPS_GRID,
-                            ('add', 'replace'))
+    chosen = training_free_probe(data, gd.public_split(data))  # what --random-baseline runs
     return {'dataset': dataset, 'test_acc': 100 * chosen.test_score,
             'val_acc': 100 * chosen.val_score, 'hops': chosen.hops,
             'reinforcement': chosen.mode, 'probe_c': chosen.result.c,

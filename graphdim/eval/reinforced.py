@@ -8,7 +8,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from ..graph.reinforcement import check_mode, propagated_powers
+from ..graph.reinforcement import MODES, check_mode, propagated_powers
 from ..progress import steps
 from .linear import C_GRIDS, NORMALIZATIONS, fit_logistic_regression, linear_probe, \
     normalize_embeddings, probe_inputs
@@ -83,6 +83,14 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
     if result is None:  # cross-validated choice: the chosen candidate's own probe
         result = linear_probe(candidate, data.y, split, device=device)
     return ReinforcedProbe(result, k, mode, val_scores, plain)
+
+
+def training_free_probe(data, split: Split, device: Optional[torch.device] = None,
+                        folds: int = 0) -> ReinforcedProbe:
+    """The training-free baseline: :func:`choose_hops` on the raw features ``data.x``, both
+    forms (:math:`\\hat A^k X`, :math:`X + \\hat A^k X`) and every ``k`` of
+    ``HOPS_GRID``, chosen as ``folds`` says (SGC's and GGCM's kind of baseline)."""
+    return choose_hops(data.x, data, split, HOPS_GRID, MODES, device, folds)
 
 
 def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int,

@@ -17,7 +17,8 @@ from ..data.custom import FEATURE_FALLBACKS
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
-from ..eval import HOPS_GRID, choose_hops, public_split, random_split
+from ..eval import choose_hops, public_split, random_split
+from ..eval.reinforced import training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
@@ -269,7 +270,7 @@ class NodeExperiment(Experiment):
     def random_init(self, model, seed: int) -> Dict[str, Any]:
         """The untrained encoder's figures and, beside them, the training-free baseline's:
         the raw features propagated, :math:`\\hat A^K X` or :math:`X + \\hat A^K X`, the
-        form and ``K`` of :data:`HOPS_GRID` chosen as the run chooses its own (validation,
+        form and ``K`` of ``HOPS_GRID`` chosen as the run chooses its own (validation,
         or ``--hops-cv`` folds), the same probe (SGC's and GGCM's kind of baseline)."""
         figures = super().random_init(model, seed)
         if figures and getattr(self.data, 'y', None) is not None:
@@ -280,8 +281,8 @@ class NodeExperiment(Experiment):
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)
         if cached is None or cached[0] != split.description:  # the public split: once
-            chosen = choose_hops(self.data.x, self.data, split, HOPS_GRID, MODES,
-                                 self.scaled.device, self.config.hops_cv)
+            chosen = training_free_probe(self.data, split, self.scaled.device,
+                                         self.config.hops_cv)
             cached = self._training_free = (split.description, {
                 'training_free_test_acc': 100 * chosen.test_score,
                 'training_free_val_acc': 100 * chosen.val_score,
