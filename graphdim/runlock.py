@@ -12,6 +12,7 @@ Where ``fcntl`` is missing (Windows) runs are not locked.
 """
 import contextlib
 import os
+import stat
 import time
 import warnings
 from pathlib import Path
@@ -118,7 +119,7 @@ def run_lock(folder: Union[str, Path], command: str) -> Iterator[None]:
 def _acquire(path: Path, folder: Path) -> int:
     """A descriptor of ``path`` holding its exclusive lock, or :class:`RunInUseError`."""
     for _ in range(100):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = _open_lock_file(path, folder)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # held (EWOULDBLOCK); the holder's record says by whom
@@ -138,3 +139,31 @@ def _acquire(path: Path, folder: Path) -> int:
             pass
         os.close(fd)
     raise RunInUseError(f"{folder}: could not take its lock ({path} keeps being replaced)")
+
+
+# Never follow a link and never block on a FIFO: a run folder received from someone else may
+# hold a lock "file" that points at one of its user's files, which truncating would empty.
+_OPEN_FLAGS = (os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0)
+               | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+
+
+def _open_lock_file(path: Path, folder: Path) -> int:
+    """A descriptor of the lock file, created if missing; :class:`RunInUseError` when it is
+    anything but a plain file of its own (a link, a hard link to another file, a FIFO...):
+    such a lock file is never written, so nothing it points at is touched."""
+    refuse = (f"{path} is not a plain file (a link, or a file linked from elsewhere); graphdim "
+              f"never writes through it. Remove it if the run folder is yours, or choose "
+              f"another --out")
+    if path.is_symlink():
+        raise RunInUseError(refuse)
+    try:
+        fd = os.open(path, _OPEN_FLAGS, 0o666)
+    except OSError as error:  # ELOOP: a link appeared since the check (O_NOFOLLOW)
+        raise RunInUseError(refuse if path.is_symlink() else
+                            f"{path}: cannot open the run folder's lock ({error.strerror})"
+                            ) from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(fd)
+        raise RunInUseError(refuse)
+    return fd

@@ -1,0 +1,84 @@
+"""The run folder's lock (graphdim.runlock): one writer at a time, and a lock file that is
+anything but a plain file of its own (a link to a user's file, a hard link, a FIFO) is never
+opened for writing, so nothing it points at is touched (issue 37, cause 1)."""
+import os
+import shutil
+
+import pytest
+
+from graphdim import cli
+from graphdim.runlock import LOCK_NAME, RunInUseError, run_lock
+
+TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--hidden', '8', '--quiet']
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('runlock') / 'fin'
+    assert cli.main([*TRAIN, '--out', str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def victim(tmp_path):
+    path = tmp_path / 'bashrc'
+    path.write_text('export PATH=precious\n')
+    return path
+
+
+def _link_lock(folder, victim, how):
+    lock = folder / LOCK_NAME
+    if lock.exists() or lock.is_symlink():
+        lock.unlink()
+    (os.symlink if how == 'symlink' else os.link)(victim, lock)
+
+
+@pytest.mark.parametrize('how', ['symlink', 'hardlink'])
+def test_a_linked_lock_file_is_refused_and_its_target_kept(tmp_path, victim, how):
+    folder = tmp_path / 'run'
+    folder.mkdir()
+    _link_lock(folder, victim, how)
+    with pytest.raises(RunInUseError, match='not a plain file'):
+        with run_lock(folder, 'plot'):
+            pass
+    assert victim.read_text() == 'export PATH=precious\n'
+
+
+def test_a_fifo_lock_file_is_refused_without_blocking(tmp_path):
+    folder = tmp_path / 'run'
+    folder.mkdir()
+    os.mkfifo(folder / LOCK_NAME)
+    with pytest.raises(RunInUseError, match='not a plain file'):
+        with run_lock(folder, 'plot'):
+            pass
+
+
+@pytest.mark.parametrize('how', ['symlink', 'hardlink'])
+@pytest.mark.parametrize('command', [
+    ['plot', '{run}'],
+    ['embed', '{run}'],
+    [*TRAIN, '--out', '{run}', '--resume'],
+    [*TRAIN, '--out', '{run}', '--overwrite'],
+])
+def test_every_writer_leaves_a_linked_lock_target_alone(finished_run, tmp_path, victim, capsys,
+                                                         how, command):
+    run = tmp_path / 'run'
+    shutil.copytree(finished_run, run)
+    _link_lock(run, victim, how)
+    before = {p.name: p.stat().st_mtime_ns for p in run.iterdir() if p.is_file()}
+    argv = [a.format(run=run, tmp=tmp_path) for a in command]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert 'not a plain file' in err and 'Traceback' not in err, err
+    assert victim.read_text() == 'export PATH=precious\n'
+    assert {p.name: p.stat().st_mtime_ns for p in run.iterdir() if p.is_file()} == before
+
+
+def test_a_new_run_into_a_folder_holding_only_the_link(tmp_path, victim, capsys):
+    run = tmp_path / 'new'
+    run.mkdir()
+    _link_lock(run, victim, 'symlink')
+    assert cli.main([*TRAIN, '--out', str(run)]) == 2
+    assert 'not a plain file' in capsys.readouterr().err
+    assert victim.read_text() == 'export PATH=precious\n'
+    assert sorted(p.name for p in run.iterdir()) == [LOCK_NAME]
