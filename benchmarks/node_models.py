@@ -3,7 +3,7 @@ each with and without embedding reinforcement, each beside its own untrained enc
 
     python benchmarks/node_models.py                          # 3 models x 3 graphs, 10 seeds
     python benchmarks/node_models.py --seeds-of mvgrl:PubMed=2 dgi:PubMed=3
-    python benchmarks/node_models.py --table                  # the tables from the results
+    python benchmarks/node_models.py --table                  # the table from the results
 
 Each (model, graph) runs in its own process as users run it, from the model's preset
 (``graphdim train --preset MODEL-GRAPH``, the recipe's epochs and early stopping as they
@@ -19,7 +19,9 @@ three ways, all choices on the validation split only:
   a strong baseline).
 
 Each finished (model, graph) is one line of ``--out`` (JSON lines), so an interrupted run
-continues where it stopped; a line with fewer seeds than asked is run again.
+continues where it stopped; a line with fewer seeds than asked, or made with other settings
+than the preset's now (``preset_results.differences``), is run again. The table shows the
+lines that ran a preset as it is now, at its own seeds, and names the presets without one.
 """
 import argparse
 import json
@@ -27,13 +29,15 @@ import statistics
 from pathlib import Path
 
 from cli_runs import run_cli_json
-from published import paper, reproduced
+from preset_results import ADDED_FIGURES, REINFORCEMENT, differences, not_run, preset_runs
 from tables import markdown_table, mean_std
 
 MODELS = ['dgi', 'mvgrl', 'ggd']
 DATASETS = ['Cora', 'CiteSeer', 'PubMed']
 HOPS = ['0', '1', '2', '3', '5', '10']
 RESULTS = Path(__file__).resolve().parent / 'results' / 'node_models.jsonl'
+# What this benchmark adds to each preset: the reinforcement grid and the untrained encoder.
+ADDED = ADDED_FIGURES | REINFORCEMENT
 
 
 def read_rows(path: Path = RESULTS) -> list:
@@ -43,6 +47,16 @@ def read_rows(path: Path = RESULTS) -> list:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     order = {(m, d): i for i, (d, m) in enumerate((d, m) for d in DATASETS for m in MODELS)}
     return sorted(rows, key=lambda r: order[r['model'], r['dataset']])
+
+
+def current_rows(path: Path = RESULTS):
+    """``(rows, found)``: the rows that ran a preset as it is now, with this benchmark's
+    additions only (``preset_results.preset_run``), graph by graph; and every node preset's
+    lookup, for the footnote naming those without one."""
+    found = preset_runs(path.name, ADDED, path.parent)
+    rows = [f.run.row for f in found.values() if f.run is not None]
+    order = {(m, d): i for i, (d, m) in enumerate((d, m) for d in DATASETS for m in MODELS)}
+    return sorted(rows, key=lambda r: order[r['model'], r['dataset']]), found
 
 
 def run(model: str, dataset: str, seeds: int) -> dict:
@@ -56,13 +70,13 @@ def _acc(row, key) -> str:
     return mean_std(row[f'{key}_mean'], row[f'{key}_std'], seeds=len(row['seeds']))
 
 
-def table(rows, training_free=None) -> str:
+def table(rows, found=None) -> str:
     """Test accuracy (%) per model and graph: plain, reinforced (form and K chosen on
-    validation), the untrained encoder reinforced the same way, the training-free baseline
-    (``training_free``: ``{dataset: row}`` of benchmarks/training_free.py, the same for every
-    model on a public split); the chosen K (``*``: the ``Â^K z`` form, else ``z + Â^K z``);
-    training seconds per seed."""
-    training_free = training_free or {}
+    validation), the untrained encoder reinforced the same way; the chosen K (``*``: the
+    ``Â^K z`` form, else ``z + Â^K z``); training seconds per seed and peak memory. The
+    published figures and the training-free baseline stand in the presets' table
+    (preset_results.py), once. ``found``: the presets' lookups (:func:`current_rows`), for a
+    footnote naming the presets without a current row."""
     body = []
     for row in rows:
         runs = row['runs']
@@ -71,37 +85,14 @@ def table(rows, training_free=None) -> str:
             row['model'].upper() if row['model'] != 'ggd' else 'GGD', row['dataset'],
             str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
             _acc(row, 'random_init_test_acc'),
-            f"{training_free[row['dataset']]['test_acc']:.2f}"
-            if row['dataset'] in training_free else '-',
-            paper(row['model'], row['dataset']), reproduced(row['model'], row['dataset']),
             ', '.join(f"{k}{'' if mode == 'add' else '*'}" for k, mode in hops),
             f"{statistics.median(r['train_seconds'] for r in runs):.1f}",
             f"{row['peak_rss_mb']:.0f}"])
-    return markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',
-                           'untrained, reinforced', 'training-free (Â^K X)', 'paper',
-                           'reproduced (by)', 'K chosen',
-                           'train s / seed (median)', 'peak RSS MiB'], body)
-
-
-def speed_table(rows) -> str:
-    """GGD's training seconds per seed (median over seeds) against DGI's and MVGRL's, in the
-    same run."""
-    by = {(r['model'], r['dataset']): r for r in rows}
-    body = []
-    for dataset in DATASETS:
-        ggd = by.get(('ggd', dataset))
-        if ggd is None:
-            continue
-        # the median: robust to a seed slowed by another process on the 2 cores
-        per_seed = lambda r: statistics.median(x['train_seconds'] for x in r['runs'])  # noqa: E731
-        cells = [dataset, f"{per_seed(ggd):.1f}"]
-        for other in ('dgi', 'mvgrl'):
-            row = by.get((other, dataset))
-            cells += [f"{per_seed(row):.1f} ({per_seed(row) / per_seed(ggd):.2f})"
-                      if row else '-']
-        body.append(cells)
-    return markdown_table(['dataset', 'GGD train s / seed (median)', 'DGI (DGI / GGD)',
-                           'MVGRL (MVGRL / GGD)'], body)
+    rendered = markdown_table(['model', 'dataset', 'seeds', 'test acc %', 'reinforced',
+                               'untrained, reinforced', 'K chosen', 'train s / seed (median)',
+                               'peak RSS MiB'], body)
+    footnote = not_run(found or {}, 'Not in this table')
+    return f'{rendered}\n\n{footnote}' if footnote else rendered
 
 
 def _seeds_of(entries, default: int) -> dict:
@@ -123,7 +114,8 @@ def main():
     parser.add_argument('--datasets', nargs='+', default=DATASETS, choices=DATASETS)
     parser.add_argument('--seeds', type=int, default=10)
     parser.add_argument('--seeds-of', nargs='*', default=[], metavar='MODEL:DATASET=N',
-                        help='fewer seeds where time is short (stated in the table)')
+                        help='fewer seeds where time is short (kept in --out; the table '
+                             "shows runs at the presets' own seeds only)")
     parser.add_argument('--out', type=Path, default=RESULTS)
     parser.add_argument('--table', action='store_true', help='print the tables and stop')
     args = parser.parse_args()
@@ -134,17 +126,16 @@ def main():
             for model in args.models:
                 wanted = seeds_of.get((model, dataset), args.seeds)
                 done = [r for r in rows if (r['model'], r['dataset']) == (model, dataset)]
-                if done and len(done[-1]['seeds']) >= wanted:
-                    continue
+                if done and len(done[-1]['seeds']) >= wanted and not differences(
+                        f'{model}-{dataset.lower()}', done[-1]['config'], ADDED | {'seeds'}):
+                    continue  # done, with the preset as it is now
                 row = run(model, dataset, wanted)
                 rows = [r for r in rows if (r['model'], r['dataset']) != (model, dataset)]
                 rows.append(row)
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    rows = read_rows(args.out)
-    print(table(rows))
-    print()
-    print(speed_table(rows))
+    rows, found = current_rows(args.out)
+    print(table(rows, found=found))  # the rows that ran the presets as they are now
     print(f"\nresults: {args.out}")
 
 

@@ -30,7 +30,6 @@ import torch
 import graphdim as gd
 from graphdim.experiments.config import mean_std as sample_mean_std
 from cli_runs import run_cli_json
-from published import paper, reproduced
 from tables import markdown_table, mean_std
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'reinforcement_choice.jsonl'
@@ -68,7 +67,8 @@ def measure(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
             'rules': {name: dict(zip(('test_acc_mean', 'test_acc_std'),
                                      sample_mean_std(r['test_acc'] for r in runs)), runs=runs)
                       for name, runs in rules.items()},
-            'config': summary['config'], 'versions': summary['versions']}
+            'config': summary['config'], 'device': summary['device'],  # resolved: not 'auto'
+            'versions': summary['versions']}
 
 
 def read_rows(path: Path = RESULTS) -> list:
@@ -77,22 +77,9 @@ def read_rows(path: Path = RESULTS) -> list:
         if path.is_file() else []
 
 
-def preset_table(rows) -> str:
-    """Each preset as users run it (10 seeds): its test accuracy beside its untrained encoder
-    and the training-free baseline of the same run, and the published figure."""
-    body = []
-    for row in rows:
-        figures, seeds = row['preset_figures'], len(row['seeds'])
-        model, dataset = row['config']['model'], row['dataset']
-        body.append([row['preset'], str(seeds)] + [
-            mean_std(figures[f'{key}_mean'], figures[f'{key}_std'], seeds=seeds)
-            for key in ('test_acc', 'random_init_test_acc', 'training_free_test_acc')] + [
-            paper(model, dataset), reproduced(model, dataset)])
-    return markdown_table(['preset', 'seeds', 'test acc %', 'untrained encoder',
-                           'training-free (Â^K X)', 'paper', 'reproduced (by)'], body)
-
-
 def table(rows) -> str:
+    """Each rule's test accuracy per preset; the preset's own figure, beside its untrained
+    encoder, is in benchmarks/preset_results.py's table."""
     body = []
     for row in rows:
         cells = [row['preset'], str(len(row['seeds']))]
@@ -121,7 +108,6 @@ def main() -> None:
             rows = [r for r in rows if r['preset'] != preset] + [
                 measure(preset, args.seeds, args.root, args.runs)]
             args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    print(preset_table(rows))
     print(table(rows))
 
 

@@ -26,11 +26,12 @@ import image_dim  # noqa: E402
 import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
 import node_models  # noqa: E402
+import preset_results  # noqa: E402
 import reinforcement_choice  # noqa: E402
 import training_free  # noqa: E402
 import scale  # noqa: E402
 import speed  # noqa: E402
-from tables import markdown_table, mean_std_seeds  # noqa: E402
+from tables import markdown_table  # noqa: E402
 
 RESULTS = BENCHMARKS / 'results'
 README = BENCHMARKS.parent / 'README.md'
@@ -66,6 +67,19 @@ def _recorded(report, key):
     return None
 
 
+def recorded_device(report, versions: dict) -> str:
+    """The device a results file's runs used, as recorded once resolved, with the processor
+    where the file names it: ``'cuda: NVIDIA H100 80GB HBM3'``, ``'cpu: AMD EPYC'``. Where a
+    file recorded no device, or only the option ``auto``, a CPU-only torch build (``+cpu``)
+    says it was the CPU."""
+    device = _recorded(report, 'device')
+    if not isinstance(device, str) or device == 'auto':
+        device = 'cpu' if str(versions.get('torch', '')).endswith('+cpu') else '-'
+    processor = versions.get('gpu') if device.startswith('cuda') else \
+        versions.get('cpu') or _recorded(report, 'cpu')
+    return f'{device}: {processor}' if processor else device
+
+
 def provenance_table() -> str:
     """Each results file a table is rendered from, with the software and device its run
     recorded. Files no table reads (internal checks, superseded runs) are not listed."""
@@ -76,43 +90,29 @@ def provenance_table() -> str:
         report = [json.loads(line) for line in text.splitlines() if line.strip()] \
             if path.suffix == '.jsonl' else json.loads(text)
         versions = _recorded(report, 'versions') or {}
-        device = _recorded(report, 'device')
         rows.append([f'`{path.name}`', versions.get('torch', '-'),
                      versions.get('torch_geometric', '-'), versions.get('python', '-'),
-                     versions.get('threads', '-'), device if isinstance(device, str) else '-',
-                     versions.get('cpu') or _recorded(report, 'cpu') or '-',
-                     versions.get('gpu', '-')])
-    return markdown_table(['results file', 'torch', 'PyG', 'Python', 'CPU threads', 'device',
-                           'CPU', 'GPU'], rows)
+                     versions.get('threads', '-'), recorded_device(report, versions)])
+    return markdown_table(['results file', 'torch', 'PyG', 'Python', 'CPU threads', 'device'],
+                          rows)
 
 
-# The README's summary: one column per node model, in node_models.MODELS order.
-SUMMARY_MODELS = {'dgi': 'DGI', 'mvgrl': 'MVGRL', 'ggd': 'GGD'}
+def node_presets_table() -> str:
+    """The README's summary and the site's: each node preset's figures from the results file
+    holding a run of it as it is now (preset_results.preset_run), else "-"."""
+    return preset_results.table(preset_results.preset_runs(),
+                                training_free.read_results(RESULTS / 'training_free.json'))
 
 
-def summary_table() -> str:
-    """The README's summary: per Planetoid graph, each node model's test accuracy from its
-    preset (node_models.jsonl, the embeddings as they are; the node-models table below adds
-    reinforcement and the untrained encoder), and the CLI's epoch time against PyG's example
-    (cli_speed.json). Every figure has one results file."""
-    models = {(r['dataset'], r['model']): r for r in node_models.read_rows(
-        RESULTS / 'node_models.jsonl')}
-    free = training_free.read_results(RESULTS / 'training_free.json')
-    cli = {r['graph']: cli_speed.summary(r) for r in load('cli_speed.json')['rows']}
-    rows = []
-    for name in node_models.DATASETS:
-        cells = [name]
-        for model in SUMMARY_MODELS:
-            r = models.get((name, model))
-            cells.append(mean_std_seeds(r['plain_test_acc_mean'], r['plain_test_acc_std'],
-                                        len(r['seeds'])) if r else '-')
-        cells.append(f"{free[name]['test_acc']:.2f}" if name in free else '-')
-        c = cli.get(name)
-        cells.append(f"{c['speed_up']:.1f}x" if c else '-')
-        rows.append(cells)
-    return markdown_table(['dataset', *(f'{label} test acc % (seeds)'
-                                        for label in SUMMARY_MODELS.values()),
-                           'training-free (Â^K X) test acc %', "DGI CLI epoch vs PyG's example, CPU"], rows)
+def node_models_table() -> str:
+    """node_models.jsonl's rows that ran a preset as it is now, with the grid it adds."""
+    return node_models.table(*node_models.current_rows(RESULTS / 'node_models.jsonl'))
+
+
+def reinforcement_choice_table() -> str:
+    """reinforcement_choice.jsonl's rows that ran a preset as it is now."""
+    found = preset_results.preset_runs('reinforcement_choice.jsonl', ())
+    return reinforcement_choice.table([f.run.row for f in found.values() if f.run])
 
 
 class Table(NamedTuple):
@@ -142,22 +142,16 @@ TABLES = {
     'graph-leak': Table(('graph_level_leak_MUTAG.json', 'graph_level_leak_PTC_MR.json'),
                         lambda: graph_level_leak.table([load('graph_level_leak_MUTAG.json'),
                                                         load('graph_level_leak_PTC_MR.json')])),
-    'summary': Table(('node_models.jsonl', 'cli_speed.json'), summary_table),
+    'node-presets': Table(('node_models.jsonl', 'mvgrl_node.json', 'reinforcement_choice.jsonl',
+                           'training_free.json'), node_presets_table),
     'cli-speed': Table(('cli_speed.json',),
                        lambda: cli_speed.table(load('cli_speed.json')['rows'])),
     'scale': Table(('scale.json',), lambda: scale.table(load('scale.json'))),
     'scale-growth': Table(('scale.json',), lambda: scale.growth_table(load('scale.json'))),
-    'node-models': Table(('node_models.jsonl', 'training_free.json'), lambda: node_models.table(
-        node_models.read_rows(RESULTS / 'node_models.jsonl'),
-        training_free.read_results(RESULTS / 'training_free.json'))),
+    'node-models': Table(('node_models.jsonl',), node_models_table),
     'training-free': Table(('training_free.json',), lambda: training_free.table(
         training_free.read_results(RESULTS / 'training_free.json'))),
-    'ggd-presets': Table(('reinforcement_choice.jsonl',), lambda: reinforcement_choice.
-                         preset_table(reinforcement_choice.read_rows())),
-    'reinforcement-choice': Table(('reinforcement_choice.jsonl',), lambda: reinforcement_choice.
-                                  table(reinforcement_choice.read_rows())),
-    'node-models-speed': Table(('node_models.jsonl',), lambda: node_models.speed_table(
-        node_models.read_rows(RESULTS / 'node_models.jsonl'))),
+    'reinforcement-choice': Table(('reinforcement_choice.jsonl',), reinforcement_choice_table),
 }
 # The results index: every file another table reads, and nothing else.
 TABLES['provenance'] = Table(tuple(sorted({source for table in TABLES.values()

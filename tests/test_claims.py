@@ -97,7 +97,7 @@ def test_a_typed_figure_is_caught_and_code_and_tables_are_not(known):
     assert unsourced(page, 'GGD trains in 12.5% of the time, reaching 91.37 on Cora.',
                      known) == ['12.5%', '91.37']
     assert unsourced(page, 'Run `--lr 0.001` or\n\n```bash\nx --p 0.37\n```\n', known) == []
-    table = '<!-- table:summary -->\n| Cora | 99.99 |\n<!-- /table -->\n'
+    table = '<!-- table:node-presets -->\n| Cora | 99.99 |\n<!-- /table -->\n'
     assert unsourced(page, table, known) == []
     # a figure a rendered table holds may be repeated in prose
     assert unsourced(page, 'DGI reaches 82.20 on Cora.', known) == []
