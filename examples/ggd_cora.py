@@ -1,5 +1,5 @@
-"""GGD on Cora: group discrimination in seconds, embeddings reinforced over the graph, beside
-the same encoder untrained and reinforced the same way.
+"""GGD on Cora: group discrimination, embeddings reinforced over the graph, beside the same
+encoder untrained and reinforced the same way (minutes on a 2-core CPU).
 
     GRAPHDIM_DATA=../shared/data python examples/ggd_cora.py
 

@@ -7,6 +7,12 @@ benchmark's own table function, so no figure of the site is copied by hand::
     ```{results-table} node-models
     ```
 
+``preset-table`` lists ``graphdim.PRESETS``: each preset, its command and the options it
+sets, written as command-line flags from the parser, so the list cannot leave a preset out::
+
+    ```{preset-table}
+    ```
+
 ``literalinclude`` of a script under ``examples/`` shows it as a user runs it: the test
 suite's switch (``GRAPHDIM_EXAMPLE_SMOKE``, a tiny setting for ``tests/test_examples.py``) is
 taken out of the shown code (:func:`strip_test_switches`); the file itself keeps it.
@@ -51,6 +57,38 @@ class ResultsTable(SphinxDirective):
         text = f"{table.render()}\n\nRendered from {files}.\n"
         container = nodes.container(classes=['results-table'])
         self.state.nested_parse(StringList(text.splitlines(), source=f'results:{name}'),
+                                self.content_offset, container)
+        return [container]
+
+
+def preset_flags(values: dict, option_strings: dict) -> list:
+    """A preset's values as the flags that set them: ``['--model ggd', '--mask-clean']``."""
+    flags = []
+    for key, value in values.items():
+        flag = max(option_strings[key], key=len)  # the long form: --hidden, not -h
+        if value is True:
+            flags.append(flag)  # a switch
+        else:
+            words = value if isinstance(value, (list, tuple)) else [value]
+            flags.append(' '.join([flag, *map(str, words)]))
+    return flags
+
+
+class PresetTable(SphinxDirective):
+    """``graphdim.PRESETS`` as a table: name, command, the flags each preset sets."""
+
+    def run(self):
+        from graphdim.cli import build_parser
+        from graphdim.presets import PRESETS
+        self.env.note_dependency(str(REPO / 'graphdim' / 'presets.py'))
+        parsers = build_parser().command_parsers
+        rows = ['| preset | command | options it sets |', '| --- | --- | --- |']
+        for name, (command, values) in PRESETS.items():
+            strings = {a.dest: a.option_strings for a in parsers[command]._actions}
+            flags = ' '.join(f'`{flag}`' for flag in preset_flags(values, strings))
+            rows.append(f'| `{name}` | `graphdim {command}` | {flags} |')
+        container = nodes.container(classes=['preset-table'])
+        self.state.nested_parse(StringList(rows, source='graphdim.PRESETS'),
                                 self.content_offset, container)
         return [container]
 
@@ -159,6 +197,7 @@ def check_api_reference(app, env):
 
 def setup(app):
     app.add_directive('results-table', ResultsTable)
+    app.add_directive('preset-table', PresetTable)
     app.add_directive('literalinclude', ExampleInclude, override=True)
     app.connect('autodoc-process-docstring', _note_docstring)
     app.connect('env-check-consistency', check_api_reference)
