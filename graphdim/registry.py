@@ -8,8 +8,11 @@ does not read, model building, reloading saved runs and the printed summary all 
 here, so ``experiments/`` and ``cli/`` name no model. Adding a model is its file (with its
 entry), a preset, docs and its tests (``docs/tutorials/your-own-model.md``).
 
-This module imports nothing else of graphdim: model files import it, not the other way.
+This module imports nothing else of graphdim when it loads: model files import it, not the
+other way. graphdim's own models register when the registry is first read or added to
+(:func:`load_builtin_models`), so they are there, first, whoever asks.
 """
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
@@ -56,6 +59,27 @@ class ModelEntry:
 
 
 _MODELS: Dict[str, Dict[str, ModelEntry]] = {level: {} for level in LEVELS}
+# Importing this package registers graphdim's own models (their files: torch and PyG), each
+# level's default first.
+BUILTIN_MODELS = 'graphdim.graph.models'
+_builtins_started = False
+
+
+def load_builtin_models() -> None:
+    """Register graphdim's own models, once. ``import graphdim`` loads no model (no torch), so
+    every reader of the registry calls this first; a model file registering while they load
+    finds them loading and adds itself in order."""
+    global _builtins_started
+    if _builtins_started:
+        return
+    _builtins_started = True
+    try:
+        importlib.import_module(BUILTIN_MODELS)
+    except BaseException:
+        _builtins_started = False  # a failed import is tried again by the next reader
+        raise
+
+
 # Each level's config fields, the names ``options`` may hold; declared by graphdim.experiments
 # once its configs exist (the built-in models register before them and are checked then).
 _CONFIG_FIELDS: Dict[str, Tuple[str, ...]] = {}
@@ -86,6 +110,7 @@ def register_model(entry: ModelEntry, replace: bool = False) -> ModelEntry:
     config fields."""
     if not isinstance(entry, ModelEntry):
         raise ValueError(f"register_model takes a ModelEntry; got {type(entry).__name__}")
+    load_builtin_models()  # graphdim's own first: the first registered is a level's default
     if entry.level not in LEVELS:
         raise ValueError(f"model {entry.name!r}: level must be one of {', '.join(LEVELS)}; "
                          f"got {entry.level!r}")
@@ -117,12 +142,14 @@ def unregister_model(level: str, name: str) -> None:
 
 def model_names(level: str) -> Tuple[str, ...]:
     """The registered models of ``level``, in registration order (the default first)."""
+    load_builtin_models()
     return tuple(_MODELS[level])
 
 
 def model_entry(level: str, name: str) -> ModelEntry:
     """The entry of model ``name`` at ``level``; an unknown name is a ValueError naming the
     registered ones (and the level where the name is registered, if another)."""
+    load_builtin_models()
     if name in _MODELS[level]:
         return _MODELS[level][name]
     elsewhere = [other for other in LEVELS if name in _MODELS[other]]
@@ -156,11 +183,13 @@ class ModelChoices:
 
 def models_help(level: str) -> str:
     """``--model``'s help at ``level``: each model with its description."""
+    load_builtin_models()
     return '; '.join(f"{entry.name}: {entry.description}" for entry in _MODELS[level].values())
 
 
 def option_readers(level: str) -> Dict[str, Tuple[str, ...]]:
     """Each model-specific option of ``level`` -> the models that read it."""
+    load_builtin_models()
     readers: Dict[str, Tuple[str, ...]] = {}
     for entry in _MODELS[level].values():
         for name in entry.options:

@@ -134,32 +134,7 @@ def test_absent_gpu_is_a_clear_error(capsys):
     assert 'cuda' in capsys.readouterr().err
 
 
-@pytest.mark.parametrize('argv0,preset,expected', [
-    ('/venv/bin/graphdim', None, '1'),     # the console script
-    ('-m', None, '1'),                     # python -m graphdim, while the package is imported
-    ('my_script.py', None, None),          # a script that imports graphdim: left alone
-    ('/venv/bin/graphdim', '0', '0'),      # the user's own setting wins
-])
-def test_the_command_asks_torch_for_huge_pages_before_torch_starts(argv0, preset, expected):
-    # torch cannot be imported in the child: the variable is set before graphdim's first
-    # import of torch, which fails (and the check takes a fraction of a second, not 20 s)
-    code = (f'import sys, os\n'
-            f'class NoTorch:\n'
-            f'    def find_spec(self, name, path=None, target=None):\n'
-            f'        if name.split(".")[0] == "torch": raise ImportError("no torch here")\n'
-            f'sys.meta_path.insert(0, NoTorch()); sys.argv = [{argv0!r}]\n'
-            f'try:\n    import graphdim\nexcept ImportError as error:\n'
-            f'    assert "no torch here" in str(error), error\n'
-            f'print(os.environ.get("THP_MEM_ALLOC_ENABLE"))')
-    env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
-    if preset is not None:
-        env['THP_MEM_ALLOC_ENABLE'] = preset
-    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                          env=env, check=True)
-    assert done.stdout.strip() == str(expected)
-    off = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
-                         env=dict(env, GRAPHDIM_CPU_ALLOCATOR='default'), check=True)
-    assert off.stdout.strip() == (preset or 'None')
+# The command's own THP_MEM_ALLOC_ENABLE, set before torch loads: tests/test_cli_startup.py
 
 
 def test_cpu_allocator_tuning_is_idempotent_and_can_be_turned_off():

@@ -1,0 +1,94 @@
+"""Every command's parser, and one command's run with its errors and interruptions as one line.
+
+Imports each command's module, and so torch and PyG (seconds); :func:`graphdim.cli.main`
+comes here only for a command, answering ``graphdim --help`` and ``--version`` without it.
+"""
+import argparse
+import sys
+import warnings
+from typing import List
+
+from .._startup import restore as restore_startup_signals
+from ..data import DatasetNotFoundError
+from ..graph.checks import GraphInputError
+from . import embed, image, plot, train
+from ..progress import showing, ticking
+from ..runtime import out_of_memory_error, tune_cpu_allocator
+from .common import apply_config_defaults
+from .toplevel import top_level_parser
+
+COMMANDS = [train, image, embed, plot]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``graphdim`` parser with every command's options."""
+    parser, subparsers = top_level_parser()
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    parser.command_parsers = subparsers.choices  # name -> sub-parser, for config defaults
+    return parser
+
+
+# Errors of input, options, files and numerics: one line and exit code 2. Anything else is a
+# bug and keeps its traceback.
+EXPECTED_ERRORS = (DatasetNotFoundError, GraphInputError, ValueError, FloatingPointError,
+                   OSError, MemoryError)
+
+
+def run(argv: List[str]) -> int:
+    """Parse ``argv`` (``--debug`` anywhere: tracebacks kept) and run its command."""
+    parser = build_parser()
+    debug = '--debug' in argv  # anywhere on the line: before or after the command
+    argv = [a for a in argv if a != '--debug']
+    args = parser.parse_args(argv)
+    try:
+        restore_startup_signals()  # Ctrl-C from here on: KeyboardInterrupt, handled below
+        args = apply_config_defaults(parser, args, argv)
+        tune_cpu_allocator()
+        with warnings.catch_warnings():
+            warnings.showwarning = _print_warning  # restored when the block ends
+            with showing(not getattr(args, 'quiet', False)), ticking():  # --quiet: none
+                args.run(args)
+    except EXPECTED_ERRORS as error:
+        if debug:
+            raise
+        message = str(error) if str(error) or not isinstance(error, MemoryError) else \
+            f"out of memory; {OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}"
+        print(f"graphdim: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        # Every file is written atomically: what was written is whole, what was not is absent.
+        print("graphdim: interrupted; files already written are complete (a run folder "
+              "without results.json holds an unfinished run: --resume continues it from its "
+              "checkpoints, --overwrite replaces it)", file=sys.stderr)
+        return 130
+    except RuntimeError as error:
+        if debug or not out_of_memory_error(error):
+            raise
+        print(f"graphdim: error: out of memory ({_one_line(error)[:160]}); "
+              f"{OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# What to lower when a command runs out of memory (torch's RuntimeError / OutOfMemoryError).
+OUT_OF_MEMORY_FIX = {
+    'train': "lower --hidden, or train in mini-batches (--batch-size N; at --level graph a "
+             "smaller --batch-size; models on sampled subgraphs: --sample-size N), or use "
+             "--device cpu",
+    'image': "lower --batch-size or --mi-units, or use --device cpu",
+    'embed': "use --device cpu",
+    'plot': "lower --max-points",
+}
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's message as one line (a multi-line message is joined with ' | ')."""
+    text = str(error) or type(error).__name__
+    return ' | '.join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"graphdim: warning: {message}", file=sys.stderr)

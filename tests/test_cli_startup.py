@@ -1,0 +1,165 @@
+"""The command's first moments and its signals: `graphdim --help` and `--version` load no
+torch, `import graphdim` changes nothing of the process, the command itself asks for huge
+pages before torch loads, and SIGTERM is handled like Ctrl-C (graphdim/_startup.py)."""
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphdim import cli
+
+REPO = Path(__file__).resolve().parent.parent
+HEAVY = ('torch', 'torch_geometric', 'sklearn')
+
+
+def _python(code: str, env=None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=120, **kwargs)
+
+
+# --help and --version ----------------------------------------------------------------------
+TOP_LEVEL = '''
+import sys
+from graphdim.cli import main
+for argv in (['--help'], ['--version'], [], ['trian'], ['--debug', '-h']):
+    try:
+        main(argv)
+    except SystemExit as exit:
+        print(argv, exit.code, file=sys.stderr)
+print('loaded:', *[name for name in {heavy!r} if name in sys.modules])
+'''
+
+
+def test_help_and_version_load_neither_torch_nor_pyg_nor_sklearn():
+    done = _python(TOP_LEVEL.format(heavy=HEAVY))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == 'loaded:', done.stdout.splitlines()[-1]
+    assert "['--help'] 0" in done.stderr and "['--version'] 0" in done.stderr
+    assert "[] 2" in done.stderr and "invalid choice: 'trian'" in done.stderr
+
+
+def test_the_console_command_answers_help_without_importing_torch():
+    done = subprocess.run([sys.executable, '-X', 'importtime', '-m', 'graphdim', '--help'],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0 and 'train' in done.stdout
+    imported = {line.split('|')[-1].strip() for line in done.stderr.splitlines()}
+    assert not imported & set(HEAVY), imported & set(HEAVY)
+
+
+def _printed(argv) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit:
+        cli.main(argv)
+    assert exit.value.code == 0
+    return out.getvalue()
+
+
+def test_the_top_level_says_what_every_commands_parser_says():
+    """`graphdim --help` lists the commands from graphdim.cli.toplevel.COMMANDS without
+    loading them: the same text as the parser that holds every command."""
+    full = cli.build_parser()
+    assert _printed(['--help']) == full.format_help()
+    with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit):
+        full.parse_args(['--version'])
+    assert _printed(['--version']) == out.getvalue()
+
+
+# import graphdim ---------------------------------------------------------------------------
+UNCHANGED = '''
+import os, signal, sys
+sys.argv = ['/venv/bin/graphdim', 'train', '--dataset', 'karate']  # as if the command
+before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+import graphdim
+after = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+print(before == after, os.environ.get('THP_MEM_ALLOC_ENABLE'))
+'''
+
+
+def test_importing_graphdim_installs_no_handler_and_sets_no_variable():
+    env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
+    done = _python(UNCHANGED, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ['True', 'None']
+
+
+def test_every_public_name_loads_on_first_use():
+    import graphdim
+    assert set(graphdim.__all__) <= set(dir(graphdim))
+    assert all(getattr(graphdim, name) is not None for name in graphdim.__all__)
+    assert graphdim.registry.model_names('node')  # a submodule by its own name
+    with pytest.raises(AttributeError, match='no_such_name'):
+        graphdim.no_such_name
+
+
+REGISTRY_FIRST = '''
+from graphdim.registry import ModelEntry, model_names, register_model
+register_model(ModelEntry(name='toy', level='node', description='t', build=lambda c, i: None))
+print(*model_names('node'))
+'''
+
+
+@pytest.mark.slow  # about 10 s on 2 busy cores: the child imports torch and PyG
+def test_the_registry_has_graphdims_models_first_whoever_asks_first():
+    """`import graphdim` loads no model: the registry loads graphdim's own on first use, so a
+    model registered before anything else is loaded does not become the default."""
+    done = _python(REGISTRY_FIRST)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ['dgi', 'mvgrl', 'ggd', 'toy']
+
+
+# Torch cannot be imported in the child: the variable is set before the command's first
+# import of torch, which fails (the check takes a fraction of a second).
+HUGE_PAGES = '''
+import os, sys
+class NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] == 'torch': raise ImportError('no torch here')
+sys.meta_path.insert(0, NoTorch())
+sys.argv = ['/venv/bin/graphdim', 'train', '--dataset', 'karate']
+from graphdim.cli import main
+try:
+    main({argv})
+except ImportError as error:
+    assert 'no torch here' in str(error), error
+print(os.environ.get('THP_MEM_ALLOC_ENABLE'))
+'''
+
+
+@pytest.mark.parametrize('argv,preset,expected', [
+    (None, None, '1'),            # the command (console script, python -m graphdim)
+    (None, '0', '0'),             # the user's own setting wins
+    (['train'], None, None),      # a script calling main(argv): its process left alone
+])
+def test_the_command_asks_torch_for_huge_pages_before_torch_starts(argv, preset, expected):
+    env = {k: v for k, v in os.environ.items() if k != 'THP_MEM_ALLOC_ENABLE'}
+    if preset is not None:
+        env['THP_MEM_ALLOC_ENABLE'] = preset
+    done = _python(HUGE_PAGES.format(argv=argv), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(expected)
+    off = _python(HUGE_PAGES.format(argv=argv), env=dict(env, GRAPHDIM_CPU_ALLOCATOR='default'))
+    assert off.stdout.strip() == (preset or 'None'), off.stderr
+
+
+# SIGTERM -----------------------------------------------------------------------------------
+def test_sigterm_while_the_command_starts_is_one_line():
+    """Before the command's modules have loaded, SIGTERM ends it like Ctrl-C does there."""
+    code = ('import os, signal, sys, builtins\n'
+            "sys.argv = ['graphdim', 'train', '--dataset', 'karate', '--epochs', '1']\n"
+            'real = builtins.__import__\n'
+            'def hook(name, *args, **kwargs):\n'
+            "    if name == 'torch':\n"
+            '        builtins.__import__ = real\n'
+            '        os.kill(os.getpid(), signal.SIGTERM)\n'
+            '    return real(name, *args, **kwargs)\n'
+            'builtins.__import__ = hook\n'
+            'from graphdim.cli import main\n'
+            'sys.exit(main())\n')
+    done = _python(code)
+    assert done.returncode == 143, done.stderr
+    assert done.stderr.strip() == 'graphdim: interrupted while starting; nothing was written'
