@@ -95,7 +95,7 @@ def _foreign_inside(folder: Path, patterns: Sequence[str]) -> List[Path]:
 
 
 # Config keys that name files: stored as absolute paths, so the run replays from anywhere.
-PATH_KEYS = ('graph', 'features', 'labels', 'root')
+PATH_KEYS = ('graph', 'features', 'labels', 'label_names', 'root')
 
 
 def stored_config(config: Dict[str, Any]) -> Dict[str, Any]:

@@ -44,7 +44,8 @@ from .runtime import atomic_save, atomic_write_text, package_versions
 # ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
 RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
              'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'embeddings_*.json',
-             'tsne_seed*.png', 'loss.png')
+             'tsne_seed*.png', 'loss.png', 'tsne_seed*.pdf', 'loss.pdf', 'tsne_seed*.svg',
+             'loss.svg')
 SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
 TENSORBOARD_FILES = ('events.out.tfevents.*', )
 # Where an --overwrite keeps the old run until the new one finishes (RunFolder.set_aside).

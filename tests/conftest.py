@@ -8,12 +8,15 @@
 * an autouse session fixture points ``GRAPHDIM_CACHE`` at a fresh temporary folder, so no
   test writes processed datasets into the repository (``datasets/``) or the home folder;
   Hypothesis's storage goes to a temporary folder as well.
+* Hypothesis runs under the ``graphdim`` profile: the same examples every run, bounded, no
+  shrinking (``--hypothesis-profile explore`` for a random, shrinking hunt).
 * ``random_graph``: a small seeded PyG ``Data(x, edge_index)``.
 """
 import importlib.util
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -62,6 +65,29 @@ def graphdim_data():
 
 
 _HYPOTHESIS_HOME = None
+
+
+def _register_hypothesis_profiles() -> None:
+    """Property tests that never fail by chance and never take minutes: every run tries the
+    same examples (``derandomize``: a failure is the same failure on the next run, and on
+    CI), a bounded number of them, and skips shrinking (shrinking a failing run-folder case
+    took over 5 minutes; the failing example is printed as it was found). A slow machine's
+    timing fails nothing: the deadline is generous and too_slow is off. ``pytest
+    --hypothesis-profile explore`` hunts with random examples, more of them, and shrinks."""
+    try:
+        from hypothesis import HealthCheck, Phase, settings
+    except ImportError:
+        return
+    settings.register_profile(
+        'graphdim', derandomize=True, database=None, max_examples=50,
+        deadline=timedelta(seconds=30), suppress_health_check=[HealthCheck.too_slow],
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
+    settings.register_profile('explore', max_examples=500, deadline=None,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile('graphdim')  # before the test modules build their settings
+
+
+_register_hypothesis_profiles()
 
 
 def pytest_configure(config):

@@ -165,15 +165,15 @@ def test_tsne_plots_the_headline_embeddings_with_legend_and_title(reinforced_run
     pytest.importorskip('matplotlib')
     from graphdim import plots
     figures = []
-    monkeypatch.setattr(plots, '_save', lambda figure, path, plt: figures.append(figure)
-                        or Path(path))
+    monkeypatch.setattr(plots, 'save_figures', lambda drawn, *args: figures.extend(
+        figure for figure, _ in drawn) or [])
     drawn = {}
-    original = plots.plot_embeddings
+    original = plots.tsne_figure
 
-    def spy(embeddings, labels, path, title='', **kwargs):
+    def spy(embeddings, labels, title='', **kwargs):
         drawn.update(embeddings=embeddings, title=title)
-        return original(embeddings, labels, path, title, **kwargs)
-    monkeypatch.setattr(plots, 'plot_embeddings', spy)
+        return original(embeddings, labels, title, **kwargs)
+    monkeypatch.setattr(plots, 'tsne_figure', spy)
     plots.plot_run(reinforced_run, tmp_path)
     folder = RunFolder(reinforced_run)
     plain = folder.read_embeddings(0)
@@ -185,7 +185,7 @@ def test_tsne_plots_the_headline_embeddings_with_legend_and_title(reinforced_run
     assert 'DGI on karate' in title and r'reinforced ($z + \hat{A}^{K} z$, K=2)' in title
     assert f"test accuracy {run['test_acc']:.2f} %" in title
     legend = [text.get_text() for text in tsne.axes[0].get_legend().get_texts()]
-    assert legend == ['class 0', 'class 1']
+    assert legend == ['Mr. Hi', 'Officer']  # networkx's names of the two clubs
     assert loss.axes[0].get_title() == 'DGI on karate: training loss (bce estimator)'
     loss_legend = [text.get_text() for text in loss.axes[0].get_legend().get_texts()]
     assert f"best epoch {run['best_epoch']} (kept)" in loss_legend

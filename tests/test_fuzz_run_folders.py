@@ -8,6 +8,7 @@ folders a test works in; a folder a command refused is left as it was, and one t
 ``--overwrite`` rewrote is one consistent run. Two writers started together on one folder
 (real processes) leave one consistent run and at most one refusal naming the lock.
 """
+import importlib
 import os
 import shutil
 import subprocess
@@ -147,6 +148,22 @@ def test_tampered_run_folders_work_or_fail_in_one_line(two_runs, capsys, operati
             ['run', 'z.json', 'z.node_ids.npy', 'z.npy', 'z.pt'])
         if code != 0:
             assert sorted(os.listdir(work)) == ['run']  # nothing half-written beside it
+
+
+def test_every_property_test_is_derandomized_bounded_and_never_shrinks():
+    """The fast tier never fails by chance nor spends minutes shrinking (issue 36): every
+    Hypothesis test of every test module runs under conftest's ``graphdim`` profile, or
+    settings of its own that keep to it."""
+    modules = sorted(path.stem for path in Path(__file__).parent.glob('test_*.py')
+                     if 'from hypothesis import' in path.read_text())
+    assert 'test_fuzz_run_folders' in modules and len(modules) >= 3, modules
+    tests = [getattr(module, name) for module in map(importlib.import_module, modules)
+             for name in dir(module) if hasattr(getattr(module, name), 'hypothesis')]
+    assert len(tests) >= 20
+    for test in tests:
+        chosen = getattr(test, '_hypothesis_internal_use_settings', settings.default)
+        assert chosen.derandomize and chosen.max_examples <= max(200, EXAMPLES), test.__name__
+        assert Phase.shrink not in chosen.phases, test.__name__
 
 
 @pytest.fixture(scope='module')

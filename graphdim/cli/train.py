@@ -9,7 +9,7 @@ from .train_graph import (add_graph_level_options, both_levels_choices, both_lev
                           model_option_helps, reject_graph_only_options, run_graph_level)
 
 # Your own graph instead of --dataset: shown right after --dataset.
-OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'missing_features')
+OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'label_names', 'missing_features')
 # Large graphs, several processes, checkpoints (graphdim.experiments.scaling): a group of
 # their own, after the other options.
 SCALING_OPTIONS = ('batch_size', 'num_neighbors', 'inference_batch_size', 'distributed',

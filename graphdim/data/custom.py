@@ -210,6 +210,34 @@ def _read_labels(path: Path, num_nodes: int) -> torch.Tensor:
     return torch.from_numpy(labels)
 
 
+def read_label_names(path: Union[str, Path], num_classes: int) -> list:
+    """The names of classes ``0..num_classes-1`` from a text file (CLI ``--label-names``):
+    one name per line (line i names class i), or ``id<TAB>name`` lines in any order. Every
+    class needs one name; names are kept as written (at most 200 characters each)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size > 2 ** 20:
+        raise GraphInputError(f"--label-names {path}: not a file of class names (missing, a "
+                              f"folder, or over 1 MiB): give a text file, one name per line")
+    try:
+        lines = path.read_text(encoding='utf-8-sig').rstrip('\r\n').splitlines()
+    except UnicodeDecodeError as error:
+        raise GraphInputError(f"--label-names {path} is not UTF-8 text ({error.reason} at "
+                              f"byte {error.start}): give one class name per line") from None
+    tabbed = [re.fullmatch(r'\s*(\d{1,9})\t(.*)', line) for line in lines]
+    pairs = [(int(m[1]), m[2]) for m in tabbed] if lines and all(tabbed) else list(
+        enumerate(lines))
+    names = dict(pairs)
+    bad = next((f"line {i + 1}: {name!r:.60}" for i, (_, name) in enumerate(pairs)
+                if not name.strip() or len(name) > 200 or not name.isprintable()), None)
+    if bad or len(names) != len(pairs) or sorted(names) != list(range(num_classes)):
+        why = f"a name must be 1 to 200 printable characters ({bad})" if bad else (
+            f"it names {len(pairs)} class(es) for the labels' {num_classes} (classes 0.."
+            f"{num_classes - 1}, each once)")
+        raise GraphInputError(f"--label-names {path}: {why}; give one name per line (line i "
+                              f"names class i) or 'id<TAB>name' lines")
+    return [names[i].strip() for i in range(num_classes)]
+
+
 def _read_features(path: Path) -> torch.Tensor:
     x = _read_matrix(path, 'features')
     if x.ndim != 2:

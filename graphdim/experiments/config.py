@@ -190,6 +190,8 @@ DEPENDENT_OPTIONS = (
     ('labels', ('graph', ), lambda c: c.graph is not None,
      "is read with --graph FILE only (the labels of your own graph): add --graph FILE or "
      "drop it"),
+    ('label_names', ('labels', ), lambda c: c.labels is not None,
+     "names the classes of --labels only: add --graph FILE --labels FILE or drop it"),
     ('missing_features', ('graph', ), lambda c: c.graph is not None,
      "is read with --graph FILE only (features for your own graph when it has none): add "
      "--graph FILE or drop it"),

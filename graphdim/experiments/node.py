@@ -13,7 +13,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 
 from ..data import NodeDataset, load_node_dataset, read_graph_file
-from ..data.custom import FEATURE_FALLBACKS
+from ..data.custom import FEATURE_FALLBACKS, read_label_names
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
@@ -104,6 +104,9 @@ class NodeConfig(RunConfig):
     labels: Optional[str] = option(None, 'labels for --graph (one integer per node); without '
                                          'them the graph is trained and embedded but not probed',
                                    metavar='FILE')
+    label_names: Optional[str] = option(None, "names of --labels' classes for the plots' "
+                                              "legends: one per line (line i = class i), or "
+                                              "id<TAB>name lines", metavar='FILE')
     missing_features: Optional[str] = option(None, 'features for a graph that has none',
                                              choices=FEATURE_FALLBACKS)
     # Past one machine (graphdim.experiments.scaling): 0 = full-batch.
@@ -183,6 +186,8 @@ class NodeExperiment(Experiment):
                 self.dataset = load_config_graph(self.config)
         self.data = self.dataset.data
         check_graph(self.data)
+        self.class_names = read_label_names(self.config.label_names, self.dataset.num_classes) \
+            if self.config.label_names else None  # checked before the run folder is touched
         if self.data.num_nodes < 2:
             raise GraphInputError("node-level DIM needs at least 2 nodes (its negatives are "
                                   "the graph's nodes shuffled); this graph has 1")
@@ -312,4 +317,6 @@ class NodeExperiment(Experiment):
             'propagation': self.propagation,
             # normalize_features asks; non-negative features are what it applies to.
             'features_row_normalized': dataset.features_row_normalized})
+        if self.class_names:  # --label-names: what graphdim plot's legends show
+            summary['class_names'] = self.class_names
         return summary
