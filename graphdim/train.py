@@ -19,10 +19,9 @@ from typing import Callable, List, Optional, Tuple
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from tqdm.auto import tqdm
 
 from .graph.checks import check_graph, check_in_channels
-from .progress import enabled as progress_enabled, steps
+from .progress import steps, training_bar
 from .runtime import resolve_device
 from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
                           rng_states, save_checkpoint)
@@ -211,14 +210,11 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
     result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size)
     first_epoch = result.epochs + 1
-    # Early stopping makes the epoch count unknown: no ETA then (one for all `epochs` would
-    # be wrong), the epochs since the last lower loss instead (the stop comes at `patience`).
+    # Early stopping makes the epoch count unknown: the bar shows no ETA then, the epochs
+    # since the last lower loss instead (the stop comes at `patience`).
     stops_early = bool(patience) and epochs > max(min_epochs, patience)
-    bar = tqdm(range(first_epoch, epochs + 1) if not done else [], desc=desc,
-               disable=not progress or rank != 0 or not progress_enabled(), leave=False,
-               dynamic_ncols=True, initial=first_epoch - 1, total=epochs, unit='epoch',
-               bar_format=('{desc}: epoch {n_fmt} of at most {total_fmt} (early stopping: no '
-                           'ETA) [{elapsed}, {rate_fmt}{postfix}]') if stops_early else None)
+    bar = training_bar(first_epoch, epochs, done, desc, patience, stops_early,
+                       show=progress and rank == 0)
     for epoch in bar:
         start = time.perf_counter()
         model.train()
@@ -239,7 +235,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         else:
             waited += 1
         bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}',
-                        **({'no_gain': f'{waited}/{patience}'} if stops_early else {}))
+                        **({'no_gain': f'{waited}/{patience}'} if stops_early else {}),
+                        refresh=False)  # drawn with the epoch's count, as the epoch ends
         result.stopped_early = bool(patience and waited >= patience and epoch >= min_epochs)
         done = result.stopped_early or epoch == epochs
         if checkpoint_every and (epoch % checkpoint_every == 0 or done):

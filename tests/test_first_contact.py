@@ -3,6 +3,7 @@ progress on every long phase (and ``--quiet``), plots fit for a paper, ``graphdi
 saying which embeddings it writes, the namespace-package trap, clean docstrings.
 
 All in-process and small (karate, tiny epochs): seconds each."""
+import io
 import json
 import re
 import sys
@@ -23,6 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 # A short karate run: every phase of `graphdim train` in a few seconds.
 KARATE = ['train', '--dataset', 'karate', '--epochs', '4', '--min-epochs', '0', '--hidden',
           '16']
+
+
+class _Terminal(io.StringIO):
+    """A standard error that says it is a terminal: where progress bars are drawn."""
+
+    def isatty(self):
+        return True
 
 
 def _lines(text: str):
@@ -76,7 +84,8 @@ def test_header_comes_first_before_loading(monkeypatch, capsys):
                      '--device', 'cpu']) == 2
     err = _lines(capsys.readouterr().err)
     assert err[0].startswith('graphdim: GGD on karate | ') and 'device cpu' in err[0]
-    assert 'reinforcement K in 0, 1' in err[0] and 'at most 1000 epochs' in err[0]
+    header = ' '.join(err[:-1])  # wrapped to 100 columns (tests/test_progress.py)
+    assert 'reinforcement K in 0, 1' in header and 'at most 1000 epochs' in header
     assert err[-1] == 'graphdim: error: loading stopped here'
 
 
@@ -95,22 +104,27 @@ def test_each_seed_reports_as_it_ends_and_quiet_silences_everything(capsys):
     assert timings.sub('T', quiet.out) == timings.sub('T', loud.out)  # same summary
 
 
-def test_training_bar_shows_no_eta_under_early_stopping(capsys):
+def test_training_bar_shows_no_eta_under_early_stopping(monkeypatch):
     data = graphdim.load_node_dataset('karate').data
     model = graphdim.build_node_model(graphdim.NodeConfig(hidden_channels=8), data.num_features)
+    monkeypatch.setattr('sys.stderr', _Terminal())  # bars are drawn on a terminal only
+    monkeypatch.setattr(progress, 'REDRAW', 0.0)  # every epoch drawn, however fast
     graphdim.fit(model, data, epochs=30, patience=5, min_epochs=0, desc='early')
-    early = capsys.readouterr().err
-    assert 'early stopping: no ETA' in early and 'no_gain=' in early
+    early = sys.stderr.getvalue()
+    assert 'of at most 30' in early and 'no_gain=' in early
     assert '<' not in early  # tqdm writes the remaining time as "elapsed<remaining"
+    monkeypatch.setattr('sys.stderr', _Terminal())
     graphdim.fit(model, data, epochs=3, patience=0, desc='fixed')
-    assert '<' in capsys.readouterr().err  # a fixed number of epochs: an honest ETA
+    assert '<' in sys.stderr.getvalue()  # a fixed number of epochs: an honest ETA
 
 
 def test_progress_helpers_show_after_the_delay_and_obey_showing(monkeypatch, capsys):
     monkeypatch.setattr(progress, 'DELAY', 0.0)
+    monkeypatch.setattr('sys.stderr', _Terminal())  # off a terminal: one line, no counter
     with progress.waiting('opaque call', interval=0.05):
         time.sleep(0.3)
-    assert 'opaque call ... 00:00' in capsys.readouterr().err
+    assert 'opaque call ... 00:00' in sys.stderr.getvalue()
+    monkeypatch.undo()
     with progress.showing(False):
         with progress.showing(True):  # an inner block cannot turn progress back on
             assert not progress.enabled()
@@ -123,12 +137,13 @@ def test_progress_helpers_show_after_the_delay_and_obey_showing(monkeypatch, cap
     assert capsys.readouterr().err == 'shown\n'
 
 
-def test_bars_keep_moving_during_one_long_step(monkeypatch, capsys):
+def test_bars_keep_moving_during_one_long_step(monkeypatch):
     monkeypatch.setattr(progress, 'DELAY', 0.0)
+    monkeypatch.setattr('sys.stderr', _Terminal())  # bars are drawn on a terminal only
     with progress.ticking(interval=0.05):
         for _ in progress.steps(range(2), 'slow step'):
             time.sleep(0.4)  # one step, no update(): only the ticker redraws the bar
-    drawn = [line for line in _lines(capsys.readouterr().err) if 'slow step' in line]
+    drawn = [line for line in _lines(sys.stderr.getvalue()) if 'slow step' in line]
     assert len(drawn) >= 4  # redrawn while the first step ran, not only at its end
 
 

@@ -2,6 +2,7 @@
 import json
 
 from ..experiments import NodeConfig, run_node_experiment
+from ..progress import fit_width
 from ..registry import model_entry, models_help
 from .common import add_config_options, add_output_options
 from .options import add_config_arguments, config_from_args
@@ -44,8 +45,8 @@ def add_parser(subparsers) -> None:
 def _print_node_summary(summary) -> None:
     config = summary['config']
     entry = model_entry('node', config['model'])
-    print(f"graphdim: {entry.printed_name} on {_graph_name(summary)} | {entry.recipe(config)} | "
-          f"device {summary['device']}")
+    print(fit_width(f"graphdim: {entry.printed_name} on {_graph_name(summary)} | device "
+                    f"{summary['device']} | {entry.recipe(config)}"))
     print(f"split: {summary['split']}")
     propagation = summary.get('propagation')
     if propagation:
@@ -76,22 +77,34 @@ def _print_node_summary(summary) -> None:
               f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
               f"{run['epochs']} epochs, best {run['best_epoch']}, "
               f"{run['train_seconds']:.1f} s)")
-    print(f"test accuracy: {summary['test_acc_mean']:.2f} ± {summary['test_acc_std']:.2f} % "
-          f"over {len(summary['seeds'])} seed(s); {summary['epochs_mean']:.0f} epochs on "
-          f"average, {1000 * summary['epoch_seconds_median']:.1f} ms/epoch (median), "
-          f"peak RSS {summary['peak_rss_mb']:.0f} MiB")
+    print(fit_width(f"test accuracy: {summary['test_acc_mean']:.2f} ± "
+                    f"{summary['test_acc_std']:.2f} % over {len(summary['seeds'])} seed(s) | "
+                    f"{summary['epochs_mean']:.0f} epochs on average, "
+                    f"{1000 * summary['epoch_seconds_median']:.1f} ms/epoch (median), "
+                    f"peak RSS {summary['peak_rss_mb']:.0f} MiB"))
     if 'random_init_test_acc_mean' in summary:
         print(f"random-init encoder (untrained, same probe): "
               f"{summary['random_init_test_acc_mean']:.2f} ± "
               f"{summary['random_init_test_acc_std']:.2f} %")
     if 'training_free_test_acc_mean' in summary:
-        run = summary['runs'][0]
-        form = 'X + A^K X' if run['training_free_reinforcement'] == 'add' else 'A^K X'
-        print(f"training-free baseline (raw features, {form}, K chosen as above, e.g. "
-              f"K={run['training_free_hops']}): {summary['training_free_test_acc_mean']:.2f} ± "
-              f"{summary['training_free_test_acc_std']:.2f} %")
+        print(fit_width(f"training-free baseline: {summary['training_free_test_acc_mean']:.2f}"
+                        f" ± {summary['training_free_test_acc_std']:.2f} % "
+                        f"({_training_free_choice(summary)})"))
     if 'out_dir' in summary:
         print(f"wrote {summary['out_dir']}")
+
+
+def _training_free_choice(summary) -> str:
+    """How the training-free baseline was chosen and what it chose: the raw features
+    propagated (the form and K of HOPS_GRID, on validation or by --hops-cv folds)."""
+    forms = {'add': 'X + A^K X', 'replace': 'A^K X'}
+    chosen = [('X' if run['training_free_hops'] == 0 else
+               f"{forms[run['training_free_reinforcement']]}, K={run['training_free_hops']}")
+              for run in summary['runs']]
+    folds = summary['config'].get('hops_cv')
+    how = f"by {folds}-fold cross-validation on train + val" if folds else 'on validation'
+    what = chosen[0] if len(set(chosen)) == 1 else 'per seed: ' + '; '.join(chosen)
+    return f"raw features, {what}, chosen {how}"
 
 
 def _graph_name(summary) -> str:

@@ -10,6 +10,7 @@ import json
 
 from ..experiments import NodeConfig
 from ..experiments.graph import GraphConfig, run_graph_experiment
+from ..progress import fit_width
 from ..registry import ModelChoices, model_entry, option_readers
 from .options import add_config_arguments, config_field, config_from_args, option_flag, option_help
 
@@ -120,8 +121,8 @@ def _print_graph_summary(summary) -> None:
     settings = [entry.recipe(config), 'sum readout', config['estimator'],
                 f"batch {config['batch_size']}", f"lr {config['lr']:g}",
                 f"{config['epochs']} epochs"]
-    print(f"graphdim: {entry.printed_name} on {_dataset_name(summary)} | "
-          f"{', '.join(s for s in settings if s)} | device {summary['device']}")
+    print(fit_width(f"graphdim: {entry.printed_name} on {_dataset_name(summary)} | device "
+                    f"{summary['device']} | {', '.join(s for s in settings if s)}"))
     print(f"protocol: {summary['protocol']}")
     ogb = 'test_roc_auc_mean' in summary
     for run in summary['runs']:

@@ -68,7 +68,7 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
     for k, smoothed in steps(propagated_powers(z, data.edge_index, grid,
                                                getattr(data, 'edge_weight', None),
                                                data.num_nodes),
-                             'reinforcement K', total=len(set(grid)), unit='K'):
+                             'reinforcement K', total=len(set(grid)), unit='depth'):
         for mode in (modes[:1] if k == 0 else modes):
             candidate = z if k == 0 else (z.detach() + smoothed if mode == 'add' else smoothed)
             score = cross_validated_accuracy(candidate, data.y, split, folds, device) \

@@ -150,10 +150,11 @@ class GraphExperiment(Experiment):
         config = self.config
         protocol = (f"{config.folds}-fold CV" if not config.dataset.startswith('ogbg-')
                     else 'scaffold split')
+        # ' | ' parts: progress.fit_width packs them into lines of 100 columns
         return (f"graphdim: {self.entry.printed_name} on {config.dataset} (graph level) | "
-                f"{self.entry.recipe(asdict(config))}, {config.estimator}, batch "
-                f"{config.batch_size}, lr {config.lr:g}, {config.epochs} epochs | device "
-                f"{self.device} | {config.seeds} seed(s), {protocol}")
+                f"device {self.device} | {config.seeds} seed(s), {protocol} | "
+                f"{self.entry.recipe(asdict(config))}, {config.estimator} | batch "
+                f"{config.batch_size}, lr {config.lr:g}, {config.epochs} epochs")
 
     def seed_note(self, run) -> str:
         done = f"{run['epochs']} epochs, {run['seconds']:.1f} s"

@@ -150,10 +150,11 @@ class ImageExperiment(Experiment):
 
     def header(self) -> str:
         config = self.config
-        return (f"graphdim: image DIM ({config.mode}) on {config.dataset} | "
-                f"{config.estimator}, mi_units {config.mi_units}, batch {config.batch_size}, "
-                f"lr {config.lr:g}, {config.epochs} epochs | device {self.device} | "
-                f"{config.seeds} seed(s)")
+        # ' | ' parts: progress.fit_width packs them into lines of 100 columns
+        return (f"graphdim: image DIM ({config.mode}) on {config.dataset} | device "
+                f"{self.device} | {config.seeds} seed(s) | {config.estimator}, mi_units "
+                f"{config.mi_units}, batch {config.batch_size}, lr {config.lr:g}, "
+                f"{config.epochs} epochs")
 
     def seed_note(self, run) -> str:
         return (f"  seed {run['seed']}: linear/y test {run['test_acc']:.2f} %, val "

@@ -18,7 +18,7 @@ from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
 from ..eval import choose_hops, public_split, random_split
-from ..eval.reinforced import training_free_probe
+from ..eval.reinforced import HOPS_GRID, training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
@@ -26,6 +26,7 @@ from ..graph.diffusion import DIFFUSIONS
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
 from ..graph.reinforcement import MAX_HOPS, MODES
+from ..progress import waiting
 from ..registry import ModelChoices, model_entry, model_names
 from ..train import fit
 from .config import RunConfig, mean_std, option
@@ -203,10 +204,16 @@ class NodeExperiment(Experiment):
                  if config.patience else '')
         hops = (f" | reinforcement K in {', '.join(map(str, config.hops))}"
                 if tuple(config.hops) != (0, ) else '')
-        return (f"graphdim: {self.entry.printed_name} on {self.data_name()} | "
-                f"{self.entry.recipe(asdict(config))}, lr {config.lr:g}, at most "
-                f"{config.epochs} epochs{stops}{hops} | device {self.scaled.device} | "
-                f"{config.seeds} seed(s)")
+        # ' | ' parts: progress.fit_width packs them into lines of 100 columns
+        return (f"graphdim: {self.entry.printed_name} on {self.data_name()} | device "
+                f"{self.scaled.device} | {config.seeds} seed(s) | "
+                f"{self.entry.recipe(asdict(config))}, lr {config.lr:g} | at most "
+                f"{config.epochs} epochs{stops}{hops}")
+
+    def baselines(self) -> str:
+        shown = super().baselines()
+        return f"{shown} and the training-free baseline" \
+            if shown and getattr(self.data, 'y', None) is not None else shown
 
     def seed_note(self, run) -> str:
         done = (f"{run['epochs']} epochs (best {run['best_epoch']}), "
@@ -286,8 +293,10 @@ class NodeExperiment(Experiment):
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)
         if cached is None or cached[0] != split.description:  # the public split: once
-            chosen = training_free_probe(self.data, split, self.scaled.device,
-                                         self.config.hops_cv)
+            with waiting(f"seed {seed}: training-free baseline (raw features, "
+                         f"propagated K times, K = {', '.join(map(str, HOPS_GRID))})"):
+                chosen = training_free_probe(self.data, split, self.scaled.device,
+                                             self.config.hops_cv)
             cached = self._training_free = (split.description, {
                 'training_free_test_acc': 100 * chosen.test_score,
                 'training_free_val_acc': 100 * chosen.val_score,

@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import torch
 
-from ..progress import note, showing, waiting
+from ..progress import fit_width, note, showing, waiting
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, seed_everything
 from ..train import FitResult
@@ -73,6 +73,11 @@ class Experiment:
         return {f'random_init_{key}': figures[key] for key in self.baseline_keys
                 if key in figures}
 
+    def baselines(self) -> str:
+        """What :meth:`random_init` probes, as its phase line names it ('' where nothing)."""
+        return 'the untrained encoder' if getattr(self.config, 'random_baseline', False) \
+            else ''
+
     baseline_keys = ('test_acc', 'val_acc', 'hops', 'reinforcement', 'plain_test_acc',
                      'plain_val_acc')
 
@@ -117,7 +122,7 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
             showing(experiment.progress and experiment.rank == 0):
         header = experiment.header()  # first: what runs where, before any loading
         if header:
-            note(header)
+            note(fit_width(header))
         with waiting(f"loading {experiment.data_name()} and building the model"):
             experiment.load()
             experiment.build()  # a model that cannot be built fails before the folder is touched
@@ -164,14 +169,14 @@ def _one_seed(experiment: Experiment, seed: int, checkpoints: Optional[RunFolder
     start = time.perf_counter()
     seed_everything(seed)
     model = experiment.build()
-    with waiting(f"seed {seed}: baselines before training"):  # random init, training-free
+    with _baselines_named(experiment, seed):  # random init, training-free
         run: Dict[str, Any] = {'seed': seed, **experiment.random_init(model, seed)}
     train_start = time.perf_counter()
     history = experiment.train(model, seed, checkpoints.checkpoint_path(seed)
                                if checkpoints is not None else None)
     train_seconds = time.perf_counter() - train_start
     embeddings = experiment.embed(model)
-    with waiting(f"probing seed {seed}"):  # under the probe's own bars, if it has any
+    with waiting(f"seed {seed}: probe of the trained embeddings"):  # above the probe's bars
         run.update(experiment.probe(embeddings, seed))
     run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
                 'final_loss': history.best_loss, 'train_seconds': train_seconds,
@@ -187,3 +192,11 @@ def _one_seed(experiment: Experiment, seed: int, checkpoints: Optional[RunFolder
             from ..logs import write_tensorboard
             write_tensorboard(history, experiment.config.lr, folder.tensorboard_dir(seed))
     return run
+
+
+def _baselines_named(experiment: Experiment, seed: int):
+    """The baselines' phase line, where the run has baselines (seconds on a large graph,
+    before the first epoch: named, not silent)."""
+    probed = experiment.baselines()
+    return waiting(f"seed {seed}: baselines before training ({probed})") if probed \
+        else contextlib.nullcontext()

@@ -118,7 +118,8 @@ def layerwise_embed(encoder: GraphEncoder, data: Data, batch_size: int = 8192,
     encoder.eval()
     try:
         with tqdm(total=encoder.num_layers * ((data.num_nodes + batch_size - 1) // batch_size),
-                  desc='embed', disable=not progress, leave=False) as bar:
+                  desc='embed', disable=None if progress else True,  # None: a terminal only
+                  leave=False) as bar:
             return _embed_layers(encoder, data.x, index, batch_size, device, bar)
     finally:
         encoder.train(was_training)
