@@ -191,3 +191,12 @@ def test_out_naming_a_file_is_one_clear_line(karate_run, tmp_path, capsys):
         line = _one_error_line(err)
         assert code == 2 and 'a file, not a folder' in line and 'Errno' not in line, line
     assert (tmp_path / 'notes.txt').read_text() == 'mine'
+
+
+def test_plot_without_matplotlib_is_one_line(karate_run, tmp_path, capsys, monkeypatch):
+    """Issue 36: ``graphdim plot`` without matplotlib printed a traceback."""
+    monkeypatch.setitem(sys.modules, 'matplotlib', None)  # import matplotlib: ImportError
+    code, err = _plot([karate_run, '--out', tmp_path / 'pictures'], capsys)
+    assert code == 2 and "graphdim plot needs matplotlib, which is not installed: pip " \
+        "install 'graphdim[plot]'" in _one_error_line(err)
+    assert not (tmp_path / 'pictures').exists()
