@@ -6,6 +6,7 @@ truncated, edited or mixed with another run's files): whatever is wrong with a f
 import fnmatch
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -75,6 +76,89 @@ def checked_results(saved: Any, path: Path) -> Dict[str, Any]:
         raise ValueError(f"{path}: 'runs' must be a list of objects (one per seed); got "
                          f"{runs!r:.80}: {_FIX}")
     return saved
+
+
+# What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
+# ``graphdim plot`` write the others there by default), inside ``seed_<s>/`` and inside
+# ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
+RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
+             'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'embeddings_*.json',
+             'tsne_seed*.png', 'loss.png', 'tsne_seed*.pdf', 'loss.pdf', 'tsne_seed*.svg',
+             'loss.svg')
+SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
+TENSORBOARD_FILES = ('events.out.tfevents.*', )
+# Where an --overwrite keeps the old run until the new one finishes (RunFolder.set_aside).
+PREVIOUS = '.previous'
+
+
+def foreign_entries(entries: Sequence[Path], inside_previous: bool = False) -> List[Path]:
+    """Which of ``entries`` (a run folder's, or its ``.previous/``'s) are not run files
+    (``RUN_FILES``, ``seed_<s>/``, ``tensorboard/seed_<s>/``), or are links, or hold such a
+    thing. A ``.previous/`` is looked into: it may hold one run's files and nothing else."""
+    foreign: List[Path] = []
+    for entry in entries:
+        name = entry.name
+        if entry.is_symlink():
+            foreign.append(entry)
+        elif entry.is_dir() and name == PREVIOUS and not inside_previous:
+            foreign += foreign_entries(sorted(entry.iterdir()), inside_previous=True)
+        elif entry.is_dir() and _is_seed_dir(name):
+            foreign += _foreign_inside(entry, SEED_FILES)
+        elif entry.is_dir() and name == 'tensorboard':
+            for sub in sorted(entry.iterdir()):
+                if sub.is_dir() and not sub.is_symlink() and _is_seed_dir(sub.name):
+                    foreign += _foreign_inside(sub, TENSORBOARD_FILES)
+                else:
+                    foreign.append(sub)
+        elif not (entry.is_file() and _matches(name, RUN_FILES)):
+            foreign.append(entry)
+    return foreign
+
+
+def previous_run_note(folder: Path) -> str:
+    """What to say of a finished run left in ``folder/.previous`` by an ``--overwrite`` that
+    was killed (``kill -9``, a power cut) while ``folder`` itself holds no finished run; ''
+    where there is none."""
+    previous = folder / PREVIOUS
+    if previous.is_symlink() or not (previous / 'results.json').is_file() or \
+            not (previous / 'config.json').is_file() or (folder / 'results.json').is_file():
+        return ''
+    return (f"{previous} holds the finished run that an --overwrite killed before its end set "
+            f"aside ({folder} itself holds no finished run): to restore it, move the files "
+            f"in {previous} back into {folder} in place of its own; to discard it, delete "
+            f"{previous} (a new --overwrite puts it back if that run fails)")
+
+
+def refuse_foreign_files(folder: Path, foreign: Sequence[Path]) -> None:
+    """The refusal of a run folder holding ``foreign`` (relative paths, sorted: what
+    :func:`foreign_entries` found), if any: graphdim deletes only files it wrote."""
+    if foreign and foreign[0].parts[0] == PREVIOUS:
+        raise ValueError(
+            f"{folder / foreign[0]} is not a graphdim run file, but {PREVIOUS} is where "
+            f"--overwrite keeps the old run until the new one finishes, and deletes it then: "
+            f"move it out of {folder / PREVIOUS}, or choose another --out")
+    if foreign:
+        raise ValueError(
+            f"{folder} holds files that are not graphdim run files (e.g. {foreign[0]}); "
+            f"graphdim only writes into an empty folder or one holding a run, and --overwrite "
+            f"deletes only run files: choose another --out (a new folder is created)")
+
+
+# (folder, state of its .previous) already warned about in this process: said once.
+_PREVIOUS_MENTIONED = set()
+
+
+def mention_previous_run(folder: Path) -> None:
+    """Warn, once per process, of a finished run that a killed ``--overwrite`` left in
+    ``folder/.previous`` (:func:`previous_run_note`)."""
+    note = previous_run_note(folder)
+    if not note:
+        return
+    state = os.stat(folder / PREVIOUS)
+    seen = (os.path.abspath(folder), state.st_ino, state.st_mtime_ns)
+    if seen not in _PREVIOUS_MENTIONED:
+        _PREVIOUS_MENTIONED.add(seen)
+        warnings.warn(note, UserWarning, stacklevel=3)
 
 
 def _is_seed_dir(name: str) -> bool:

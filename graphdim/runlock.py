@@ -123,15 +123,9 @@ def _acquire(path: Path, folder: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # held (EWOULDBLOCK); the holder's record says by whom
-            holder = _holder(fd)
+            error = _in_use(fd, folder)
             os.close(fd)
-            dead = holder is not None and not process_alive(holder.get('pid'))
-            raise RunInUseError(
-                f"{folder} is being written by {_describe(holder)}"
-                + (" (that process has ended, but a process it started still holds the "
-                   "lock)" if dead else "")
-                + "; graphdim lets one process write a run folder at a time: wait for it to "
-                  "finish, or choose another --out") from None
+            raise error from None
         try:  # a holder that removed the file as it released: lock the new one instead
             if os.path.samestat(os.fstat(fd), os.stat(path)):
                 return fd
@@ -141,13 +135,50 @@ def _acquire(path: Path, folder: Path) -> int:
     raise RunInUseError(f"{folder}: could not take its lock ({path} keeps being replaced)")
 
 
+def _in_use(fd: int, folder: Path) -> RunInUseError:
+    """The refusal of a folder whose lock (open as ``fd``) another process holds."""
+    holder = _holder(fd)
+    dead = holder is not None and not process_alive(holder.get('pid'))
+    return RunInUseError(
+        f"{folder} is being written by {_describe(holder)}"
+        + (" (that process has ended, but a process it started still holds the lock)"
+           if dead else "")
+        + "; graphdim lets one process write a run folder at a time: wait for it to finish, "
+          "or choose another --out")
+
+
+def check_not_held(folder: Union[str, Path]) -> None:
+    """Refuse as :func:`run_lock` would (:class:`RunInUseError`: another process holds the
+    folder's lock, or its lock file is a link), without taking the lock or creating anything:
+    for a refusal that would otherwise hide that the folder is being written."""
+    folder = Path(folder)
+    path = folder / LOCK_NAME
+    if fcntl is None or os.path.abspath(folder) in _HELD or not os.path.lexists(path):
+        return
+    try:
+        fd = _open_lock_file(path, folder, _PROBE_FLAGS)
+    except RunInUseError:
+        if os.path.lexists(path):
+            raise
+        return  # removed since the check: nobody holds it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        raise _in_use(fd, folder) from None
+    finally:
+        os.close(fd)
+
+
 # Never follow a link and never block on a FIFO: a run folder received from someone else may
 # hold a lock "file" that points at one of its user's files, which truncating would empty.
 _OPEN_FLAGS = (os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0)
                | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0))
+# To look at a lock file without creating or writing it (check_not_held).
+_PROBE_FLAGS = (os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
+                | getattr(os, 'O_CLOEXEC', 0))
 
 
-def _open_lock_file(path: Path, folder: Path) -> int:
+def _open_lock_file(path: Path, folder: Path, flags: int = _OPEN_FLAGS) -> int:
     """A descriptor of the lock file, created if missing; :class:`RunInUseError` when it is
     anything but a plain file of its own (a link, a hard link to another file, a FIFO...):
     such a lock file is never written, so nothing it points at is touched."""
@@ -157,7 +188,7 @@ def _open_lock_file(path: Path, folder: Path) -> int:
     if path.is_symlink():
         raise RunInUseError(refuse)
     try:
-        fd = os.open(path, _OPEN_FLAGS, 0o666)
+        fd = os.open(path, flags, 0o666)
     except OSError as error:  # ELOOP: a link appeared since the check (O_NOFOLLOW)
         raise RunInUseError(refuse if path.is_symlink() else
                             f"{path}: cannot open the run folder's lock ({error.strerror})"

@@ -22,6 +22,7 @@ are checked, :meth:`RunFolder.set_aside` moves the old run aside, for the new ru
 delete or put back (:meth:`RunFolder.clear` deletes at once). Only run files (``RUN_FILES``)
 are ever deleted. One process writes a folder at a time (``graphdim.runlock``).
 """
+import contextlib
 import json
 import os
 import shutil
@@ -33,23 +34,15 @@ import torch
 from torch import Tensor
 
 from .logs import write_epoch_log
-from .run_checks import (_FIX, KINDS, _foreign_inside, _is_seed_dir, _matches,
-                         checked_results, checked_run_config, load_run_tensor, read_json_file,
-                         stored_config)
-from .runlock import LOCK_NAME, run_lock
-from .runtime import atomic_save, atomic_write_text, package_versions
+# The layout (RUN_FILES, SEED_FILES, TENSORBOARD_FILES, PREVIOUS) lives in run_checks.
+from .run_checks import (_FIX, KINDS, PREVIOUS, RUN_FILES, SEED_FILES,  # noqa: F401
+                         TENSORBOARD_FILES, _matches, checked_results, checked_run_config,
+                         foreign_entries, load_run_tensor, mention_previous_run,
+                         previous_run_note, read_json_file, refuse_foreign_files, stored_config)
+from .runlock import LOCK_NAME, check_not_held, run_lock
+from .runtime import (atomic_save, atomic_write_text, package_versions, signals_held,
+                      terminate_as_interrupt)
 
-# What a run folder may hold, as glob patterns: at its top level (``graphdim embed`` and
-# ``graphdim plot`` write the last six there by default), inside ``seed_<s>/`` and inside
-# ``tensorboard/seed_<s>/``. ``.<name>.*.tmp`` files are what a killed atomic write leaves.
-RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
-             'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'embeddings_*.json',
-             'tsne_seed*.png', 'loss.png', 'tsne_seed*.pdf', 'loss.pdf', 'tsne_seed*.svg',
-             'loss.svg')
-SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
-TENSORBOARD_FILES = ('events.out.tfevents.*', )
-# Where an --overwrite keeps the old run until the new one finishes (RunFolder.set_aside).
-PREVIOUS = '.previous'
 # Paths begin() allowed to be cleared: clear() (or the first write) deletes them.
 _PENDING_CLEAR = set()
 
@@ -130,13 +123,8 @@ class RunFolder:
                 warnings.warn(f"--resume: nothing to resume in {self.path}; starting a new run",
                               UserWarning, stacklevel=2)
             return
-        foreign = self.foreign_files()
-        if foreign:
-            raise ValueError(
-                f"{self.path} holds files that are not graphdim run files (e.g. "
-                f"{foreign[0]}); graphdim only writes into an empty folder or one holding a "
-                f"run, and --overwrite deletes only run files: choose another --out (a new "
-                f"folder is created)")
+        refuse_foreign_files(self.path, self.foreign_files())
+        mention_previous_run(self.path)
         if overwrite:
             _PENDING_CLEAR.add(self._key())
             return
@@ -156,6 +144,11 @@ class RunFolder:
             raise ValueError(f"--resume continues the run in {self.path}, but these settings "
                              f"differ from it: {', '.join(changes)}; use the same settings or "
                              f"a new --out DIR")
+        if self.results_path.is_file():  # (a writer of the folder is named first)
+            check_not_held(self.path)
+            raise ValueError(f"--resume: {self.path} already holds a finished run (its "
+                             f"results.json): nothing to resume; pass --overwrite to train it "
+                             f"again, or choose another --out")
         if not any(self.checkpoint_path(s).is_file() for s in saved['seeds']):
             warnings.warn(f"--resume: {self.path} holds no checkpoint (they are written with "
                           f"--checkpoint-every K); training starts from epoch 1",
@@ -163,27 +156,12 @@ class RunFolder:
 
     def foreign_files(self) -> List[Path]:
         """What the folder holds besides run files (``RUN_FILES``), relative to it, in
-        sorted order: files and folders graphdim did not write, and links."""
+        sorted order: files and folders graphdim did not write, and links; in ``.previous/``
+        (an old run an ``--overwrite`` set aside) too."""
         if not self.path.is_dir():
             return []
-        foreign = []
-        for entry in self._entries():
-            name = entry.name
-            if entry.is_symlink():
-                foreign.append(entry)
-            elif entry.is_dir() and name == PREVIOUS:  # set aside by an --overwrite
-                continue
-            elif entry.is_dir() and _is_seed_dir(name):
-                foreign += _foreign_inside(entry, SEED_FILES)
-            elif entry.is_dir() and name == 'tensorboard':
-                for sub in sorted(entry.iterdir()):
-                    if sub.is_dir() and not sub.is_symlink() and _is_seed_dir(sub.name):
-                        foreign += _foreign_inside(sub, TENSORBOARD_FILES)
-                    else:
-                        foreign.append(sub)
-            elif not (entry.is_file() and _matches(name, RUN_FILES)):
-                foreign.append(entry)
-        return [p.relative_to(self.path) for p in foreign]
+        return [p.relative_to(self.path) for p in foreign_entries(self._entries())]
+
 
     def clear(self, keep: str = '', aside: bool = False) -> None:
         """Delete the run files the folder holds (``RUN_FILES``, ``seed_<s>/`` and
@@ -198,7 +176,9 @@ class RunFolder:
             raise ValueError(f"{self.path} holds files that are not graphdim run files (e.g. "
                              f"{foreign[0]}); nothing was deleted: choose another --out")
         previous, keep = self.path / PREVIOUS, PREVIOUS if aside else keep
-        if aside:  # (one a killed --overwrite left is deleted: its run is replaced)
+        if aside and previous_run_note(self.path):
+            aside = False  # a killed --overwrite's unfinished run: deleted; .previous kept
+        elif aside:  # (one holding run files only, as checked above: deleted)
             shutil.rmtree(previous, ignore_errors=True)
             previous.mkdir()
         for entry in self._entries():  # never the lock: its holder is clearing
@@ -221,19 +201,45 @@ class RunFolder:
     def set_aside(self) -> None:
         """:meth:`clear`, but the old run moves into ``RUN/.previous/`` until
         :meth:`end_replacing`: a run that fails after the checks (a NaN loss, a full disk,
-        Ctrl-C) leaves the old run as it was. The caller holds the folder's lock."""
-        self.clear(aside=True)
+        Ctrl-C, SIGTERM) leaves the old run as it was. The caller holds the folder's lock.
+
+        Until :meth:`end_replacing`, SIGTERM raises ``KeyboardInterrupt`` (where it has no
+        handler yet: :func:`~graphdim.runtime.terminate_as_interrupt`), so a ``kill`` puts
+        the old run back as Ctrl-C does; no signal cuts the moves half-way. A finished run a
+        killed ``--overwrite`` left in ``.previous`` stays there as the run to put back."""
+        self._replacing = contextlib.ExitStack()
+        self._replacing.enter_context(terminate_as_interrupt())
+        try:
+            with signals_held():
+                self.clear(aside=True)
+        except BaseException:  # (a signal held during the moves arrives here)
+            try:
+                self._put_back()
+            finally:
+                self._replacing.close()
+            raise
 
     def end_replacing(self, finished: bool) -> None:
-        """Delete the old run (``finished``), or the new run's files, putting it back."""
+        """Delete the old run (``finished``), or the new run's files, putting it back; then
+        give SIGTERM back its earlier handler."""
+        try:
+            with signals_held():
+                if (self.path / PREVIOUS).is_dir():
+                    if finished:
+                        shutil.rmtree(self.path / PREVIOUS)
+                    else:
+                        self.clear(keep=PREVIOUS)
+                        self._put_back()
+        finally:  # (SIGTERM's handler of set_aside, if any)
+            self.__dict__.pop('_replacing', contextlib.ExitStack()).close()
+
+    def _put_back(self) -> None:
+        """Move what ``.previous/`` holds back into the folder, and remove it."""
         previous = self.path / PREVIOUS
-        if not previous.is_dir():
-            return
-        if not finished:
-            self.clear(keep=PREVIOUS)
+        if previous.is_dir() and not previous.is_symlink():
             for entry in sorted(previous.iterdir()):
                 os.replace(entry, self.path / entry.name)
-        shutil.rmtree(previous)
+            previous.rmdir()
 
     def lock(self, command: str):
         """The run folder's writer lock (:func:`graphdim.runlock.run_lock`), as a context
@@ -298,10 +304,12 @@ class RunFolder:
         node-level runs. A file that is not what graphdim writes (not JSON, not an object,
         no ``config`` object, ``seeds`` not a non-empty list of integers) is a
         ``ValueError`` naming it."""
+        note = previous_run_note(self.path)
         if not self.exists():
             raise FileNotFoundError(f"{self.config_path} not found: {self.path} is not a "
                                     f"graphdim run directory (make one with graphdim train "
-                                    f"--out DIR)")
+                                    f"--out DIR)" + (f"; {note}" if note else ""))
+        mention_previous_run(self.path)
         return checked_run_config(read_json_file(self.config_path), self.config_path)
 
     def read_results(self) -> Optional[Dict[str, Any]]:

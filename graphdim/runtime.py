@@ -7,10 +7,12 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -90,7 +92,7 @@ def tune_cpu_allocator() -> bool:
 
     Alone it keeps more memory than it needs (freed blocks of one size leave holes that blocks
     of another size cannot use); the CLI also sets ``THP_MEM_ALLOC_ENABLE=1`` before torch
-    starts (``graphdim/__init__.py``), which aligns large tensors to huge pages and measured
+    starts (``graphdim/_startup.py``), which aligns large tensors to huge pages and measured
     the same speed at a lower peak on PubMed (``benchmarks/cli_speed.py``).
     """
     global _ALLOCATOR_TUNED
@@ -298,3 +300,60 @@ def atomic_save(obj: Any, path: Union[str, Path]) -> None:
 def atomic_write_text(text: str, path: Union[str, Path]) -> None:
     """Write text through a temporary file and a rename."""
     _write_atomically(path, 'w', lambda file: file.write(text))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, Slurm, ``docker stop``) turned into the exception Ctrl-C
+    raises, so that what undoes a half-done change (an ``--overwrite`` putting the old run
+    back, a worker pool shutting down) runs for it too: by default SIGTERM ends the process
+    at once, and no ``finally`` runs."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(f"terminated by signal {signum}")
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM raises :class:`Terminated` (a ``KeyboardInterrupt``).
+
+    Installed only in the main thread and only where SIGTERM has its default action: a
+    handler of the program's own (the ``graphdim`` command's, or a Python user's) is left
+    alone, and so is an ignored SIGTERM. The previous action is restored when the block
+    ends."""
+    installed = False
+    if _in_main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+        installed = True
+    try:
+        yield
+    finally:
+        if installed and signal.getsignal(signal.SIGTERM) is _raise_terminated:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the block runs (a few renames that must not stop
+    half-way), then deliver the first one that came to the handler that was in place.
+    Outside the main thread, or for a signal whose handler Python does not know, nothing
+    is held."""
+    if not _in_main_thread():
+        yield
+        return
+    received: List[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: handler for signum, handler in previous.items() if handler is not None}
+    for signum in previous:
+        signal.signal(signum, lambda number, frame: received.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if received:
+            signal.raise_signal(received[0])

@@ -47,6 +47,7 @@ def test_resume_with_nothing_to_resume_says_so(tmp_path):
         _run(tmp_path / 'new', resume=True)
     out = tmp_path / 'run'
     _run(out)
+    (out / 'results.json').unlink()  # unfinished (a finished run has nothing to resume)
     with pytest.warns(UserWarning, match='holds no checkpoint'):
         _run(out, resume=True)
 

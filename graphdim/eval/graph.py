@@ -17,7 +17,11 @@ Why scikit-learn here and not :func:`graphdim.eval.linear.fit_logistic_regressio
 InfoGraph's protocol is an RBF SVM, and the logistic regression beside it runs in the same
 pipeline (scaler, folds, grid search) so that the two figures differ only in the classifier.
 """
-from typing import Dict, Sequence
+import contextlib
+import os
+import signal
+import threading
+from typing import Dict, Iterator, Sequence
 
 import numpy as np
 from torch import Tensor
@@ -83,7 +87,15 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
     fold's training part alone are refitted on it and score the held-out fold once (ties go
     to the earlier candidate and the smaller ``C``), so no outer test fold takes part in any
     choice. Each fold's result names its choice in ``val_scores`` (``{name: inner-CV
-    accuracy}``) and in ``chosen_candidate``."""
+    accuracy}``) and in ``chosen_candidate``. With ``jobs`` above 1, the worker processes
+    end with the search (:func:`_workers_ended`)."""
+    with _workers_ended(jobs):
+        return _nested_cross_validate(candidates, labels, classifier, folds, inner_folds,
+                                      c_grid, seed, jobs, standardize, label)
+
+
+def _nested_cross_validate(candidates, labels, classifier, folds, inner_folds, c_grid, seed,
+                           jobs, standardize, label) -> ProbeResult:
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     if not candidates:
         raise ValueError("candidates is empty: give at least one name -> embeddings")
@@ -125,6 +137,54 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
     return ProbeResult(test_score=float(np.mean([fold.test_score for fold in per_fold])),
                        val_score=float(np.mean([fold.val_score for fold in per_fold])),
                        classifier=classifier, normalization=normalization, folds=per_fold)
+
+
+@contextlib.contextmanager
+def _workers_ended(jobs: int) -> Iterator[None]:
+    """Around a parallel search: its worker processes end with this process.
+
+    scikit-learn's ``n_jobs`` runs on joblib's reusable loky pool, whose workers (each with
+    a copy of torch and the data, ~375 MiB) wait five minutes for more work before they
+    end, and do not notice their parent's end: after a ``kill`` of the command they outlived
+    it, holding its stdout and stderr open. So a search that fails or is interrupted ends
+    the pool, and SIGTERM, where it has no handler, first ends the pool's workers
+    (:func:`_sigterm_ending_workers`). A normal exit ends them too (loky's own ``atexit``);
+    between searches the pool is kept, as starting workers costs seconds."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 2:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        _SIGTERM_OWNER[0] = os.getpid()
+        signal.signal(signal.SIGTERM, _sigterm_ending_workers)
+    try:
+        yield
+    except BaseException:  # Ctrl-C, SIGTERM made an exception, a failed fit
+        if _pool_workers():
+            from joblib.externals.loky import get_reusable_executor
+            get_reusable_executor(reuse=True).shutdown(wait=True, kill_workers=True)
+        raise
+
+
+# The process that installed _sigterm_ending_workers (a forked child inherits the handler).
+_SIGTERM_OWNER = [0]
+
+
+def _pool_workers():
+    """The live worker processes of joblib's loky pool that this process started."""
+    import multiprocessing
+    return [child for child in multiprocessing.active_children()
+            if type(child).__name__ == 'LokyProcess']
+
+
+def _sigterm_ending_workers(signum, frame):
+    """SIGTERM's default action, the end of the process, after killing the pool's workers
+    (directly: a signal handler may not wait on the pool's locks)."""
+    if os.getpid() == _SIGTERM_OWNER[0]:
+        for worker in _pool_workers():
+            worker.kill()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGTERM)
 
 
 def _step(classifier: str) -> str:
