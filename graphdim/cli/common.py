@@ -6,12 +6,17 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from ..experiments.config import shown
 from ..presets import PRESETS, preset_defaults
 from ..runs import KINDS, RunFolder
+from .options import checked_option_value
 
 # Where a run writes and what happens to what is there: the command line's choice alone, never
 # a --config file's or a preset's (a shared recipe must not delete its user's files).
 COMMAND_LINE_ONLY = ('out', 'overwrite', 'resume')
+# What a command line reads before any option value, never a value a config file gives: a
+# config file naming one would be ignored (the preset is applied before the file is read).
+NOT_CONFIG_VALUES = ('config', 'preset', 'help')
 
 
 def _refuse_command_line_only(values: dict, source: str) -> None:
@@ -43,7 +48,8 @@ def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namesp
     if getattr(args, 'preset', None):
         preset = preset_defaults(args.command, args.preset)
         _refuse_command_line_only(preset, f"the preset {args.preset!r}")
-        values.update(preset)
+        values.update(_checked_values(parser, args.command, preset,
+                                      f"the preset {args.preset!r}"))
     if getattr(args, 'config', None):
         kind, config_values = read_config_source(args.config)
         if kind is not None:  # a run's config.json records how that run was started
@@ -53,17 +59,40 @@ def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namesp
         if command != args.command:  # train --config IMAGE_RUN: parse as graphdim image
             argv = [command, *(sys.argv[1:] if argv is None else argv)[1:]]
             args.command = command
-        values.update(replay_values(kind, config_values))
+        values.update(_checked_values(parser, args.command, replay_values(kind, config_values),
+                                      f"the config file {args.config}"))
     if not values:
         return args
-    command_parser = parser.command_parsers[args.command]
-    known = {action.dest for action in command_parser._actions}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown options in the config: {', '.join(unknown)} (graphdim "
-                         f"{args.command} takes {', '.join(sorted(known - {'help'}))})")
-    command_parser.set_defaults(**values)
+    parser.command_parsers[args.command].set_defaults(**values)
     return parser.parse_args(argv)
+
+
+def _checked_values(parser: argparse.ArgumentParser, command: str, values: Dict[str, Any],
+                    source: str) -> Dict[str, Any]:
+    """``values`` (a config file's or a preset's) if each names an option of ``command`` that
+    a config may set and has its type (:func:`~graphdim.cli.options.checked_option_value`),
+    checked as data before anything runs; else one error line naming ``source``."""
+    actions = {action.dest: action for action in parser.command_parsers[command]._actions}
+    refused = sorted(name for name in values if name in NOT_CONFIG_VALUES)
+    if refused:
+        raise ValueError(f"{source} sets {', '.join(refused)}, which only the command line "
+                         f"gives (--config FILE, --preset NAME): remove "
+                         f"{', '.join(repr(name) for name in refused)} from it")
+    unknown = sorted(set(values) - set(actions))
+    if unknown:
+        takes = sorted(set(actions) - set(NOT_CONFIG_VALUES) - set(COMMAND_LINE_ONLY))
+        names = [name if name.isidentifier() and len(name) <= 80 else shown(name)
+                 for name in unknown[:10]]
+        raise ValueError(f"unknown options in the config: {', '.join(names)}"
+                         f"{' ...' if len(unknown) > 10 else ''} (in {source}; graphdim "
+                         f"{command} takes {', '.join(takes)})")
+    checked = {}
+    for name, value in values.items():
+        try:
+            checked[name] = checked_option_value(actions[name], value)
+        except ValueError as error:
+            raise ValueError(f"{source}: {error}") from None
+    return checked
 
 
 def add_output_options(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -119,7 +148,7 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
     if isinstance(values.get('config'), dict):  # a run's config.json (read as it is named)
         kind = values.get('kind', 'node')
         if not isinstance(kind, str) or kind not in KINDS:
-            raise ValueError(f"config file {path} holds a run of unknown kind {kind!r}; "
+            raise ValueError(f"config file {path} holds a run of unknown kind {shown(kind)}; "
                              f"graphdim knows {', '.join(KINDS)}")
         return kind, values['config']
     return None, values

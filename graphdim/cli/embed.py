@@ -6,7 +6,9 @@ file), graph-level runs every graph of their dataset, image runs the test images
 import contextlib
 import json
 import os
+import stat
 from dataclasses import replace
+from pathlib import Path
 
 from ..data.custom import FEATURE_FALLBACKS
 from ..data.images import load_image_dataset
@@ -152,8 +154,32 @@ def _inside(path, folder) -> bool:
     return os.path.abspath(path).startswith(os.path.abspath(folder) + os.sep)
 
 
+def _check_out_path(out: str) -> None:
+    """``--out OUT`` is where the files go: OUT.pt, OUT.npy, OUT.node_ids.npy and OUT.json,
+    each a plain file, in a folder (missing folders are created). Refused, one line: an OUT
+    that is a folder or a device or other special file (``/dev/null`` would have made
+    ``/dev/null.pt``), a file to write that exists but is not a plain file, a folder above
+    them that is a file (checked before anything is loaded)."""
+    kinds = {stat.S_IFDIR: 'a folder', stat.S_IFCHR: 'a device', stat.S_IFBLK: 'a device',
+             stat.S_IFIFO: 'a named pipe', stat.S_IFSOCK: 'a socket'}
+    fix = (f"--out is a path prefix: embed writes OUT.pt, OUT.npy, OUT.node_ids.npy and "
+           f"OUT.json; give one such as DIR/embeddings")
+    for path in (Path(out), *_written(out)):
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as error:  # a file above it (ENOTDIR), a loop of links
+            raise ValueError(f"--out {out}: {path} cannot be written "
+                             f"({error.strerror}); {fix}") from None
+        if not stat.S_ISREG(mode):
+            kind = kinds.get(stat.S_IFMT(mode), 'not a plain file')
+            raise ValueError(f"--out {out}: {path} is {kind}; {fix}")
+
+
 def _check_out(args, folder: RunFolder) -> None:
     """``--out`` may not replace (or sit among) the run's own files: refused, one line."""
+    _check_out_path(args.out)
     for path in _written(args.out):
         clash = folder.clashes(path)
         if clash:

@@ -14,7 +14,7 @@ import typing
 from dataclasses import Field, fields
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from ..experiments.config import option_flag
+from ..experiments.config import STR_OPTION_MAX, checked_value, option_flag, shown
 
 
 def option_help(field: Field) -> Optional[str]:
@@ -63,8 +63,9 @@ def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = 
     for name in (config_class.field_names() if names is None else names):
         field = by_name[name]
         help = (helps or {}).get(name, option_help(field))
-        parser.add_argument(option_flag(field), **_argument_settings(
+        action = parser.add_argument(option_flag(field), **_argument_settings(
             field, hints[name], help, (choices or {}).get(name)))
+        action.config_field = (field, hints[name])  # for values given as data (--config)
 
 
 def config_field(config_class, name: str) -> Field:
@@ -78,3 +79,28 @@ def config_from_args(config_class, args: argparse.Namespace):
     names = set(config_class.field_names())
     return config_class.from_dict({name: value for name, value in vars(args).items()
                                    if name in names})
+
+
+def checked_option_value(action: argparse.Action, value: Any) -> Any:
+    """``value`` given to the option of ``action`` as data (a ``--config`` file's or a
+    preset's, which argparse never parses or checks), if it has the option's type: a
+    config field's (:func:`~graphdim.experiments.config.checked_value`: types and lengths;
+    each level's config checks its own bounds and choices), a switch's true or false, one of
+    a choice's values, or a string; else a ``ValueError`` showing it (cut to one line)."""
+    name = action.dest
+    if hasattr(action, 'config_field'):
+        field, annotation = action.config_field
+        return checked_value(name, value, annotation, {'flag': field.metadata.get('flag')})
+    if action.nargs == 0:  # store_true / store_false: a switch
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false; got {shown(value)}")
+        return value
+    if action.choices is not None:
+        if not isinstance(value, str) or value not in action.choices:
+            raise ValueError(f"{name} must be one of {', '.join(map(str, action.choices))}; "
+                             f"got {shown(value)}")
+        return value
+    if not isinstance(value, str) or len(value) > STR_OPTION_MAX:
+        raise ValueError(f"{name} must be a string of at most {STR_OPTION_MAX} characters; got "
+                         f"{shown(value)}")
+    return value

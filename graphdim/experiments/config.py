@@ -12,20 +12,23 @@ from ..registry import model_entry, option_readers
 def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,
            choices: Optional[Sequence] = None, metavar: Optional[str] = None,
            minimum: Optional[float] = None, above: Optional[float] = None,
-           maximum: Optional[float] = None):
+           maximum: Optional[float] = None, below: Optional[float] = None):
     """A config field with what its command-line option needs (graphdim.cli.options).
 
     ``help`` is the option's help text, where ``%(default)s`` stands for ``default``.
     ``flag`` names the option where it is not ``--field-name`` (``--hidden`` for
     ``hidden_channels``). A bool field is a switch: ``--no-field-name`` turns a True
     default off, ``--field-name`` turns a False one on. A field declared without
-    :func:`option` is an option too, with no help. ``minimum`` (``>=``), ``above`` (``>``)
-    and ``maximum`` (``<=``) bound a number; every config checks its values against them and
-    its types, and every float against the float32 range training computes in.
+    :func:`option` is an option too, with no help. ``minimum`` (``>=``), ``above`` (``>``),
+    ``maximum`` (``<=``) and ``below`` (``<``) bound a number; every config checks its values
+    against them and its types, every float against the float32 range training computes in,
+    every integer against :data:`INT_OPTION_MAX` where it declares no ``maximum``, every
+    string and list against a length (:data:`STR_OPTION_MAX`, :data:`LIST_OPTION_MAX`).
     """
     return field(default=default, metadata={'help': help, 'flag': flag, 'choices': choices,
                                             'metavar': metavar, 'minimum': minimum,
-                                            'above': above, 'maximum': maximum})
+                                            'above': above, 'maximum': maximum,
+                                            'below': below})
 
 
 # The largest float32: a larger option value (--lr 1e300) overflows once it meets a tensor.
@@ -33,6 +36,31 @@ FLOAT32_MAX = 3.4028234663852886e+38
 # numpy's seeds: every seed of a run (seed .. seed + seeds - 1) must be one.
 SEED_MAX = 2 ** 32 - 1
 MAX_SEEDS = 10_000
+# The largest integer option where a field declares no maximum: a count torch and numpy take
+# as a C int (--batch-size 2**63 overflowed their int64 with "Overflow when unpacking long
+# long"), far above any count a run can use.
+INT_OPTION_MAX = 2 ** 31 - 1
+# The largest learning rate and weight decay: Adam's first step moves each weight by up to
+# about 10 x lr (bias correction), and weight decay adds weight_decay x w to each gradient, so
+# above this weights and gradients leave the float32 range within a few steps (--lr 1e38:
+# "value cannot be converted to type float without overflow"); recipes use 1e-5 to 1e-1.
+OPTIMIZER_RATE_MAX = 1e6
+# The longest string option (PATH_MAX: every string option is a name or a path) and list.
+STR_OPTION_MAX = 4096
+LIST_OPTION_MAX = 100
+# How much of a refused value an error line shows.
+SHOWN_CHARS = 80
+
+
+def shown(value: Any) -> str:
+    """``repr(value)``, cut to :data:`SHOWN_CHARS` characters: a value from a file, shown
+    literally in one error line, however long it is."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS - 3]}..."
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def _allowed_types(annotation) -> Tuple[Tuple[type, ...], bool]:
@@ -47,7 +75,7 @@ def _allowed_types(annotation) -> Tuple[Tuple[type, ...], bool]:
 
 def checked_value(name: str, value: Any, annotation, metadata) -> Any:
     """``value`` if it fits the field (an int is taken for a float), else a ``ValueError``
-    naming the field, the value and what it must be."""
+    naming the field, the value (:func:`shown`) and what it must be."""
     types, optional = _allowed_types(annotation)
     if value is None and optional:
         return value
@@ -63,31 +91,54 @@ def checked_value(name: str, value: Any, annotation, metadata) -> Any:
         what = {bool: 'true or false', int: 'an integer', float: 'a number', str: 'a string',
                 tuple: 'a list'}.get(kind, kind.__name__)
         raise ValueError(f"{name} must be {what}" + (" or null" if optional else "")
-                         + f"; got {value!r} ({type(value).__name__})")
+                         + f"; got {shown(value)} ({type(value).__name__})")
     if kind is tuple:  # Tuple[X, ...]: each element is checked as an X (choices, bounds)
-        element = [a for a in get_args(annotation) if a is not type(None)]
-        element = get_args(element[0]) if optional else get_args(annotation)
-        if not value:
-            raise ValueError(f"{name} must be a non-empty list; got {list(value)}")
-        unnamed = {**metadata, 'flag': None}
-        return tuple(checked_value(name, v, element[0], unnamed) for v in value)
-    choices, low, above = metadata.get('choices'), metadata.get('minimum'), \
-        metadata.get('above')
-    if choices and kind is str and value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+        return _checked_list(name, value, annotation, optional, metadata)
+    if kind is str:
+        return _checked_string(name, value, metadata.get('choices'))
     if kind is float and not math.isfinite(value):  # NaN passes every comparison below
         raise ValueError(f"{name} must be a finite number; got {value!r}")
     if kind is float and abs(value) > FLOAT32_MAX:
         raise ValueError(f"{name} must be within the float32 range training computes in "
                          f"(|value| <= {FLOAT32_MAX:.4g}); got {value!r}")
-    if low is not None and not value >= low:
-        raise ValueError(f"{name} must be >= {low:g}; got {value!r}")
-    if above is not None and not value > above:
-        raise ValueError(f"{name} must be > {above:g}; got {value!r}")
-    high = metadata.get('maximum')
-    if high is not None and not value <= high:
-        raise ValueError(f"{name} must be <= {high:g}; got {value!r}")
+    if kind in (int, float):
+        _check_bounds(name, value, metadata, INT_OPTION_MAX if kind is int else None)
     return value
+
+
+def _checked_list(name: str, value: tuple, annotation, optional: bool, metadata) -> tuple:
+    element = [a for a in get_args(annotation) if a is not type(None)]
+    element = get_args(element[0]) if optional else get_args(annotation)
+    if not value:
+        raise ValueError(f"{name} must be a non-empty list; got []")
+    if len(value) > LIST_OPTION_MAX:
+        raise ValueError(f"{name} must be a list of at most {LIST_OPTION_MAX} values; got "
+                         f"{shown(list(value))} ({len(value)} values)")
+    unnamed = {**metadata, 'flag': None}
+    return tuple(checked_value(name, v, element[0], unnamed) for v in value)
+
+
+def _checked_string(name: str, value: str, choices) -> str:
+    if choices and value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}; got "
+                         f"{shown(value)}")
+    if len(value) > STR_OPTION_MAX:
+        raise ValueError(f"{name} must be at most {STR_OPTION_MAX} characters; got "
+                         f"{shown(value)} ({len(value)} characters)")
+    return value
+
+
+def _check_bounds(name: str, value: float, metadata, default_maximum) -> None:
+    """The field's ``minimum``, ``above``, ``maximum`` (else ``default_maximum``), ``below``."""
+    high = metadata.get('maximum')
+    high = default_maximum if high is None else high
+    for bound, holds, relation in (
+            (metadata.get('minimum'), lambda b: value >= b, '>='),
+            (metadata.get('above'), lambda b: value > b, '>'),
+            (high, lambda b: value <= b, '<='),
+            (metadata.get('below'), lambda b: value < b, '<')):
+        if bound is not None and not holds(bound):
+            raise ValueError(f"{name} must be {relation} {_number(bound)}; got {value!r}")
 
 
 class RunConfig:
@@ -195,6 +246,9 @@ DEPENDENT_OPTIONS = (
     ('missing_features', ('graph', ), lambda c: c.graph is not None,
      "is read with --graph FILE only (features for your own graph when it has none): add "
      "--graph FILE or drop it"),
+    ('missing_features', ('features', ), lambda c: c.features is None,
+     "makes features for a graph that has none, and --features FILE gives its features: "
+     "drop one of them"),
     ('dataset', ('graph', ), lambda c: c.graph is None,
      "and --graph FILE both name the graph to train on: give one of them"),
     ('corruption_p', ('corruption', 'model'),

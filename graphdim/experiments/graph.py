@@ -15,15 +15,15 @@ from typing import Any, Dict, Optional
 import torch
 from torch_geometric.loader import DataLoader
 
-from ..data.custom import MAX_DEGREE_FEATURE
+from ..data.custom import MAX_DEGREE_FEATURE, degree_features
 from ..data.graphs import GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
-from ..graph.diffusion import DIFFUSIONS
+from ..graph.diffusion import ALPHA_MIN, DIFFUSIONS, TIME_MAX
 from ..registry import ModelChoices, model_entry, model_names
 from ..runtime import resolve_device
 from ..train import embed, fit
-from .config import RunConfig, mean_std, option
+from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, mean_std, option
 from .skeleton import Experiment, run_experiment
 
 
@@ -41,21 +41,21 @@ class GraphConfig(RunConfig):
     num_layers: int = option(5, minimum=1)
     estimator: str = 'jsd'
     diffusion: str = option('ppr', choices=DIFFUSIONS)
-    alpha: float = option(0.2, above=0)
-    diffusion_time: float = option(5.0, above=0)
+    alpha: float = option(0.2, minimum=ALPHA_MIN, below=1)
+    diffusion_time: float = option(5.0, above=0, maximum=TIME_MAX)
     projection_heads: bool = option(True, "drop the residual MLP heads before the critic")
     prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
                                       '%(default)g: off; the DIM papers use 0.1)', minimum=0)
     # batch_size >= 2: the other graphs of a batch are the negatives.
     batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
                                   'negatives (default %(default)s)', minimum=2)
-    lr: float = option(0.001, above=0)
-    weight_decay: float = 0.0
+    lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX)
+    weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX)
     epochs: int = option(20, minimum=1)
     patience: int = option(0, minimum=0)
     min_epochs: int = option(0, minimum=0)
     seeds: int = option(1, minimum=1)
-    seed: int = 0
+    seed: int = option(0, maximum=SEED_MAX)
     device: str = 'auto'
     download: bool = True
     max_degree: int = option(MAX_DEGREE_FEATURE, 'cap of the one-hot degree features of '
@@ -69,6 +69,35 @@ class GraphConfig(RunConfig):
                           '%(default)s)', minimum=1)
     standardize: bool = option(True, "fit the probes on raw embeddings (the graph DIM "
                                      "papers' evaluation), not standardised ones")
+
+
+def check_folds(labels: torch.Tensor, folds: int, inner_folds: int, name: str) -> None:
+    """Stratified ``folds``-fold CV needs every class in every fold, and the inner
+    ``inner_folds``-fold CV every class in every inner fold of each outer training part:
+    a ValueError naming the option and the range the classes allow otherwise."""
+    counts = torch.bincount(labels.view(-1))
+    smallest = int(counts[counts > 0].min()) if int(counts.count_nonzero()) > 1 else 0
+    if smallest < 2:
+        raise ValueError(f"{name} needs at least two classes of at least 2 graphs each to be "
+                         f"cross-validated; its classes hold {counts.tolist()} graphs")
+    if folds > smallest:
+        raise ValueError(f"--folds {folds}: stratified cross-validation puts every class in "
+                         f"every fold; the smallest class of {name} holds {smallest} graphs: "
+                         f"use --folds 2 to {smallest}")
+    trained = smallest - -(-smallest // folds)  # of the smallest class, in each training part
+    if inner_folds > trained:
+        raise ValueError(f"--inner-folds {inner_folds}: the inner cross-validation splits each "
+                         f"outer training part, which holds {trained} graphs of the smallest "
+                         f"class of {name} (--folds {folds}): use --inner-folds 2 to "
+                         f"{max(trained, 2)}" + (" and fewer --folds" if trained < 2 else ""))
+
+
+def _has_degree_features(dataset: GraphDataset, max_degree: int) -> bool:
+    """Whether ``dataset``'s node features are the one-hot degrees capped at ``max_degree``
+    that a dataset without node features gets."""
+    return dataset.num_features == max_degree + 1 and all(
+        torch.equal(graph.x, degree_features(graph.edge_index, graph.num_nodes, max_degree))
+        for graph in dataset.graphs)
 
 
 def build_graph_model(config: GraphConfig, in_channels: int) -> torch.nn.Module:
@@ -145,6 +174,18 @@ class GraphExperiment(Experiment):
 
     def load(self) -> None:
         self.dataset = load_config_dataset(self.config)
+
+    def check_inputs(self) -> None:
+        """``--max-degree`` only where it acts (a dataset without node features); the folds
+        against the class sizes (TU datasets), before anything is trained or written."""
+        config, dataset = self.config, self.dataset
+        if config.max_degree != MAX_DEGREE_FEATURE and \
+                not _has_degree_features(dataset, config.max_degree):
+            raise ValueError(f"--max-degree caps the one-hot degree features of graphs without "
+                             f"node features; {dataset.name} has its own "
+                             f"({dataset.num_features} per node): drop --max-degree")
+        if dataset.split is None:
+            check_folds(dataset.labels, config.folds, config.inner_folds, dataset.name)
 
     def header(self) -> str:
         config = self.config

@@ -17,7 +17,7 @@ from ..eval import FEATURES, Split, holdout_split, image_features, probe_feature
 from ..image.dim import MODES, ImageDIM, mode_weights
 from ..runtime import resolve_device
 from ..train import fit
-from .config import RunConfig, option
+from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, option
 from .skeleton import Experiment, run_experiment
 
 PROBES = ('linear', 'mlp')
@@ -47,13 +47,13 @@ class ImageConfig(RunConfig):
                                 "2048)", minimum=1)
     out_dim: int = option(64, 'size of the representation Y (default %(default)s)', minimum=1)
     batch_size: int = option(64, minimum=2)
-    lr: float = option(1e-3, above=0)
+    lr: float = option(1e-3, above=0, maximum=OPTIMIZER_RATE_MAX)
     epochs: int = option(3, minimum=1)
     train_size: Optional[int] = option(None, 'train DIM on this many training images (default: '
-                                             'all outside the validation set)')
-    val_size: int = option(5000, 'validation images held out of the training set', minimum=0)
+                                             'all outside the validation set)', minimum=1)
+    val_size: int = option(5000, 'validation images held out of the training set', minimum=1)
     probe_train_size: Optional[int] = option(10000, 'training images the probes are fitted on '
-                                                    '(default %(default)s)')
+                                                    '(default %(default)s)', minimum=1)
     probes: Tuple[str, ...] = option(('linear', ), 'linear (always run: the headline) and/or mlp '
                                                    '(200 hidden units)', choices=PROBES)
     features: Tuple[str, ...] = option(('y', ), 'encoder outputs to probe (y always)',
@@ -61,7 +61,7 @@ class ImageConfig(RunConfig):
     mlp_epochs: int = option(30, minimum=1)
     baselines: bool = option(True, 'skip the raw-pixel and random-encoder probes')
     seeds: int = option(1, 'number of seeds', minimum=1)
-    seed: int = option(0, 'first seed')
+    seed: int = option(0, 'first seed', maximum=SEED_MAX)
     device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
     download: bool = option(True, 'fail instead of downloading a missing torchvision dataset')
 
@@ -147,6 +147,13 @@ class ImageExperiment(Experiment):
     def load(self) -> None:
         config = self.config
         self.dataset = load_image_dataset(config.dataset, config.root, config.download)
+
+    def check_inputs(self) -> None:
+        """The validation and probe-training sizes against the dataset's training images
+        (the split's sizes are every seed's), before anything is trained or written."""
+        config, dataset = self.config, self.dataset
+        holdout_split(dataset.train_images.size(0), dataset.test_images.size(0),
+                      config.val_size, config.seed, config.probe_train_size)
 
     def header(self) -> str:
         config = self.config

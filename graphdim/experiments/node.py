@@ -6,6 +6,7 @@ registry (:mod:`graphdim.registry`); the run is the one skeleton
 (:mod:`graphdim.experiments.skeleton`), with the graph, the probe and what differs past one
 process (:mod:`graphdim.experiments.scaling`) supplied here.
 """
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
@@ -18,18 +19,19 @@ from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
 from ..eval import choose_hops, public_split, random_split
+from ..eval.linear import probe_inputs
 from ..eval.reinforced import HOPS_GRID, training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.corruptions import CORRUPTIONS
-from ..graph.diffusion import DIFFUSIONS
+from ..graph.diffusion import ALPHA_MIN, DIFFUSIONS, TIME_MAX
 from ..graph.encoders import ACTIVATIONS, ENCODERS
 from ..graph.readouts import READOUTS
 from ..graph.reinforcement import MAX_HOPS, MODES
 from ..progress import waiting
 from ..registry import ModelChoices, model_entry, model_names
 from ..train import fit
-from .config import RunConfig, mean_std, option
+from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, mean_std, option
 from .scaling import ScaledRun
 from .skeleton import Experiment, run_experiment
 
@@ -61,9 +63,9 @@ class NodeConfig(RunConfig):
     diffusion: str = option('ppr', 'the diffusion view, personalised PageRank or heat '
                                    'kernel (default %(default)s)', choices=DIFFUSIONS)
     alpha: float = option(0.2, "ppr's teleport probability (default %(default)g)",
-                          above=0)
+                          minimum=ALPHA_MIN, below=1)
     diffusion_time: float = option(5.0, "the heat kernel's t (default %(default)g)",
-                                   above=0)
+                                   above=0, maximum=TIME_MAX)
     top_k: int = option(128, 'diffusion entries kept per node (default %(default)s)',
                         minimum=1)
     sample_size: int = option(0, 'train on random subgraphs of this many nodes (the '
@@ -71,8 +73,8 @@ class NodeConfig(RunConfig):
                               minimum=0)
     subgraphs: int = option(4, 'subgraphs per step with --sample-size (default '
                                '%(default)s)', minimum=1)
-    lr: float = option(0.001, above=0)
-    weight_decay: float = option(0.0, minimum=0)
+    lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX)
+    weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX)
     epochs: int = option(1000, 'maximum epochs', minimum=1)
     patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
     min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
@@ -92,7 +94,7 @@ class NodeConfig(RunConfig):
                           metavar='FOLDS', minimum=0)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
-    seed: int = option(0, 'first seed')
+    seed: int = option(0, 'first seed', maximum=SEED_MAX)
     device: str = option('auto', 'cpu, cuda, cuda:1, or auto (default)')
     normalize_features: bool = option(True, 'keep raw features (default: row-normalise)')
     download: bool = option(True, 'fail instead of downloading a missing dataset')
@@ -192,6 +194,32 @@ class NodeExperiment(Experiment):
         if self.data.num_nodes < 2:
             raise GraphInputError("node-level DIM needs at least 2 nodes (its negatives are "
                                   "the graph's nodes shuffled); this graph has 1")
+
+    def check_inputs(self) -> None:
+        """A labelled graph's probe, before training: the split of the first seed must give
+        every split rows and the training rows two classes, and ``--hops-cv FOLDS`` at most
+        as many folds as training and validation rows. The sizes are every seed's (the
+        random split takes the same share of each class whatever the seed)."""
+        labels, folds = getattr(self.data, 'y', None), self.config.hops_cv
+        if folds == 1:
+            raise ValueError("--hops-cv must be 0 (choose on the validation split) or a "
+                             "number of folds >= 2; got 1")
+        if labels is None:
+            return
+        split = self.split(self.config.seed)
+        try:
+            with warnings.catch_warnings():  # the probe itself warns of unlabelled rows
+                warnings.simplefilter('ignore')
+                _, _, (train, val, _) = probe_inputs(torch.zeros(labels.numel(), 1), labels,
+                                                     split)
+        except ValueError as error:
+            raise ValueError(f"the labels of {self.data_name()} cannot be probed "
+                             f"({split.description} split): {error}") from None
+        rows = int((train | val).sum())
+        if folds > rows:
+            raise ValueError(f"--hops-cv {folds}: {folds}-fold cross-validation needs at "
+                             f"least {folds} labelled training and validation rows; "
+                             f"{self.data_name()} has {rows}")
 
     def data_name(self) -> str:
         config = self.config

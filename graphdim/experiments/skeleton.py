@@ -52,6 +52,11 @@ class Experiment:
         """Load (and check) the data."""
         raise NotImplementedError
 
+    def check_inputs(self) -> None:
+        """Refuse what the config and the loaded data cannot do together (folds against
+        class sizes, a split against the data's size), before the run folder is written: a
+        run that would fail at its first probe fails here, leaving the folder as it was."""
+
     def labels(self) -> Optional[torch.Tensor]:
         """The labels of the embedded rows, saved as the folder's ``labels.pt``."""
         return None
@@ -125,6 +130,7 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
             note(fit_width(header))
         with waiting(f"loading {experiment.data_name()} and building the model"):
             experiment.load()
+            experiment.check_inputs()
             experiment.build()  # a model that cannot be built fails before the folder is touched
         folder = RunFolder(out_dir) if out_dir is not None and experiment.rank == 0 else None
         if folder is not None:

@@ -1,0 +1,122 @@
+"""Issue 37, causes 8-12: every option bounded by what the computation takes, every value of
+a --config file checked as data (typed, bounded, shown cut to one line), every check that can
+run before the run folder is touched run before it, nothing silently ignored, and no output
+path that is a device or other special file."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from graphdim import cli
+
+FAST = ['--epochs', '2', '--hidden', '8', '--quiet']
+
+
+def _one_error_line(capsys, *words) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('graphdim: error:'), err
+    assert all(word in err[0] for word in words), err[0]
+    return err[0]
+
+
+def _untouched(folder) -> bool:
+    return not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.parametrize('argv', [
+    ['train', '--lr', '1e38'],
+    ['train', '--weight-decay', '1e38'],
+    ['train', '--level', 'graph', '--lr', '1e38'],
+    ['image', '--lr', '1e38'],
+])
+def test_cause8_learning_rates_are_bounded_by_what_adam_takes(capsys, argv):
+    # 1e38 passed the float32 check, then Adam's first step (10 x lr) overflowed float32.
+    assert cli.main([*argv, '--quiet']) == 2
+    _one_error_line(capsys, 'must be <= 1e+06', '1e+38')
+
+
+@pytest.mark.parametrize('values, words', [
+    ({'model': {}}, ('model must be a string', '{}')),
+    ({'epochs': [2]}, ('epochs must be an integer', '[2]')),
+    ({'level': 'nodes'}, ('level must be one of node, graph', "'nodes'")),
+    ({'plot': 'yes'}, ('plot must be true or false', "'yes'")),
+    ({'dataset': 'x' * 10 ** 5}, ('dataset must be at most 4096 characters', '...')),
+    ({'preset': 'dgi-cora'}, ('sets preset', 'command line')),
+    ({'help': True}, ('sets help', 'command line')),
+])
+def test_cause9_config_values_are_checked_as_data_before_anything_runs(tmp_path, capsys,
+                                                                       values, words):
+    config, out = tmp_path / 'config.json', tmp_path / 'run'
+    config.write_text(json.dumps(values))
+    assert cli.main(['train', '--config', str(config), *FAST, '--out', str(out)]) == 2
+    line = _one_error_line(capsys, str(config), *words)
+    assert len(line) < 400  # the value is shown cut, never whole
+    assert _untouched(out)
+
+
+def _labels(tmp_path, labels):
+    edges, label_file = tmp_path / 'ring.txt', tmp_path / 'labels.txt'
+    edges.write_text(''.join(f'{i} {(i + 1) % len(labels)}\n' for i in range(len(labels))))
+    label_file.write_text(''.join(f'{y}\n' for y in labels))
+    return ['--graph', str(edges), '--labels', str(label_file), '--missing-features', 'ones']
+
+
+@pytest.mark.parametrize('case, named', [
+    (lambda tmp: ['--level', 'graph', '--weight-decay', '-1'], '--weight-decay'),
+    (lambda tmp: ['--level', 'graph', '--folds', '1000'], '--folds 1000'),
+    (lambda tmp: ['--level', 'graph', '--inner-folds', '1000'], '--inner-folds 1000'),
+    (lambda tmp: ['--hops', '1', '2', '--hops-cv', '1000'], '--hops-cv 1000'),
+    (lambda tmp: _labels(tmp, [0] * 30), 'one class'),  # a probe of one class
+    (lambda tmp: _labels(tmp, list(range(30))), 'split is empty'),  # one node per class
+    (lambda tmp: ['image', '--val-size', '0'], 'val_size'),
+    (lambda tmp: ['image', '--probe-train-size', '0'], 'probe_train_size'),
+    (lambda tmp: ['image', '--val-size', '100000'], 'val_size'),
+])
+def test_cause10_refused_before_the_run_folder_is_touched(tmp_path, capsys, case, named):
+    argv = case(tmp_path)
+    command = ['image'] if argv[0] == 'image' else ['train']
+    argv = argv[1:] if argv[0] == 'image' else argv
+    out = tmp_path / 'run'
+    assert cli.main([*command, *argv, '--epochs', '1', '--quiet', '--out', str(out)]) == 2
+    _one_error_line(capsys, named)
+    assert _untouched(out)  # no config.json, no labels.pt: nothing to --overwrite
+
+
+def test_cause11_options_that_would_be_ignored_are_refused(tmp_path, capsys):
+    features = tmp_path / 'features.npy'
+    np.save(features, np.eye(30, dtype=np.float32))
+    graph = _labels(tmp_path, [0, 1] * 15)
+    out = tmp_path / 'run'
+    assert cli.main(['train', *graph, '--features', str(features), *FAST,
+                     '--out', str(out)]) == 2
+    _one_error_line(capsys, '--missing-features', '--features')
+    # MUTAG has node features: --max-degree (for featureless graphs) would do nothing.
+    assert cli.main(['train', '--level', 'graph', '--max-degree', '5', *FAST,
+                     '--out', str(out)]) == 2
+    _one_error_line(capsys, '--max-degree', 'MUTAG')
+    assert _untouched(out)
+
+
+def test_cause12_integers_are_bounded_and_embed_writes_only_plain_files(tmp_path, capsys):
+    for option, name in (('--batch-size', 'batch_size'), ('--epochs', 'epochs'),
+                         ('--hidden', 'hidden_channels'), ('--inner-folds', 'inner_folds')):
+        level = ['--level', 'graph'] if option == '--inner-folds' else []
+        assert cli.main(['train', *level, option, str(2 ** 63), '--quiet']) == 2
+        _one_error_line(capsys, name, 'must be <= 2147483647')  # not "unpacking long long"
+    run = tmp_path / 'run'
+    assert cli.main(['train', *FAST, '--out', str(run)]) == 0
+    capsys.readouterr()
+    pipe, folder, plain = tmp_path / 'pipe', tmp_path / 'folder', tmp_path / 'plain'
+    os.mkfifo(pipe)
+    folder.mkdir()
+    plain.write_text('a file\n')
+    (tmp_path / 'busy.pt').mkdir()  # a file embed writes is a folder
+    for out, words in ((pipe, ('named pipe', 'OUT.pt')), (folder, ('is a folder', )),
+                       (plain / 'z', ('Not a directory', )),
+                       (tmp_path / 'busy', ('busy.pt is a folder', ))):
+        assert cli.main(['embed', str(run), '--out', str(out), '--quiet']) == 2
+        _one_error_line(capsys, f'--out {out}', *words)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        'busy.pt', 'folder', 'pipe', 'plain', 'run']  # nothing written beside them
+    assert cli.main(['embed', str(run), '--out', str(tmp_path / 'new' / 'z'), '--quiet']) == 0
