@@ -104,10 +104,11 @@ def pace(done: float, seconds: float, rate: Optional[float], unit: str) -> str:
 
 class Bar(tqdm):
     """tqdm with :func:`pace` for its rate and the unit in words: a known total as
-    ``desc: 40%|####  | 4/10 fits [00:03<00:04, 1.3 fits/s]``, an unknown one as
-    ``desc: 4 fits [00:03, 1.3 fits/s]``."""
+    ``desc: 40%|####  | 4/10 fits [00:03, 1.3 fits/s]``, an unknown one as
+    ``desc: 4 fits [00:03, 1.3 fits/s]``. No ETA: the steps of a grid differ (a larger K,
+    a larger C), and tqdm's stays put while one long step runs and the elapsed time climbs."""
     KNOWN = ('{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {units} '
-             '[{elapsed}<{remaining}, {pace}{postfix}]')
+             '[{elapsed}, {pace}{postfix}]')
     UNKNOWN = '{desc}: {n_fmt} {units} [{elapsed}, {pace}{postfix}]'
 
     @property
@@ -153,9 +154,11 @@ def training_bar(first_epoch: int, total: int, done: bool, desc: str, patience: 
                 if stops_early else '')
         note(f"{desc}: up to {total} epochs of training{resumed}{stop} ...")
     early = '{desc}: epoch {n_fmt} of at most {total_fmt} [{elapsed}, {pace}{postfix}]'
+    fixed = ('{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} epochs '
+             '[{elapsed}<{remaining}, {pace}{postfix}]')  # epochs alike: an ETA that holds
     return _bar(range(first_epoch, total + 1) if not done else [], desc=desc,
                 disable=not (show and on_terminal()), initial=first_epoch - 1, total=total,
-                unit='epoch', bar_format=early if stops_early else None)
+                unit='epoch', bar_format=early if stops_early else fixed)
 
 
 _ticking = [0]

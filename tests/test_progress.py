@@ -47,6 +47,7 @@ def test_off_a_terminal_each_phase_is_one_plain_line(capsys, monkeypatch):
     assert lines[0].startswith('graphdim: DGI on karate | device cpu')
     assert all(len(line) <= 100 for line in lines)  # the header wrapped, not 158 columns
     assert 'at most 3 epochs' in lines[1] or 'at most 3 epochs' in lines[2]
+    assert 'early stop' not in err  # 3 epochs, patience 20: no stop can come, none promised
     phases = ['loading karate and building the model ...',
               'seed 0: baselines before training (the untrained encoder and the training-free '
               'baseline) ...',
@@ -114,6 +115,7 @@ def test_a_nested_bar_is_drawn_below_the_phase_it_belongs_to(monkeypatch):
     assert re.search(r'(^|[^\n])\router phase \.\.\. ', drawn)
     assert re.search(r'\n\rinner grid: ', drawn)
     assert not re.search(r'\n\router phase', drawn)
+    assert '<' not in drawn  # no ETA for a grid of unlike steps ("<00:02" while time climbs)
 
 
 def test_bars_keep_moving_during_one_long_step_through_public_api_only(monkeypatch):

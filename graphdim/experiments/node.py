@@ -229,7 +229,8 @@ class NodeExperiment(Experiment):
     def header(self) -> str:
         config = self.config
         stops = (f", early stop after {config.patience} epochs without a lower loss"
-                 if config.patience else '')
+                 if config.patience and config.epochs > max(config.min_epochs, config.patience)
+                 else '')  # fit's condition: no line about a stop that cannot come
         hops = (f" | reinforcement K in {', '.join(map(str, config.hops))}"
                 if tuple(config.hops) != (0, ) else '')
         # ' | ' parts: progress.fit_width packs them into lines of 100 columns
