@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,53 @@ def test_the_command_asks_torch_for_huge_pages_before_torch_starts(argv, preset,
 
 
 # SIGTERM -----------------------------------------------------------------------------------
+def _command(*args: str) -> list:
+    return [sys.executable, '-m', 'graphdim', 'train', '--dataset', 'karate', '--hidden', '8',
+            '--seeds', '1', *args]
+
+
+def _wait_for(condition, seconds: float, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, 'the run did not start'
+        time.sleep(0.1)
+
+
+@pytest.mark.slow  # about 15 s: two runs' imports and a first run on karate
+def test_sigterm_during_overwrite_puts_the_old_run_back_in_one_line(tmp_path):
+    """`kill`, `timeout`, Slurm and docker send SIGTERM: like Ctrl-C, the run folder's
+    --overwrite puts the finished run back, and the command ends with one line, status 143."""
+    run = tmp_path / 'A'
+    subprocess.run(_command('--epochs', '2', '--out', str(run), '--quiet'), cwd=tmp_path,
+                   check=True, capture_output=True, timeout=120)
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob('*') if p.is_file()}
+    assert Path('results.json') in before
+    proc = subprocess.Popen(_command('--epochs', '1000000', '--patience', '0', '--out',
+                                     str(run), '--overwrite', '--quiet'),
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:  # the new config is written once the old run is set aside: training begins
+        _wait_for(lambda: '1000000' in _text(run / 'config.json'), 90, proc)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    lines = stderr.strip().splitlines()
+    assert proc.returncode == 143, stderr
+    assert len(lines) == 1 and lines[0].startswith('graphdim: terminated (SIGTERM)'), stderr
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob('*') if p.is_file()}
+    assert after == before  # the finished run, as it was; no .previous left
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError):
+        return ''
+
+
 def test_sigterm_while_the_command_starts_is_one_line():
     """Before the command's modules have loaded, SIGTERM ends it like Ctrl-C does there."""
     code = ('import os, signal, sys, builtins\n'

@@ -4,6 +4,7 @@ Imports each command's module, and so torch and PyG (seconds); :func:`graphdim.c
 comes here only for a command, answering ``graphdim --help`` and ``--version`` without it.
 """
 import argparse
+import signal
 import sys
 import warnings
 from typing import List
@@ -13,7 +14,7 @@ from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
 from . import embed, image, plot, train
 from ..progress import showing, ticking
-from ..runtime import out_of_memory_error, tune_cpu_allocator
+from ..runtime import Terminated, out_of_memory_error, terminate_as_interrupt, tune_cpu_allocator
 from .common import apply_config_defaults
 from .toplevel import top_level_parser
 
@@ -42,13 +43,17 @@ def run(argv: List[str]) -> int:
     argv = [a for a in argv if a != '--debug']
     args = parser.parse_args(argv)
     try:
-        restore_startup_signals()  # Ctrl-C from here on: KeyboardInterrupt, handled below
-        args = apply_config_defaults(parser, args, argv)
-        tune_cpu_allocator()
-        with warnings.catch_warnings():
-            warnings.showwarning = _print_warning  # restored when the block ends
-            with showing(not getattr(args, 'quiet', False)), ticking():  # --quiet: none
-                args.run(args)
+        # From here on Ctrl-C, and SIGTERM (what `kill`, `timeout`, Slurm and docker send),
+        # are a KeyboardInterrupt, handled below: every `finally` on the way runs (an
+        # --overwrite puts the old run back, worker pools end).
+        restore_startup_signals()
+        with terminate_as_interrupt():
+            args = apply_config_defaults(parser, args, argv)
+            tune_cpu_allocator()
+            with warnings.catch_warnings():
+                warnings.showwarning = _print_warning  # restored when the block ends
+                with showing(not getattr(args, 'quiet', False)), ticking():  # --quiet: none
+                    args.run(args)
     except EXPECTED_ERRORS as error:
         if debug:
             raise
@@ -56,14 +61,16 @@ def run(argv: List[str]) -> int:
             f"out of memory; {OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}"
         print(f"graphdim: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interruption:  # Ctrl-C (130), or SIGTERM (143: 128 + 15)
         if debug:
             raise
+        terminated = isinstance(interruption, Terminated)
         # Every file is written atomically: what was written is whole, what was not is absent.
-        print("graphdim: interrupted; files already written are complete (a run folder "
-              "without results.json holds an unfinished run: --resume continues it from its "
-              "checkpoints, --overwrite replaces it)", file=sys.stderr)
-        return 130
+        print(f"graphdim: {'terminated (SIGTERM)' if terminated else 'interrupted'}; files "
+              "already written are complete (a run folder without results.json holds an "
+              "unfinished run: --resume continues it from its checkpoints, --overwrite "
+              "replaces it)", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except RuntimeError as error:
         if debug or not out_of_memory_error(error):
             raise
