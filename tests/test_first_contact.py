@@ -254,7 +254,7 @@ def test_no_invalid_escape_sequences_in_the_package():
 
 def test_the_command_says_it_is_starting_before_torch_loads(monkeypatch):
     """On a terminal, `graphdim train ...` prints a line before the seconds of importing torch
-    and PyG (graphdim/__init__.py calls _startup.install first); --quiet and pipes stay
+    and PyG (graphdim.cli.main calls _startup.install first); --quiet and pipes stay
     silent."""
     import io
     from graphdim import _startup
