@@ -75,6 +75,8 @@ def load_builtin_models() -> None:
     _builtins_started = True
     try:
         importlib.import_module(BUILTIN_MODELS)
+        # The configs declare which fields a model's options may name (checked on register).
+        importlib.import_module('graphdim.experiments')
     except BaseException:
         _builtins_started = False  # a failed import is tried again by the next reader
         raise
