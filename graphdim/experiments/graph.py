@@ -215,6 +215,10 @@ class GraphExperiment(Experiment):
     def build(self) -> torch.nn.Module:
         return self.entry.build(self.config, self.dataset.num_features).to(self.device)
 
+    def baselines(self) -> str:  # an OGB dataset's untrained encoder is always evaluated
+        return 'the untrained encoder' \
+            if self.config.random_baseline or self.dataset.split is not None else ''
+
     def random_init(self, model, seed: int) -> Dict[str, Any]:
         if not (self.config.random_baseline or self.dataset.split is not None):
             return {}
