@@ -203,20 +203,18 @@ class RunFolder:
         :meth:`end_replacing`: a run that fails after the checks (a NaN loss, a full disk,
         Ctrl-C, SIGTERM) leaves the old run as it was. The caller holds the folder's lock.
 
-        Until :meth:`end_replacing`, SIGTERM raises ``KeyboardInterrupt`` (where it has no
-        handler yet: :func:`~graphdim.runtime.terminate_as_interrupt`), so a ``kill`` puts
-        the old run back as Ctrl-C does; no signal cuts the moves half-way. A finished run a
-        killed ``--overwrite`` left in ``.previous`` stays there as the run to put back."""
+        Until then SIGTERM raises ``KeyboardInterrupt`` where it has no handler yet
+        (:func:`~graphdim.runtime.terminate_as_interrupt`): a ``kill`` puts the old run back
+        as Ctrl-C does. No signal cuts the moves half-way. A finished run a killed
+        ``--overwrite`` left in ``.previous`` stays there as the run to put back."""
         self._replacing = contextlib.ExitStack()
         self._replacing.enter_context(terminate_as_interrupt())
         try:
             with signals_held():
                 self.clear(aside=True)
         except BaseException:  # (a signal held during the moves arrives here)
-            try:
+            with self._replacing:
                 self._put_back()
-            finally:
-                self._replacing.close()
             raise
 
     def end_replacing(self, finished: bool) -> None:
@@ -230,16 +228,19 @@ class RunFolder:
                     else:
                         self.clear(keep=PREVIOUS)
                         self._put_back()
-        finally:  # (SIGTERM's handler of set_aside, if any)
+        finally:  # SIGTERM's handler of set_aside, if any
             self.__dict__.pop('_replacing', contextlib.ExitStack()).close()
 
     def _put_back(self) -> None:
-        """Move what ``.previous/`` holds back into the folder, and remove it."""
+        """Move what ``.previous/`` holds back into the folder, never over what is there,
+        and remove it once empty."""
         previous = self.path / PREVIOUS
         if previous.is_dir() and not previous.is_symlink():
             for entry in sorted(previous.iterdir()):
-                os.replace(entry, self.path / entry.name)
-            previous.rmdir()
+                if not os.path.lexists(self.path / entry.name):
+                    os.replace(entry, self.path / entry.name)
+            with contextlib.suppress(OSError):
+                previous.rmdir()
 
     def lock(self, command: str):
         """The run folder's writer lock (:func:`graphdim.runlock.run_lock`), as a context
