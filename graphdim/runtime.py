@@ -323,17 +323,19 @@ def terminate_as_interrupt() -> Iterator[None]:
 
     Installed only in the main thread and only where SIGTERM has its default action: a
     handler of the program's own (the ``graphdim`` command's, or a Python user's) is left
-    alone, and so is an ignored SIGTERM. The previous action is restored when the block
-    ends."""
-    installed = False
-    if _in_main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+    alone, and so is an ignored SIGTERM. A handler that only tidies up before taking the
+    default action (marked ``default_action = True``, as the worker pool's of
+    :mod:`graphdim.eval.graph`) counts as the default. The previous action is restored when
+    the block ends."""
+    previous = signal.getsignal(signal.SIGTERM) if _in_main_thread() else None
+    installed = previous is signal.SIG_DFL or getattr(previous, 'default_action', False)
+    if installed:
         signal.signal(signal.SIGTERM, _raise_terminated)
-        installed = True
     try:
         yield
     finally:
         if installed and signal.getsignal(signal.SIGTERM) is _raise_terminated:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -166,6 +166,7 @@ def test_a_signal_during_an_overwrite_leaves_the_old_run_or_the_new_one(
         run = Path(work) / 'run'
         shutil.copytree(finished_run, run)
         old = _snapshot(run)
+        handler = signal.getsignal(signal.SIGTERM)
         hook = _SignalAt(signum, point, before)
         for module, name in ((os, 'replace'), (node, 'fit'), (node, 'choose_hops')):
             patch.setattr(module, name, hook.wrap(getattr(module, name)))
@@ -174,7 +175,7 @@ def test_a_signal_during_an_overwrite_leaves_the_old_run_or_the_new_one(
         err = capsys.readouterr().err
         assert 'Traceback' not in err, err
         assert code in (0, 128 + signum), (code, err)
-        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # given back
+        assert signal.getsignal(signal.SIGTERM) is handler  # given back
         if code == 0 or not _snapshot(run) == old:
             assert _is_new_finished_run(run), (code, point, err)
         assert not (run / PREVIOUS).exists()

@@ -88,8 +88,9 @@ def _end_group(pgid: int) -> None:
 def _sigterm(*args, **kwargs):
     """A real SIGTERM to this process, where a handler makes it an exception (at its default
     action it would end the test run: then this test fails instead)."""
-    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, \
-        'SIGTERM has its default action here: it would end the process, old run aside'
+    handler = signal.getsignal(signal.SIGTERM)
+    assert handler is not signal.SIG_DFL and not getattr(handler, 'default_action', False), \
+        'SIGTERM ends the process here: the old run would be left aside'
     signal.raise_signal(signal.SIGTERM)
     raise AssertionError('SIGTERM was ignored')
 
@@ -104,14 +105,44 @@ def test_sigterm_in_an_api_overwrite_puts_the_old_run_back(finished_run, tmp_pat
     from graphdim import NodeConfig, run_node_experiment
     run = _copy(finished_run, tmp_path)
     before = _snapshot(run)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    monkeypatch.setattr(node, phase, _sigterm)
-    config = NodeConfig(dataset='karate', hidden_channels=16, epochs=2)
-    with pytest.raises(KeyboardInterrupt):
-        run_node_experiment(config, progress=False, out_dir=str(run), overwrite=True)
+    handler = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        monkeypatch.setattr(node, phase, _sigterm)
+        config = NodeConfig(dataset='karate', hidden_channels=16, epochs=2)
+        with pytest.raises(KeyboardInterrupt):
+            run_node_experiment(config, progress=False, out_dir=str(run), overwrite=True)
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, handler)
     assert _snapshot(run) == before
     assert not (run / PREVIOUS).exists()
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_sigterm_in_an_overwrite_after_a_parallel_probe_is_still_an_interrupt(
+        finished_run, tmp_path, monkeypatch):
+    """After a parallel cross-validation, SIGTERM's handler ends the pool's workers before
+    the default action; an --overwrite in the same process still makes SIGTERM an
+    interrupt that puts the old run back, then gives that handler back."""
+    import torch
+    import graphdim.experiments.node as node
+    from graphdim import NodeConfig, cross_validate, run_node_experiment
+    run = _copy(finished_run, tmp_path)
+    before = _snapshot(run)
+    handler = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        x, y = torch.randn(20, 3), torch.arange(20) % 2
+        monkeypatch.setattr('graphdim.runtime.usable_cpus', lambda: 2)
+        cross_validate(x, y, 'logreg', folds=2, inner_folds=2, c_grid=(1.0, ), jobs=2)
+        pool_handler = signal.getsignal(signal.SIGTERM)
+        assert getattr(pool_handler, 'default_action', False)
+        monkeypatch.setattr(node, 'fit', _sigterm)
+        config = NodeConfig(dataset='karate', hidden_channels=16, epochs=2)
+        with pytest.raises(KeyboardInterrupt):
+            run_node_experiment(config, progress=False, out_dir=str(run), overwrite=True)
+        assert signal.getsignal(signal.SIGTERM) is pool_handler
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    assert _snapshot(run) == before
 
 
 @pytest.mark.slow  # a Python process, killed (real asynchronous delivery)

@@ -89,6 +89,7 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
     choice. Each fold's result names its choice in ``val_scores`` (``{name: inner-CV
     accuracy}``) and in ``chosen_candidate``. With ``jobs`` above 1, the worker processes
     end with the search (:func:`_workers_ended`)."""
+    jobs = capped_jobs(jobs)
     with _workers_ended(jobs):
         return _nested_cross_validate(candidates, labels, classifier, folds, inner_folds,
                                       c_grid, seed, jobs, standardize, label)
@@ -107,7 +108,6 @@ def _nested_cross_validate(candidates, labels, classifier, folds, inner_folds, c
                          f"graphs; got folds={folds}, inner_folds={inner_folds}, smallest "
                          f"class {smallest_class}")
     c_grid = check_c_grid(c_grid)
-    jobs = capped_jobs(jobs)
     make_classifier(classifier)  # rejects an unknown name before any fitting
     outer = StratifiedKFold(folds, shuffle=True, random_state=seed)
     grid = {f'{_step(classifier)}__C': sorted(c_grid)}
@@ -150,7 +150,7 @@ def _workers_ended(jobs: int) -> Iterator[None]:
     the pool, and SIGTERM, where it has no handler, first ends the pool's workers
     (:func:`_sigterm_ending_workers`). A normal exit ends them too (loky's own ``atexit``);
     between searches the pool is kept, as starting workers costs seconds."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 2:
+    if jobs < 2:
         yield
         return
     if threading.current_thread() is threading.main_thread() and \
@@ -185,6 +185,11 @@ def _sigterm_ending_workers(signum, frame):
             worker.kill()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.raise_signal(signal.SIGTERM)
+
+
+# Only tidying before the default action: graphdim.runtime.terminate_as_interrupt may replace
+# it for a while (an --overwrite in the same process makes SIGTERM a KeyboardInterrupt).
+_sigterm_ending_workers.default_action = True
 
 
 def _step(classifier: str) -> str:
