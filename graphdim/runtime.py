@@ -17,6 +17,8 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 import torch
 
+from .runlock import process_alive
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and every GPU) so a run repeats."""
@@ -225,13 +227,7 @@ def _writer_alive(temporary: Path, name: str) -> bool:
     pid = temporary.name[len(name) + 2:].partition('-')[0]
     if not pid.isdigit() or int(pid) == os.getpid():
         return False  # ours (its write is over) or an older, pid-less name: left behind
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):
-        return True
-    return True
+    return process_alive(int(pid))
 
 
 def _commit(tmp: str, path: Path) -> None:

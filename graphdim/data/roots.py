@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Tuple
 
+from filelock import FileLock
+
 from .safe_load import full_cache_disk_error, load_processed, safe_pyg_loading
 
 ENV_ROOT = 'GRAPHDIM_DATA'
@@ -60,23 +62,26 @@ def resolve_root(root: Optional[str] = None) -> Optional[Path]:
 
 @contextlib.contextmanager
 def cache_lock(family: str, folder: str) -> Iterator[None]:
-    """Hold an exclusive lock (``fcntl.flock``) on ``<cache>/.locks/<family>-<folder>.lock``
-    while a dataset's cache is checked, built or read, so concurrent first loads of one
-    dataset wait for each other instead of deleting each other's half-built files. Where the
-    cache is not writable or ``fcntl`` is missing (Windows) it locks nothing."""
+    """Hold an exclusive lock (:class:`filelock.FileLock`) on
+    ``<cache>/.locks/<family>-<folder>.lock`` while a dataset's cache is checked, built or
+    read, so concurrent first loads of one dataset wait for each other instead of deleting
+    each other's half-built files. Where the cache is not writable it locks nothing; a lock
+    file that is a link is refused (OSError), never opened through."""
+    path = cache_dir() / '.locks' / f'{family}-{folder}.lock'
+    lock: Optional[FileLock] = FileLock(path)
     try:
-        import fcntl
-        path = cache_dir() / '.locks' / f'{family}-{folder}.lock'
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, 'a')
-    except (ImportError, OSError):
-        handle = None
-    if handle is None:
+        lock.acquire()
+    except OSError:
+        if path.is_symlink():  # filelock opens it with O_NOFOLLOW (ELOOP)
+            raise OSError(f"{path} is a link; graphdim never opens a lock file through a "
+                          f"link: remove it") from None
+        lock = None  # a cache that is not writable: nothing to lock
+    try:
         yield
-        return
-    with handle:  # closing the file releases the lock, also when the body raises
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _mirror(source: Path, target: Path) -> None:
