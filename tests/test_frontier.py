@@ -127,3 +127,27 @@ def test_random_baseline_brings_the_training_free_baseline(capsys):
     assert summary['training_free_test_acc_mean'] == pytest.approx(
         sum(r['training_free_test_acc'] for r in runs) / 2)
     assert any(line.startswith('training-free baseline') for line in output)
+
+
+def test_every_fold_trains_on_every_class():
+    """The folds are stratified: a class of two training and validation rows is in each
+    fold's training part, so features that are the label score every held-out row right.
+    The two rows are ones the former unstratified folds (a fixed permutation, seed 0) put
+    in the same fold, where the class was never trained on."""
+    nodes = 40
+    y = torch.arange(nodes) % 2
+    rare = torch.randperm(20, generator=torch.Generator().manual_seed(0))[[0, 2]]
+    y[rare] = 2
+    y[-1] = 2  # and one test row
+    row = torch.arange(nodes)
+    split = Split(row < 10, (row >= 10) & (row < 20), row >= 20, 'test graph')
+    perfect = torch.nn.functional.one_hot(y, 3).float() * 5
+    assert cross_validated_accuracy(perfect, y, split, 2) == 1.0
+
+
+def test_more_folds_than_the_largest_class_has_rows_is_one_error():
+    data, split = _labelled_graph()  # 60 training and validation rows, about 20 a class
+    with pytest.raises(ValueError, match='stratified cross-validation needs a class with at '
+                                         'least 25 labelled training and validation rows; '
+                                         r'the largest has 2\d$'):
+        cross_validated_accuracy(data.x, data.y, split, 25)

@@ -2,9 +2,11 @@
 probe on :math:`z + \\hat A^k z` (or :math:`\\hat A^k z`) for each ``k`` of a grid, the best
 validation accuracy (or, with ``folds``, the best cross-validated accuracy on the training
 and validation labels) wins, and only the chosen probe's test score is kept."""
+import warnings
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -98,22 +100,18 @@ def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int
                              c_grid: Sequence[float] = C_GRIDS['node']) -> float:
     """The best mean held-out accuracy, over ``C`` and the row normalisation, of logistic
     regressions fit ``folds`` times on the training and validation rows of ``split`` (each
-    fold held out once; the folds are a fixed permutation, seed 0). The test rows are never
-    read."""
+    fold held out once; scikit-learn's ``StratifiedKFold``, shuffled with seed 0, so every
+    fold holds each class in proportion). The test rows are never read."""
     index, _, (train, val, _) = probe_inputs(x, labels, split)
     rows = (train | val).nonzero().view(-1)
-    rows = rows[torch.randperm(rows.numel(), generator=torch.Generator().manual_seed(0))]
-    if rows.numel() < folds:
-        raise ValueError(f"{folds}-fold cross-validation needs at least {folds} labelled "
-                         f"training and validation rows; there are {rows.numel()}")
     device = device or x.device
     num_classes, y = int(index.max()) + 1, index.to(device)
     correct = torch.zeros(len(NORMALIZATIONS), len(c_grid))
+    assignment = [(rows[fitted].to(device), rows[held].to(device))
+                  for fitted, held in _stratified_folds(index[rows], folds)]
     for a, kind in enumerate(NORMALIZATIONS):
         features = normalize_embeddings(x.detach().to(device, torch.float32), kind)
-        for fold in range(folds):
-            held = rows[fold::folds].to(device)
-            fitted = torch.cat([rows[f::folds] for f in range(folds) if f != fold]).to(device)
+        for fitted, held in assignment:
             previous = None
             for c, value in enumerate(sorted(c_grid)):
                 previous = fit_logistic_regression(features[fitted], y[fitted], num_classes,
@@ -121,3 +119,20 @@ def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int
                 predicted = torch.addmm(previous[1], features[held], previous[0].t())
                 correct[a, c] += float((predicted.argmax(dim=1) == y[held]).sum())
     return float(correct.max()) / rows.numel()
+
+
+def _stratified_folds(classes: Tensor, folds: int) -> List[Tuple[Tensor, Tensor]]:
+    """``folds`` (fitted, held-out) positions into ``classes`` (each row's class index),
+    stratified and shuffled with seed 0; a ValueError when no class has ``folds`` rows
+    (scikit-learn's own message names no option)."""
+    from sklearn.model_selection import StratifiedKFold
+    largest = int(torch.bincount(classes).max()) if classes.numel() else 0
+    if largest < folds:
+        raise ValueError(f"{folds}-fold stratified cross-validation needs a class with at "
+                         f"least {folds} labelled training and validation rows; the largest "
+                         f"has {largest}")
+    with warnings.catch_warnings():  # a class smaller than folds is simply in fewer folds
+        warnings.filterwarnings('ignore', 'The least populated class', UserWarning)
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
+        return [(torch.from_numpy(fitted), torch.from_numpy(held)) for fitted, held
+                in splitter.split(np.zeros((classes.numel(), 1)), classes.numpy())]
