@@ -412,9 +412,11 @@ def _headline_embeddings(saved: Dict[str, Any], run: Dict[str, Any], embeddings,
     hops, mode = run.get('hops', 0), run.get('reinforcement', 'add')
     if saved['kind'] != 'node' or not isinstance(hops, int) or hops <= 0:
         return embeddings, 'plain'
+    from .data.provenance import check_recorded_inputs
     from .experiments.node import NodeConfig, load_config_graph
     from .graph.reinforcement import reinforce
     if 'data' not in loaded:
+        check_recorded_inputs(saved, "the run's config.json", ('graph', 'features', 'labels'))
         config = NodeConfig.from_dict(saved['config'])
         with waiting(f"loading {_dataset_name(saved)} to reinforce the embeddings"):
             loaded['data'] = load_config_graph(config).data

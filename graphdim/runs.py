@@ -270,12 +270,14 @@ class RunFolder:
     def write_config(self, kind: str, config: Dict[str, Any], seeds: Sequence[int],
                      **input_size: int) -> None:
         """``config.json``; ``input_size`` is what rebuilding the model needs besides the
-        config (``in_channels``, or ``image_size`` and ``channels``)."""
+        config (``in_channels``, or ``image_size`` and ``channels``); ``inputs`` records the
+        input files the run was made from (:mod:`graphdim.data.provenance`)."""
+        from .data.provenance import RECORD_KEY, input_record
         if kind not in KINDS:
             raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(KINDS)}")
         self._clear_if_pending()
         saved = {'kind': kind, 'config': stored_config(config), 'seeds': list(seeds), **input_size,
-                 'versions': package_versions()}
+                 RECORD_KEY: input_record(config), 'versions': package_versions()}
         atomic_write_text(json.dumps(saved, indent=2), self.config_path)
 
     def write_labels(self, labels: Tensor) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..data.custom import FEATURE_FALLBACKS
 from ..data.images import load_image_dataset
+from ..data.provenance import check_recorded_inputs
 from ..experiments.graph import graph_embeddings, load_config_dataset
 from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
@@ -81,6 +82,8 @@ def _embed_nodes(args, model, config, saved, device):
         source = replace(config, dataset=args.dataset or config.dataset, graph=args.graph,
                          features=args.features, labels=None,
                          missing_features=args.missing_features)
+    else:  # only the very files the run was made from (the folder may come from elsewhere)
+        check_recorded_inputs(saved, RunFolder(args.run_dir).config_path, ('graph', 'features'))
     with waiting(f"loading {source.graph or source.dataset}"):
         dataset = load_config_graph(replace(source, root=args.root or config.root, labels=None))
     data = dataset.data

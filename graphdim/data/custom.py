@@ -15,7 +15,6 @@ Graph hygiene is explicit (:func:`prepare_graph`), with these defaults:
 * **a graph without features** fails unless ``missing_features=`` says what to use: ``'degree'``
   (one-hot degree, capped), ``'identity'`` (one-hot node id, transductive only) or ``'ones'``.
 """
-import math
 import re
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -25,8 +24,10 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, degree, remove_self_loops, to_undirected
 
-from ..graph.checks import GraphInputError
+from ..graph.checks import GraphInputError, shown
 from ..runtime import check_memory
+from .matrices import (WEIGHT_UNDERFLOW, check_weight_range, read_features, read_labels,
+                       short_reason)
 
 FEATURE_FALLBACKS = ('degree', 'identity', 'ones')
 MAX_DEGREE_FEATURE = 64
@@ -83,9 +84,26 @@ def prepare_graph(data: Data, undirected: bool = True, self_loops: str = 'remove
     return data
 
 
-def _label_tensor(values: Sequence) -> torch.Tensor:
-    classes = sorted(set(values), key=str)
-    return torch.tensor([classes.index(v) for v in values])
+def _label_tensor(values: Sequence, attribute: str) -> torch.Tensor:
+    """Class indices in the sorted order of the label values (one dict lookup per node:
+    20,000 distinct labels map in milliseconds); a value that is not a single class (a list,
+    a dict) is a :class:`GraphInputError` naming the attribute."""
+    try:
+        classes = {value: index for index, value in enumerate(sorted(set(values), key=str))}
+    except TypeError:  # unhashable: a list or a dict is no class
+        bad = next(value for value in values if not _hashable(value))
+        raise GraphInputError(f"label attribute {shown(attribute)} must hold one class per "
+                              f"node (a number or a name); found {shown(bad)} (a "
+                              f"{type(bad).__name__})") from None
+    return torch.tensor([classes[value] for value in values], dtype=torch.long)
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
 
 
 def from_networkx(graph, feature_attributes: Optional[Sequence[str]] = None,
@@ -102,44 +120,76 @@ def from_networkx(graph, feature_attributes: Optional[Sequence[str]] = None,
     edges = list(graph.edges(data=True))
     pairs = [(index[u], index[v]) for u, v, _ in edges]
     edge_index = torch.tensor(pairs, dtype=torch.long).t().reshape(2, -1)
-    edge_weight = None
-    if any('weight' in attributes for _, _, attributes in edges):
-        try:
-            edge_weight = torch.tensor([float(a.get('weight', 1.0)) for _, _, a in edges],
-                                       dtype=torch.float32)
-        except (TypeError, ValueError):
-            bad = next(a['weight'] for _, _, a in edges if not _is_number(a.get('weight', 1)))
-            raise GraphInputError(f"edge attribute 'weight' must be a number on every edge; "
-                                  f"found {bad!r}") from None
+    edge_weight = _edge_weights(edges)
     attributes = [graph.nodes[n] for n in nodes]
-    if feature_attributes is None:
-        feature_attributes = sorted({k for a in attributes for k, v in a.items()
-                                     if k != label_attribute and _is_numeric(v)})
-    x = None
-    if feature_attributes:
-        try:
-            rows = [np.concatenate([np.atleast_1d(np.asarray(a[k], dtype=np.float32))
-                                    for k in feature_attributes]) for a in attributes]
-        except KeyError as missing:
-            raise GraphInputError(f"node attribute {missing} is missing on some nodes; give "
-                                  f"every node the same feature attributes") from None
-        x = torch.from_numpy(np.stack(rows))
-    data = Data(x=x, edge_index=edge_index, num_nodes=len(nodes))
+    data = Data(x=_node_features(attributes, feature_attributes, label_attribute),
+                edge_index=edge_index, num_nodes=len(nodes))
     if edge_weight is not None and bool((edge_weight != 1).any()):
         data.edge_weight = edge_weight
     if label_attribute is not None:
         try:
-            data.y = _label_tensor([a[label_attribute] for a in attributes])
+            data.y = _label_tensor([a[label_attribute] for a in attributes], label_attribute)
         except KeyError:
-            have = sorted({str(k) for a in attributes for k in a})
-            raise GraphInputError(f"label attribute {label_attribute!r} is missing on some "
-                                  f"nodes; the nodes' attributes are: "
-                                  f"{', '.join(have) or 'none'}") from None
+            have = sorted({str(k)[:30] for a in attributes for k in a})
+            raise GraphInputError(f"label attribute {shown(label_attribute)} is missing on "
+                                  f"some nodes; the nodes' attributes are: "
+                                  f"{', '.join(have[:10]) or 'none'}"
+                                  f"{', ...' if len(have) > 10 else ''}") from None
     data.node_ids = nodes
     return prepare_graph(data, **prepare_kwargs)
 
 
+def _edge_weights(edges: list) -> Optional[torch.Tensor]:
+    """The edges' ``weight`` attribute (1 where missing) as float32, or None where no edge
+    has one; a weight that is no real number, or that float32 cannot hold, is refused."""
+    if not any('weight' in attributes for _, _, attributes in edges):
+        return None
+    weights = [a.get('weight', 1.0) for _, _, a in edges]
+    bad = next((w for w in weights if not _is_number(w)), None)
+    if bad is not None:
+        raise GraphInputError(f"edge attribute 'weight' must be a number on every edge; "
+                              f"found {shown(bad)}")
+    values = np.asarray([float(w) for w in weights], dtype=np.float64)
+    check_weight_range(values, "edge attribute 'weight'")
+    return torch.from_numpy(values.astype(np.float32))
+
+
+def _node_features(attributes: list, feature_attributes: Optional[Sequence[str]],
+                   label_attribute: Optional[str]) -> Optional[torch.Tensor]:
+    """``x`` from the nodes' numeric attributes (every real-valued one but the label, unless
+    ``feature_attributes`` names them), or None where there are none."""
+    if feature_attributes is None:
+        feature_attributes = sorted({k for a in attributes for k, v in a.items()
+                                     if k != label_attribute and _is_numeric(v)}, key=str)
+    if not feature_attributes:
+        return None
+    try:
+        rows = [np.concatenate([_feature_values(name, a[name]) for name in feature_attributes])
+                for a in attributes]
+    except KeyError as missing:
+        raise GraphInputError(f"node attribute {shown(missing.args[0])} is missing on some "
+                              f"nodes; give every node the same feature attributes") from None
+    return torch.from_numpy(np.stack(rows))
+
+
+def _feature_values(name, value) -> np.ndarray:
+    """One node attribute as float32 features: a real number, a vector of them or their text;
+    anything else (complex numbers among it: their imaginary part would be dropped) is a
+    :class:`GraphInputError` naming the attribute."""
+    array = np.atleast_1d(np.asarray(value))
+    if array.ndim == 1 and not np.iscomplexobj(array):
+        try:
+            return array.astype(np.float32)
+        except (TypeError, ValueError):
+            pass
+    raise GraphInputError(f"node attribute {shown(name)} must be a real number or a vector "
+                          f"of them on every node; found {shown(value)} (complex numbers are "
+                          f"refused, not cut to their real part)")
+
+
 def _is_number(value) -> bool:
+    if isinstance(value, complex) or np.iscomplexobj(value):
+        return False
     try:
         float(value)
         return True
@@ -148,66 +198,21 @@ def _is_number(value) -> bool:
 
 
 def _is_numeric(value) -> bool:
+    """Whether a node attribute is a feature by default: a number (complex ones too, to be
+    refused rather than dropped), a vector of them, or their text."""
     try:
-        return np.asarray(value, dtype=np.float32).ndim <= 1
+        array = np.asarray(value)
     except (TypeError, ValueError):
         return False
-
-
-def _read_matrix(path: Path, what: str) -> np.ndarray:
-    """A numeric matrix from ``.npy``, ``.pt`` (a plain tensor) or text; any failure is a
-    :class:`GraphInputError` naming the file and what it should hold."""
-    if not path.is_file():
-        raise GraphInputError(f"{what} file {path} not found" + (
-            " (it is a directory; give the file inside it)" if path.is_dir() else ""))
+    if array.ndim > 1:
+        return False
+    if np.iscomplexobj(array):
+        return True
     try:
-        if path.suffix == '.npy':
-            return np.load(path, allow_pickle=False)
-        if path.suffix == '.pt':
-            tensor = torch.load(path, weights_only=True)
-            if not isinstance(tensor, torch.Tensor):
-                raise TypeError(f"it holds a {type(tensor).__name__}, not a tensor")
-            return tensor.numpy()
-        return np.loadtxt(path, delimiter=',' if path.suffix == '.csv' else None, ndmin=2)
-    except Exception as error:  # numpy, torch and pickle each raise their own types
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise GraphInputError(
-            f"{path}: not a readable {what} file ({reason}); give a .npy array, a .pt file "
-            f"holding one tensor (torch.save(tensor, path)), or numbers as text / .csv with "
-            f"one row per node") from None
-
-
-def _read_labels(path: Path, num_nodes: int) -> torch.Tensor:
-    """Class indices ``0..C-1``, one per node: float values must be whole numbers."""
-    values = _read_matrix(path, 'labels')
-    if values.ndim > 2 or (values.ndim == 2 and 1 not in values.shape):
-        raise GraphInputError(f"{path}: labels must be one class index per node (a single "
-                              f"column); it holds shape {list(values.shape)}: give the "
-                              f"column of labels alone")
-    values = values.reshape(-1)
-    if values.size != num_nodes:
-        raise GraphInputError(f"{path}: {values.size} labels for {num_nodes} nodes")
-    if not np.issubdtype(values.dtype, np.number):
-        raise GraphInputError(f"{path}: labels must be numbers (class indices); it holds "
-                              f"{values.dtype}")
-    fractional = ~np.isfinite(values) | (values != np.round(values))
-    if fractional.any():
-        raise GraphInputError(f"{path}: labels must be whole numbers (class indices); found "
-                              f"{values[fractional][0]}")
-    if values.min() < 0:
-        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; found "
-                              f"{int(values.min())} (give unlabelled nodes a class, or leave "
-                              f"out --labels)")
-    if values.max() >= 2 ** 62:
-        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; found "
-                              f"{values.max():g}")
-    labels = values.astype(np.int64)
-    distinct = np.unique(labels).size
-    if int(labels.max()) > 10 * distinct + 1000:  # a classifier allocates one row per id
-        raise GraphInputError(f"{path}: labels must be class indices 0..C-1; they run to "
-                              f"{int(labels.max())} but only {distinct} distinct values "
-                              f"appear: renumber the classes 0..{distinct - 1}")
-    return torch.from_numpy(labels)
+        array.astype(np.float32)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def read_label_names(path: Union[str, Path], num_classes: int) -> list:
@@ -236,17 +241,6 @@ def read_label_names(path: Union[str, Path], num_classes: int) -> list:
         raise GraphInputError(f"--label-names {path}: {why}; give one name per line (line i "
                               f"names class i) or 'id<TAB>name' lines")
     return [names[i].strip() for i in range(num_classes)]
-
-
-def _read_features(path: Path) -> torch.Tensor:
-    x = _read_matrix(path, 'features')
-    if x.ndim != 2:
-        raise GraphInputError(f"{path}: features must be a 2-D matrix [num_nodes, "
-                              f"num_features]; it holds shape {list(x.shape)} (one feature "
-                              f"per node: reshape it to [N, 1])")
-    if not np.issubdtype(x.dtype, np.number) and x.dtype != bool:
-        raise GraphInputError(f"{path}: features must be numbers; it holds {x.dtype}")
-    return torch.from_numpy(x.astype(np.float32))
 
 
 def _read_lines(path: Path) -> list:
@@ -280,24 +274,26 @@ _MAX_NODE_ID = 2 ** 63 - 1  # torch.long
 
 def _parse_edge(path: Path, number: int, fields: list) -> tuple:
     """``(u, v, weight)`` of one edge-list line, or a :class:`GraphInputError` naming the file,
-    the line and what the field must be."""
-    got = ' '.join(fields)
-    if not (_NODE_ID.fullmatch(fields[0]) and _NODE_ID.fullmatch(fields[1])):
-        raise GraphInputError(f"{path}:{number}: node ids must be integers 0..N-1 in plain "
-                              f"ASCII digits (no signs, '_' or other scripts); got {got!r}")
+    the line and what the field must be (the field shown cut short, never the whole line)."""
+    for field in fields[:2]:
+        if not _NODE_ID.fullmatch(field):
+            raise GraphInputError(f"{path}:{number}: node ids must be integers 0..N-1 in plain "
+                                  f"ASCII digits (no signs, '_' or other scripts); got "
+                                  f"{shown(field, 30)}")
+        if len(field) > 19 or int(field) > _MAX_NODE_ID:  # int() refuses 4,300+ digits
+            raise GraphInputError(f"{path}:{number}: node id {shown(field, 30)} is above "
+                                  f"2**63 - 1; renumber the nodes 0..N-1")
     u, v = int(fields[0]), int(fields[1])
-    if max(u, v) > _MAX_NODE_ID:
-        raise GraphInputError(f"{path}:{number}: node id {max(u, v)} is above 2**63 - 1; "
-                              f"renumber the nodes 0..N-1")
     if len(fields) == 2:
         return u, v, 1.0
     if not _WEIGHT.fullmatch(fields[2]):
         raise GraphInputError(f"{path}:{number}: the weight must be a decimal number in "
-                              f"plain ASCII (e.g. 0.5 or 1e-3); got {got!r}")
+                              f"plain ASCII (e.g. 0.5 or 1e-3); got {shown(fields[2], 30)}")
     weight = float(fields[2])
-    if not math.isfinite(weight) or abs(weight) > torch.finfo(torch.float32).max:
-        raise GraphInputError(f"{path}:{number}: the weight {fields[2]} is outside float32's "
-                              f"range; rescale the weights")
+    if weight == 0 and fields[2].lower().split('e')[0].strip('+-.0'):  # 1e-400: 0 already
+        raise GraphInputError(f"{path}:{number}: the weight {shown(fields[2], 30)} is "
+                              f"{WEIGHT_UNDERFLOW}; rescale the weights")
+    check_weight_range(np.array([weight]), f"{path}:{number}")
     return u, v, weight
 
 
@@ -320,13 +316,13 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
             continue
         if len(line) not in (2, 3):
             raise GraphInputError(f"{path}:{number}: expected 'u v' or 'u v weight', got "
-                                  f"{' '.join(line)!r}")
+                                  f"{len(line)} fields ({shown(' '.join(line), 40)})")
         rows.append(_parse_edge(path, number, line))
     if not rows:
         raise GraphInputError(f"{path} holds no edges")
     edge_index = torch.tensor([row[:2] for row in rows], dtype=torch.long).t().contiguous()
     weights = torch.tensor([row[2] for row in rows], dtype=torch.float32)
-    x = _read_features(Path(features)) if features else None
+    x = read_features(Path(features)) if features else None
     num_nodes = x.size(0) if x is not None else _count_nodes(path, edge_index)
     if int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes:
         raise GraphInputError(f"{path}: node ids must be in [0, {num_nodes}) (one feature "
@@ -336,7 +332,7 @@ def read_edge_list(edges: Union[str, Path], features: Optional[Union[str, Path]]
     if bool((weights != 1).any()):
         data.edge_weight = weights
     if labels:
-        data.y = _read_labels(Path(labels), num_nodes)
+        data.y = read_labels(Path(labels), num_nodes)
     data.node_ids = list(range(num_nodes))
     return prepare_graph(data, **prepare_kwargs)
 
@@ -369,13 +365,23 @@ def read_graph_file(path: Union[str, Path], features: Optional[str] = None,
     return read_edge_list(path, features, labels, **prepare_kwargs)
 
 
+# The longest node name a graph file may give (names are kept, as node ids, in the files
+# ``graphdim embed`` writes: numpy stores every name at the longest one's width).
+MAX_NODE_NAME = 1000
+
+
 def _read_networkx(path: Path):
     import networkx as nx
     if not path.is_file():
         raise FileNotFoundError(f"graph file {path} not found")
     try:
-        return nx.read_graphml(path) if path.suffix == '.graphml' else nx.read_gml(path)
+        graph = nx.read_graphml(path) if path.suffix == '.graphml' else nx.read_gml(path)
     except Exception as error:  # networkx, XML and decoding errors alike
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise GraphInputError(f"{path}: not a readable {path.suffix[1:].upper()} file "
-                              f"({reason})") from None
+                              f"({short_reason(error)})") from None
+    long_name = next((node for node in graph if len(str(node)) > MAX_NODE_NAME), None)
+    if long_name is not None:
+        raise GraphInputError(f"{path}: node names must be at most {MAX_NODE_NAME} "
+                              f"characters; one has {len(str(long_name)):,} "
+                              f"({shown(str(long_name), 30)})")
+    return graph

@@ -24,6 +24,7 @@ from torch_geometric.data import Data
 
 from .custom import MAX_DEGREE_FEATURE, degree_features
 from ..runtime import check_memory
+from ..graph.checks import shown
 from .roots import load_with_pyg
 from .safe_load import allow_pyg_classes
 
@@ -64,7 +65,7 @@ def check_dataset_name(name) -> str:
     address)."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"dataset must be a name such as MUTAG or ogbg-molbace (letters, "
-                         f"digits, '_', '-', '.'; no paths); got {name!r}")
+                         f"digits, '_', '-', '.'; no paths); got {shown(name)}")
     return name
 
 

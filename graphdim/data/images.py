@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..graph.checks import shown
 from .roots import DatasetNotFoundError, cache_lock, prepare_dataset_dir
 from .safe_load import CORRUPT_FILE_ERRORS, corrupt_dataset_error, full_cache_disk_error
 
@@ -139,9 +140,9 @@ def load_image_dataset(name: str, root: Optional[str] = None,
                        download: bool = True) -> ImageDataset:
     """``'mnist'`` (from ``<root>/images/mnist/{train,test}.npz``), ``'cifar10'``,
     ``'cifar100'`` or ``'stl10'`` (torchvision; resized to 64x64)."""
-    key = name.lower().replace('-', '')
+    key = name.lower().replace('-', '') if isinstance(name, str) else None
     if key not in IMAGE_DATASETS:
-        raise ValueError(f"unknown image dataset {name!r}; choose one of "
+        raise ValueError(f"unknown image dataset {shown(name)}; choose one of "
                          f"{', '.join(IMAGE_DATASETS)}")
     return _mnist(root) if key == 'mnist' else _torchvision_dataset(key, root, download)
 

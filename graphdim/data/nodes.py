@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from torch_geometric.data import Data
 
+from ..graph.checks import shown
 from .roots import load_with_pyg
 from .ogb_nodes import load_ogb_node_dataset
 from .synthetic import parse_synthetic_name, synthetic_graph
@@ -104,12 +105,15 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
     it keeps training stable on CiteSeer's raw binary features. Features with negative
     entries are left as they are.
     """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a dataset name such as 'cora' or "
+                         f"'synthetic:1000:10'; got {shown(name)} ({type(name).__name__})")
     key = _ALIASES.get(name.lower(), name.lower())
     if key.startswith('synthetic'):
         kwargs = parse_synthetic_name(key)
         if kwargs is None:
             raise ValueError(f"synthetic datasets are named synthetic:NODES:AVG_DEGREE"
-                             f"[:FEATURES], e.g. synthetic:100000:10; got {name!r}")
+                             f"[:FEATURES], e.g. synthetic:100000:10; got {shown(name)}")
         data, num_classes, public = synthetic_graph(**kwargs), 8, False
         canonical = key
     elif key.startswith('ogbn-'):
@@ -125,7 +129,7 @@ def load_node_dataset(name: str, root: Optional[str] = None, download: bool = Tr
     else:
         known = ', '.join(['karate', *NODE_DATASETS, 'synthetic:NODES:AVG_DEGREE',
                            'ogbn-arxiv', 'ogbn-products'])
-        raise ValueError(f"unknown dataset {name!r}; choose one of {known}")
+        raise ValueError(f"unknown dataset {shown(name)}; choose one of {known}")
     normalized = normalize_features and can_row_normalize(data.x)
     if normalize_features:
         data.x = maybe_row_normalize(data.x)

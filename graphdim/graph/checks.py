@@ -2,6 +2,8 @@
 
 Run once before training or embedding (not in the inner loop).
 """
+import inspect
+
 import torch
 from torch import Tensor
 
@@ -125,6 +127,47 @@ def check_in_channels(model, data) -> None:
         raise GraphInputError(f"the model's encoder takes {expected} input features but the "
                               f"graph has {x.size(1)} (data.x is {list(x.shape)}); build the "
                               f"model with in_channels={x.size(1)} (data.num_features)")
+
+
+# The models that pass a graph's edge weights to their encoder (by module: importing them
+# here would run the model registry's imports from inside a check).
+_WEIGHTED_ENCODER_CALLERS = ('graphdim.graph.models.dgi', 'graphdim.graph.models.ggd')
+
+
+def check_encoder_inputs(model, data) -> None:
+    """A DGI or GGD model calls its encoder ``(x, edge_index, edge_weight)`` where the graph
+    has edge weights: an encoder of PyG's ``(x, edge_index)`` form cannot take them, and is
+    refused naming the argument, rather than failing inside the first step."""
+    edge_weight = getattr(data, 'edge_weight', None)
+    inner = next((m for m in (model, getattr(model, 'model', None))  # or a mini-batch wrapper
+                  if any(c.__module__ in _WEIGHTED_ENCODER_CALLERS for c in type(m).__mro__)),
+                 None)
+    if edge_weight is None or inner is None:
+        return
+    try:
+        signature = inspect.signature(inner.encoder.forward)
+    except (TypeError, ValueError):  # no signature to read (a builtin): let it run
+        return
+    try:
+        signature.bind(data.x, data.edge_index, edge_weight)
+    except TypeError:
+        raise GraphInputError(f"the model's encoder {type(inner.encoder).__name__} takes "
+                              f"{_parameters(signature)} but the graph has edge_weight: drop "
+                              f"it (del data.edge_weight) or give the encoder's forward an "
+                              f"edge_weight argument") from None
+
+
+def _parameters(signature) -> str:
+    return '(' + ', '.join(signature.parameters) + ')'
+
+
+def shown(value, limit: int = 60) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: how a value read from a file or a
+    name is displayed (literally, and never a whole 10 MB line)."""
+    if isinstance(value, (str, bytes)) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value):,} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def _describe(value) -> str:
