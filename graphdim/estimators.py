@@ -64,6 +64,17 @@ def check_measure(measure: str) -> str:
     return measure
 
 
+def check_scores(**scores) -> None:
+    """Each named argument a floating-point tensor (critic scores or features), or a
+    ``ValueError`` naming it: an integer tensor or a list has no softplus or gradient."""
+    for name, value in scores.items():
+        if not isinstance(value, Tensor) or not value.is_floating_point():
+            got = f"a {value.dtype} tensor" if isinstance(value, Tensor) \
+                else f"a {type(value).__name__}"
+            raise ValueError(f"{name} must be a floating-point tensor; got {got} (convert "
+                             f"with torch.as_tensor({name}, dtype=torch.float32))")
+
+
 def _exp_with_linear_tail(x: Tensor) -> Tensor:
     """``exp(x)``, continued by its tangent line above ``_NWJ_EXP_LIMIT`` so it never overflows."""
     limited = torch.exp(x.clamp(max=_NWJ_EXP_LIMIT))
@@ -132,6 +143,7 @@ def mi_loss(pos_scores: Tensor, neg_scores: Tensor, measure: str = 'jsd') -> Ten
         The scalar loss to minimise, :math:`E_Q - E_P`.
     """
     check_measure(measure)
+    check_scores(pos_scores=pos_scores, neg_scores=neg_scores)
     if pos_scores.numel() == 0 or neg_scores.numel() == 0:
         raise ValueError("mi_loss needs at least one positive and one negative score")
     if measure != 'infonce':
@@ -161,6 +173,9 @@ def score_matrix_loss(scores: Tensor, pos_mask: Tensor, measure: str = 'jsd') ->
     the other samples scored against the same ``g`` (:math:`K_g` = 1 + their number).
     """
     check_measure(measure)
+    check_scores(scores=scores)
+    if not isinstance(pos_mask, Tensor):
+        raise ValueError(f"pos_mask must be a bool tensor; got a {type(pos_mask).__name__}")
     if scores.dim() != 2 or pos_mask.shape != scores.shape:
         raise ValueError(f"scores must be 2-D and pos_mask of the same shape; got scores "
                          f"{list(scores.shape)} and pos_mask {list(pos_mask.shape)}")
@@ -204,6 +219,7 @@ def local_global_loss(local: Tensor, global_: Tensor, pos_mask: Tensor,
 
     The scores are ``local @ global_.T``; see :func:`score_matrix_loss`.
     """
+    check_scores(local=local, global_=global_)
     if local.dim() != 2 or global_.dim() != 2 or local.size(1) != global_.size(1):
         raise ValueError(f"local must be [L, D] and global_ [G, D] with the same D; got "
                          f"{list(local.shape)} and {list(global_.shape)}")

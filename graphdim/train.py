@@ -13,18 +13,18 @@ import copy
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, List, Optional, Tuple
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from .graph.checks import check_graph, check_in_channels
+from .graph.checks import check_encoder_inputs, check_graph, check_in_channels
 from .progress import steps, training_bar
 from .runtime import resolve_device
-from .checkpoints import (check_checkpoint_options, load_checkpoint, restore_rng_states,
-                          rng_states, save_checkpoint)
+from .checkpoints import (check_checkpoint_options, check_checkpoint_state, load_checkpoint,
+                          restore_rng_states, rng_states, save_checkpoint)
 
 
 @dataclass
@@ -58,12 +58,43 @@ def _graphs_to_check(data) -> list:
     return []
 
 
-def check_inputs(model: torch.nn.Module, data) -> None:
-    """Reject malformed graphs before any step (:func:`~graphdim.check_graph`, and the
-    feature width against the encoder), so bad input fails with a message, not a crash."""
+def check_inputs(model: torch.nn.Module, data, method: str = 'training_loss') -> None:
+    """Reject a malformed model or graph before any step (the arguments' kinds, the model's
+    dtype and device, :func:`~graphdim.check_graph`, the feature width and edge weights
+    against the encoder), so bad input fails with a message naming it, not a crash; ``model``
+    must have ``method`` (``training_loss`` to train, ``embed`` to embed)."""
+    _check_arguments(model, data, method)
     for graph in _graphs_to_check(data):
         check_graph(graph)
         check_in_channels(model, graph)
+        check_encoder_inputs(model, graph)
+
+
+def _check_arguments(model, data, method: str) -> None:
+    """``model`` a module with ``method`` (``training_loss`` or ``embed``) whose parameters
+    are float32 values (not float64, half or meta); ``data`` one batch or an iterable of
+    batches, a PyG graph where the model is one of graphdim's graph models."""
+    if not isinstance(model, torch.nn.Module) or not callable(getattr(model, method, None)):
+        raise ValueError(f"model must be a torch.nn.Module with {method}(batch) (a graphdim "
+                         f"model); got a {type(model).__name__}")
+    graph_model = type(model).__module__.startswith('graphdim.graph')
+    if data is None or isinstance(data, (str, bytes)) or (graph_model and isinstance(
+            data, Tensor)) or not (_is_single_batch(data) or hasattr(data, '__iter__')):
+        what = f"a tensor of shape {list(data.shape)}" if isinstance(data, Tensor) \
+            else 'None' if data is None else f"a {type(data).__name__}"
+        raise ValueError(f"data must be a PyG Data (x, edge_index) or an iterable of batches "
+                         f"(a DataLoader) for {type(model).__name__}; got {what}" + (
+                             " (wrap features in a graph: Data(x=x, edge_index=edge_index))"
+                             if isinstance(data, Tensor) else ""))
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        raise ValueError("model's parameters are on the meta device (shapes without values): "
+                         "materialise them first, e.g. model.to_empty(device='cpu') and then "
+                         "load a state dict or call reset_parameters()")
+    other = next((p.dtype for p in model.parameters()
+                  if p.is_floating_point() and p.dtype != torch.float32), None)
+    if other is not None:
+        raise ValueError(f"model's parameters are {other}, but graphdim trains and embeds in "
+                         f"float32, the dtype of the features: convert it with model.float()")
 
 
 def _length(batches) -> Optional[int]:
@@ -156,14 +187,18 @@ def _check_finite(epoch_loss: float, epoch: int) -> None:
                                  f"lower the learning rate or check the input features")
 
 
-def _start_state(model, optimizer, saved: Optional[dict], rank: int, world_size: int):
+def _start_state(model, optimizer, saved: Optional[dict], rank: int, world_size: int,
+                 checkpoint=None):
     """``(result, best_state, waited, done)`` of a new run, or of the ``saved`` checkpoint's
-    run (the model, optimizer and RNG states are restored from it too)."""
+    run (the model, optimizer and RNG states are restored from it too, once the checkpoint
+    at ``checkpoint`` is checked against this model: a ValueError naming it otherwise)."""
     if saved is None:
         return FitResult(), copy.deepcopy(model.state_dict()), 0, False
+    check_checkpoint_state(saved, checkpoint, model, optimizer,
+                           [f.name for f in fields(FitResult)])
     model.load_state_dict(saved['model'])
     optimizer.load_state_dict(saved['optimizer'])
-    restore_rng_states(saved['rng'], rank, world_size)
+    restore_rng_states(saved['rng'], rank, world_size, checkpoint)
     return FitResult(**saved['result']), saved['best_state'], saved['waited'], saved['done']
 
 
@@ -208,7 +243,8 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         checkpoint_config = {'epochs': epochs, 'lr': lr, 'weight_decay': weight_decay,
                              'patience': patience, 'min_epochs': min_epochs}
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
-    result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size)
+    result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size,
+                                                    checkpoint)
     first_epoch = result.epochs + 1
     # Early stopping makes the epoch count unknown: the bar shows no ETA then, the epochs
     # since the last lower loss instead (the stop comes at `patience`).
@@ -258,7 +294,7 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
 @torch.no_grad()
 def embed(model: torch.nn.Module, data, device=None) -> Tensor:
     """Frozen embeddings from ``model.embed``, in eval mode, on the CPU."""
-    check_inputs(model, data)
+    check_inputs(model, data, 'embed')
     if device is not None:
         device = resolve_device(device)
     else:  # the model's device; a model without parameters or buffers computes on the CPU

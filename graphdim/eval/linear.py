@@ -39,6 +39,9 @@ def check_c_grid(c_grid) -> Tuple[float, ...]:
 
 # Features whose largest magnitude lies outside [2**-16, 2**16] are fitted rescaled (below).
 _SCALE_RANGE = (2.0 ** -16, 2.0 ** 16)
+# Below this C n max|x|^2, the penalty holds the weights at ~C n |x| of zero, where a
+# first-order solution is exact to float32 (L-BFGS, stepping by ~1 / (C n), overflows).
+_FIRST_ORDER_BELOW = 2.0 ** -24
 
 
 def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1.0,
@@ -65,6 +68,8 @@ def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1
         weight, bias = fit_logistic_regression(x / scale, y, num_classes, c * scale ** 2,
                                                start, max_iter, tolerance)
         return weight / scale, bias
+    if dim and c * n * largest ** 2 < _FIRST_ORDER_BELOW:
+        return _dominant_penalty_solution(x, y, num_classes, c, max_iter, tolerance)
     weight = torch.zeros(num_classes, dim, device=x.device, dtype=x.dtype)
     bias = torch.zeros(num_classes, device=x.device, dtype=x.dtype)
     if init is not None:
@@ -85,6 +90,19 @@ def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1
 
     optimizer.step(closure)
     return weight, bias
+
+
+def _dominant_penalty_solution(x: Tensor, y: Tensor, num_classes: int, c: float,
+                               max_iter: int, tolerance: float) -> Tuple[Tensor, Tensor]:
+    r"""The optimum where the penalty dominates (:math:`C n \max|x|^2` tiny: embeddings
+    around 1e-10 rescaled to unit size leave :math:`C s^2` that small): its first-order
+    expansion about :math:`W = 0`, the bias-only fit :math:`b` and
+    :math:`W = C (Y - \mathrm{softmax}(b))^\top X` (the zero of the gradient
+    :math:`\frac{1}{n}(P - Y)^\top X + W / (C n)` with :math:`P` at :math:`W = 0`); its error
+    is of order :math:`(C n \max|x|^2)^2`."""
+    _, bias = fit_logistic_regression(x[:, :0], y, num_classes, 1.0, None, max_iter, tolerance)
+    target = F.one_hot(y, num_classes).to(x.dtype)
+    return c * (target - bias.softmax(dim=0)).t() @ x, bias
 
 
 NORMALIZATIONS = ('none', 'l2')
@@ -115,6 +133,10 @@ def probe_inputs(embeddings: Tensor, labels: Tensor,
             labels.numel() != embeddings.size(0):
         raise ValueError(f"embeddings must be [N, D] and labels [N]; got "
                          f"{_shape(embeddings)} and {_shape(labels)}")
+    if embeddings.layout != torch.strided or labels.layout != torch.strided:
+        raise ValueError(f"embeddings and labels must be dense tensors; got "
+                         f"{embeddings.layout} and {labels.layout} ones (convert with "
+                         f".to_dense())")
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise ValueError(f"labels must be integer class ids; got {labels.dtype} (convert "
                          f"whole-number labels with labels.long())")

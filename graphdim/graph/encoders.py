@@ -5,6 +5,7 @@ propagation, activation, batch norm, concatenation) that full-batch DGI, mini-ba
 layer-wise inference and InfoGraph all run; the propagation (:mod:`graphdim.graph.propagation`)
 says how each conv mixes neighbours.
 """
+import numbers
 from typing import Optional, Tuple
 
 import torch
@@ -13,6 +14,8 @@ from torch.nn import BatchNorm1d, Linear, ModuleList, Sequential
 
 from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
 
+from ..runtime import available_memory_bytes
+from .checks import shown
 from .propagation import MessagePassing, Propagation
 
 ENCODERS = ('gcn', 'sage', 'gin', 'gat')
@@ -42,6 +45,26 @@ def _make_activation(kind: str, channels: int) -> torch.nn.Module:
     if kind == 'elu':
         return torch.nn.ELU()
     return torch.nn.Identity()
+
+
+def _checked_sizes(in_channels, hidden_channels, num_layers, heads) -> Tuple[int, ...]:
+    """The encoder's sizes as ints, or a ValueError naming the argument: integers >= 1
+    (8.5 is no width), and weights that fit in the memory available (2**40 channels would
+    fail inside the allocator)."""
+    sizes = {'in_channels': in_channels, 'hidden_channels': hidden_channels,
+             'num_layers': num_layers, 'heads': heads}
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {shown(value)}")
+    in_channels, hidden, layers = int(in_channels), int(hidden_channels), int(num_layers)
+    weight_bytes = 4.0 * hidden * (in_channels + (layers - 1) * hidden)  # float32
+    available = available_memory_bytes()
+    if available is not None and weight_bytes > available:
+        raise ValueError(f"hidden_channels={hidden} (with in_channels={in_channels}, "
+                         f"num_layers={layers}) needs {weight_bytes / 2 ** 30:,.1f} GiB of "
+                         f"weights, more than the {available / 2 ** 30:,.1f} GiB of memory "
+                         f"available; lower hidden_channels")
+    return in_channels, hidden, layers, int(heads)
 
 
 class _PReLU(torch.autograd.Function):
@@ -112,9 +135,8 @@ class GraphEncoder(torch.nn.Module):
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of "
                              f"{', '.join(ACTIVATIONS)}")
-        if num_layers < 1 or hidden_channels < 1 or in_channels < 1:
-            raise ValueError(f"in_channels, hidden_channels and num_layers must be >= 1; got "
-                             f"{in_channels}, {hidden_channels}, {num_layers}")
+        in_channels, hidden_channels, num_layers, heads = _checked_sizes(
+            in_channels, hidden_channels, num_layers, heads)
         self.in_channels = in_channels
         self.hidden_channels = hidden_channels
         self.num_layers = num_layers

@@ -59,9 +59,12 @@ def propagated_powers(z: Tensor, edge_index: Tensor, hops: Sequence[int],
     check_edge_index(edge_index, z.size(0))  # [2, E] long in range; weights finite, >= 0
     check_edge_weight(edge_weight, edge_index.size(1), float32=False)
     edge_index = edge_index.to(z.device)
+    # Half precision has no sparse product on every device (none on the CPU): such embeddings
+    # are smoothed in float32 and each power is returned in their own dtype.
+    compute = torch.float32 if z.dtype in (torch.float16, torch.bfloat16) else z.dtype
     if edge_weight is not None:
-        edge_weight = edge_weight.to(z.device, z.dtype)
-    return _powers(z.detach(), edge_index, edge_weight, steps)
+        edge_weight = edge_weight.to(z.device, compute)
+    return _powers(z.detach(), edge_index, edge_weight, steps, compute)
 
 
 def _csr(index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
@@ -74,17 +77,18 @@ def _csr(index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
 
 
 @torch.no_grad()
-def _powers(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], steps):
-    adjacency, h, done = None, z, 0
+def _powers(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], steps,
+            compute: torch.dtype):
+    adjacency, h, done = None, z.to(compute), 0
     for k in steps:
         if k > 0 and adjacency is None:
             index, weight = gcn_norm(edge_index, edge_weight, z.size(0), add_self_loops=True,
-                                     dtype=z.dtype)
+                                     dtype=compute)
             adjacency = _csr(index, weight, z.size(0))
         for _ in range(k - done):
             h = adjacency @ h
         done = k
-        yield k, h
+        yield k, h.to(z.dtype)
 
 
 @torch.no_grad()
