@@ -58,7 +58,9 @@ def fit_logistic_regression(x: Tensor, y: Tensor, num_classes: int, c: float = 1
     A fit this small costs the optimizer's per-iteration overhead, not arithmetic, so the
     gradient is written by hand (no autograd graph per evaluation). Features far from unit
     scale (~1e10, where float32 L-BFGS overflows) are fitted as the same problem on
-    ``x / s`` with ``C s^2`` (``s`` a power of two, so exact), and the weights scaled back.
+    ``x / s`` with ``C s^2`` (``s`` a power of two, so exact), and the weights scaled back;
+    where the penalty then dominates (features ~1e-10 and below), its first-order solution
+    is taken (:func:`_dominant_penalty_solution`).
     """
     n, dim = x.shape
     largest = float(x.abs().max()) if x.numel() else 0.0
