@@ -24,6 +24,7 @@ import warnings
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Union
 
+import psutil
 from filelock import FileLock, Timeout
 
 LOCK_NAME = '.graphdim.lock'
@@ -44,16 +45,15 @@ class RunInUseError(ValueError):
 
 
 def process_alive(pid: Optional[int]) -> bool:
-    """Whether process ``pid`` exists (``os.kill(pid, 0)``; one of another user counts)."""
+    """Whether process ``pid`` exists (one of another user counts): ``psutil.pid_exists``,
+    not ``os.kill(pid, 0)``, which on Windows ends the process. A pid the system cannot
+    look up (too large) counts as alive: what it might own is kept."""
     if not pid or pid < 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
+        return psutil.pid_exists(pid)
+    except (OverflowError, OSError):
         return True
-    return True
 
 
 def _parse_holder(text: str) -> Optional[dict]:
