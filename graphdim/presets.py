@@ -59,11 +59,25 @@ PRESETS: Dict[str, tuple] = {
 }
 
 
+def all_presets() -> Dict[str, tuple]:
+    """:data:`PRESETS` and those of the registered models' entries (``ModelEntry.presets``,
+    e.g. a model of another package): name -> (command, option defaults)."""
+    from .registry import LEVELS, model_entries
+    presets = dict(PRESETS)
+    for level in LEVELS:
+        for entry in model_entries(level):
+            for name, values in entry.presets.items():
+                implied = {'level': 'graph'} if level == 'graph' else {}
+                presets[name] = ('train', {**implied, 'model': entry.name, **values})
+    return presets
+
+
 def preset_defaults(command: str, name: str) -> Dict[str, Any]:
     """The option defaults of preset ``name``; it must belong to ``command``."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(sorted(PRESETS))}")
-    preset_command, values = PRESETS[name]
+    presets = all_presets()
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(sorted(presets))}")
+    preset_command, values = presets[name]
     if preset_command != command:
         raise ValueError(f"preset {name!r} is for `graphdim {preset_command}`, not "
                          f"`graphdim {command}`")

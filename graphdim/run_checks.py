@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Sequence
 
 import torch
 
+from .registry import LEVELS, nested_options
+
 # The kinds of run a folder may hold (``kind`` in its config.json).
 KINDS = ('node', 'graph', 'image')
 
@@ -19,8 +21,10 @@ _FIX = "it was changed or truncated after the run: train the run again (--overwr
 
 
 def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
-    """``saved`` (the JSON of a run's ``config.json`` at ``path``) with ``kind`` set, or a
-    ``ValueError`` naming ``path`` and what is wrong."""
+    """``saved`` (the JSON of a run's ``config.json`` at ``path``) with ``kind`` set and a
+    node or graph run's model options under ``model_options`` (a run of graphdim before
+    models owned their options holds them flat: converted), or a ``ValueError`` naming
+    ``path`` and what is wrong."""
     if not isinstance(saved, dict):
         raise ValueError(f"{path} must hold a JSON object (kind, config, seeds, ...); it "
                          f"holds a {type(saved).__name__}: {_FIX}")
@@ -31,6 +35,11 @@ def checked_run_config(saved: Any, path: Path) -> Dict[str, Any]:
     if not isinstance(saved.get('config'), dict):
         raise ValueError(f"{path}: 'config' must be an object of option values; got "
                          f"{saved.get('config')!r}: {_FIX}")
+    if saved['kind'] in LEVELS:
+        try:
+            saved['config'] = nested_options(saved['kind'], saved['config'])
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}: {_FIX}") from None
     seeds = saved.get('seeds')
     if not isinstance(seeds, list) or not seeds or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds):

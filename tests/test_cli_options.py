@@ -5,7 +5,7 @@ from dataclasses import fields
 
 import pytest
 
-from graphdim.registry import models_help, option_readers
+from graphdim.registry import models_help
 
 from graphdim import cli
 from graphdim.cli.common import apply_config_defaults
@@ -42,16 +42,14 @@ def test_every_config_field_is_an_option_with_its_flag_help_and_default(command,
     actions = _actions(command)
     nothing_given = _parse([command])
     for field in fields(config_class):
+        if field.name == 'model_options':  # the model's own: tests/test_model_options.py
+            continue
         action = actions[field.name]  # every field is an option of its command
         declared = _declaring_field(config_class, field.name)
         assert option_flag(declared) in action.option_strings
         assert action.default is argparse.SUPPRESS, field.name
         help = None if action.help is None else action.help % {}  # argparse's own formatting
         expected = option_help(declared)
-        level = 'graph' if config_class is GraphConfig and field.name in GRAPH_ONLY else 'node'
-        readers = option_readers(level).get(field.name)
-        if command == 'train' and readers:  # a model's option names the models that read it
-            expected = f"{expected + ' ' if expected else ''}(--model {', '.join(readers)})"
         if command == 'train' and field.name == 'model':  # the registry's models, both levels
             expected = (f"node level: {models_help('node')}; graph level (--level graph): "
                         f"{models_help('graph')}")
@@ -133,7 +131,7 @@ def test_switches_flip_the_dataclass_default():
         (False, False, True, True)
     graph = graph_config_from_args(_parse(['train', '--level', 'graph', '--no-projection-heads',
                                            '--random-baseline', '--no-standardize']))
-    assert (graph.projection_heads, graph.random_baseline, graph.standardize) == \
+    assert (graph.model_options.projection_heads, graph.random_baseline, graph.standardize) == \
         (False, True, False)
     image = config_from_args(ImageConfig, _parse(['image', '--no-baselines']))
     assert image.baselines is False and image.download is True
@@ -145,8 +143,9 @@ def test_parsed_values_have_their_plain_types(tmp_path):
                                                 '--dataset', 'Cora']))
     assert (type(node.hidden_channels), type(node.lr), type(node.dataset)) == (int, float, str)
     graph = graph_config_from_args(_parse(['train', '--level', 'graph']))
+    values = {**vars(graph), **vars(graph.model_options)}  # the level's and the model's
     assert all(type(value) in (int, float, str, bool, type(None))
-               for value in vars(graph).values())
+               for name, value in values.items() if name != 'model_options')
     image = config_from_args(ImageConfig, _parse(['image', '--probes', 'linear', 'mlp']))
     assert image.probes == ('linear', 'mlp') and image.features == ('y', )
     path = tmp_path / 'image.json'

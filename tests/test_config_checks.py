@@ -17,7 +17,7 @@ from graphdim import GraphConfig, ImageConfig, NodeConfig, cli
 ])
 def test_node_config_checks_types_and_bounds(values, message):
     with pytest.raises(ValueError, match=message):
-        NodeConfig(**values)
+        NodeConfig.from_dict(values)  # the model's options flat beside the level's
 
 
 def test_numbers_are_taken_where_they_fit():
@@ -75,4 +75,4 @@ def test_a_one_node_graph_is_refused(tmp_path, capsys):
 ])
 def test_nan_infinity_and_bad_list_elements_are_refused(values, message):
     with pytest.raises(ValueError, match=message):
-        NodeConfig(**values)
+        NodeConfig.from_dict(values)  # the model's options flat beside the level's

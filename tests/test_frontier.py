@@ -106,7 +106,8 @@ def test_mask_clean_and_hops_cv_from_the_command_line(tmp_path, capsys):
                      '--epochs', '6', '--patience', '0', '--hidden', '8', '--hops', '0', '2',
                      '--hops-cv', '2', '--quiet', '--json', '--out', str(out)]) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert summary['config']['mask_clean'] is True and summary['config']['hops_cv'] == 2
+    config = summary['config']  # the model's options under model_options
+    assert config['model_options']['mask_clean'] is True and config['hops_cv'] == 2
     assert summary['runs'][0]['epochs'] == 6  # --patience 0: the whole budget
     assert summary['runs'][0]['hops'] in (0, 2)
     model, _ = gd.load_model(out)

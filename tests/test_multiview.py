@@ -213,9 +213,10 @@ def test_cli_refuses_options_the_chosen_model_would_ignore(argv, message, capsys
 
 def test_configs_refuse_options_of_another_model_on_construction():
     with pytest.raises(ValueError, match='--encoder applies to --model dgi, ggd only'):
-        gd.NodeConfig(model='mvgrl', encoder='sage')
+        gd.NodeConfig.from_dict({'model': 'mvgrl', 'encoder': 'sage'})  # flat, as the CLI
     with pytest.raises(ValueError, match='--top-k, --sample-size apply to --model mvgrl only'):
-        gd.NodeConfig(top_k=4, sample_size=10)
+        gd.NodeConfig.from_dict({'top_k': 4, 'sample_size': 10})
     with pytest.raises(ValueError, match='--alpha applies to --model mvgrl only'):
-        gd.GraphConfig(alpha=0.1)
-    assert gd.NodeConfig(model='mvgrl', top_k=4).top_k == 4
+        gd.GraphConfig(model_options={'alpha': 0.1})
+    config = gd.NodeConfig(model='mvgrl', model_options={'top_k': 4})
+    assert config.model_options.top_k == 4

@@ -2,6 +2,7 @@
 model makes the same round trip, and every option of `graphdim train` is honoured or refused
 at both levels."""
 import json
+from dataclasses import dataclass
 
 import pytest
 import torch
@@ -11,7 +12,8 @@ from graphdim import cli
 from graphdim.cli.train_graph import graph_config_from_args, reject_graph_only_options
 from graphdim.experiments import GraphConfig, NodeConfig
 from graphdim.cli.options import config_from_args
-from graphdim.registry import ModelEntry, model_names, register_model, unregister_model
+from graphdim.registry import (ModelEntry, model_names, model_option_fields, option,
+                               register_model, unregister_model)
 
 
 class ToyNodeDIM(torch.nn.Module):
@@ -51,12 +53,18 @@ class ToyGraphDIM(torch.nn.Module):
         return gd.local_global_loss(local, global_, gd.batch_pos_mask(batch.batch), 'jsd')
 
 
-TOY_NODE = ModelEntry('toy', 'node', 'a toy model of the tests', options=('corruption_p', ),
-                      build=lambda config, n: ToyNodeDIM(n, config.hidden_channels,
-                                                         config.corruption_p),
+@dataclass
+class ToyOptions:
+    corruption_p: float = option(0.2, 'the toy reads it too', minimum=0)  # as DGI declares it
+
+
+TOY_NODE = ModelEntry('toy', 'node', 'a toy model of the tests', options=ToyOptions,
+                      build=lambda options, n, hidden_channels, **shared: ToyNodeDIM(
+                          n, hidden_channels, options.corruption_p),
                       recipe=lambda c: f"linear {c['hidden_channels']}")
 TOY_GRAPH = ModelEntry('toygraph', 'graph', 'a toy graph model of the tests',
-                       build=lambda config, n: ToyGraphDIM(n, config.hidden_channels))
+                       build=lambda options, n, hidden_channels, **shared: ToyGraphDIM(
+                           n, hidden_channels))
 
 
 @pytest.fixture
@@ -108,13 +116,15 @@ def test_a_model_defined_in_a_test_runs_through_the_cli(tmp_path, toy_models, ca
 
 
 def test_shared_options_belong_to_every_model_that_reads_them(toy_models):
-    assert NodeConfig(model='toy', corruption_p=0.3).corruption_p == 0.3  # toy reads it too
-    assert NodeConfig(model='dgi', corruption='feature_mask', corruption_p=0.3).corruption_p == 0.3
-    with pytest.raises(ValueError, match='--corruption-p applies to --model dgi, ggd, toy only, '
+    toy = NodeConfig.from_dict({'model': 'toy', 'corruption_p': 0.3})  # toy reads it too
+    assert toy.model_options.corruption_p == 0.3
+    assert NodeConfig.from_dict({'model': 'dgi', 'corruption': 'feature_mask',
+                                 'corruption_p': 0.3}).model_options.corruption_p == 0.3
+    with pytest.raises(ValueError, match='--corruption-p applies to --model dgi, toy only, '
                                          'not mvgrl'):
-        NodeConfig(model='mvgrl', corruption_p=0.3)
+        NodeConfig.from_dict({'model': 'mvgrl', 'corruption_p': 0.3})
     with pytest.raises(ValueError, match='--readout applies to --model dgi only, not toy'):
-        NodeConfig(model='toy', readout='mean')
+        NodeConfig(model='toy', model_options={'readout': 'mean'})
     with pytest.raises(ValueError, match='--batch-size / --distributed'):
         gd.run_node_experiment(NodeConfig(model='toy', batch_size=8), progress=False)
 
@@ -183,10 +193,13 @@ def test_every_train_option_is_honoured_or_refused(level):
         except ValueError as error:  # refused, naming the option
             assert action.option_strings[0] in str(error), (level, action.dest, error)
             continue
-        value = getattr(config, action.dest)  # honoured: it reached the run's config
+        # honoured: it reached the run's config (the model's options, or the level's)
+        holder = config if action.dest in type(config).field_names() else config.model_options
+        value = getattr(holder, action.dest)
         assert value == (tuple(given) if isinstance(value, tuple) else given), \
             (level, action.dest)
-    assert COMMAND_OPTIONS | {'model', 'help'} >= {
+    model_options = set(model_option_fields('node')) | set(model_option_fields('graph'))
+    assert COMMAND_OPTIONS | {'model', 'help'} | model_options >= {
         a.dest for a in parser.command_parsers['train']._actions
         if a.dest not in NodeConfig.field_names() + GraphConfig.field_names()}
 

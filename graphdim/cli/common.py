@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..experiments.config import shown
-from ..presets import PRESETS, preset_defaults
+from ..presets import all_presets, preset_defaults
+from ..registry import LEVELS, flat_options, nested_options
 from ..runs import KINDS, RunFolder
 from .options import checked_option_value
 
@@ -34,7 +35,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
                         help="reuse a run's config.json (or a JSON object of options); "
                              "options given on the command line still win")
     parser.add_argument('--preset', metavar='NAME',
-                        help=f"a published recipe: {', '.join(sorted(PRESETS))}")
+                        help=f"a published recipe: {', '.join(sorted(all_presets()))}")
 
 
 def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace,
@@ -132,8 +133,10 @@ def replay_values(kind: Optional[str], values: dict) -> dict:
 
 def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str, Any]]:
     """``(kind, option values)`` of what ``--config`` names: a run directory, its
-    ``config.json`` (``kind`` 'node' when the file predates kinds), or a flat JSON object of
-    option names (``kind`` None: the options of whichever command reads them)."""
+    ``config.json`` (``kind`` 'node' when the file predates kinds; its model's options, stored
+    under ``model_options`` or flat by older graphdim, given flat as the command line names
+    them), or a flat JSON object of option names (``kind`` None: the options of whichever
+    command reads them)."""
     path = Path(path)
     if path.is_dir():
         path = RunFolder(path).config_path
@@ -150,5 +153,10 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
         if not isinstance(kind, str) or kind not in KINDS:
             raise ValueError(f"config file {path} holds a run of unknown kind {shown(kind)}; "
                              f"graphdim knows {', '.join(KINDS)}")
-        return kind, values['config']
+        if kind not in LEVELS:
+            return kind, values['config']
+        try:
+            return kind, flat_options(nested_options(kind, values['config']))
+        except ValueError as error:
+            raise ValueError(f"config file {path}: {error}") from None
     return None, values

@@ -8,13 +8,18 @@ so a parsed namespace holds only the options that were given (typed, or set by `
 argparse defaults); :func:`config_from_args` leaves the rest to the dataclass's defaults. A
 value equal to the default is still given: ``--hidden 512 --level graph`` trains 512 units,
 not the graph level's default 32.
+
+Each model's options (its options class, :mod:`graphdim.registry`) are one argument group
+(:func:`add_model_groups`); ``graphdim train --model NAME --help`` shows that model's group
+only (:class:`ModelHelpAction`).
 """
 import argparse
 import typing
 from dataclasses import Field, fields
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from ..experiments.config import STR_OPTION_MAX, checked_value, option_flag, shown
+from ..registry import LEVELS, MODEL_OPTIONS, model_entries, model_option_fields, option_readers
 
 
 def option_help(field: Field) -> Optional[str]:
@@ -60,12 +65,67 @@ def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = 
     levels share, with each level's own choices)."""
     hints = typing.get_type_hints(config_class)
     by_name = {f.name: f for f in fields(config_class)}
-    for name in (config_class.field_names() if names is None else names):
+    for name in ([f.name for f in fields(config_class) if f.name != MODEL_OPTIONS]
+                 if names is None else names):
         field = by_name[name]
         help = (helps or {}).get(name, option_help(field))
         action = parser.add_argument(option_flag(field), **_argument_settings(
             field, hints[name], help, (choices or {}).get(name)))
         action.config_field = (field, hints[name])  # for values given as data (--config)
+
+
+def readers_note(name: str) -> str:
+    """Which models read model option ``name``, as its help ends: ``(--model dgi, ggd)``, and
+    at graph level too where both levels' models read it."""
+    readers = {level: option_readers(level).get(name, ()) for level in LEVELS}
+    parts = [f"--model {', '.join(models)}" for models in readers.values() if models]
+    return f"({parts[0]}; --level graph: {parts[1]})" if len(parts) == 2 else f"({parts[0]})"
+
+
+def model_group_title(level: str, entry) -> str:
+    where = '--level graph --model' if level == 'graph' else '--model'
+    return f"{where} {entry.name}: {entry.description}"
+
+
+def add_model_groups(parser, level: str, added: Set[str]) -> None:
+    """One argument group of ``parser`` per model of ``level``, holding its options that no
+    group before it holds (``added``, updated); ``parser.model_groups`` and
+    ``parser.model_actions`` keep them for :class:`ModelHelpAction`."""
+    groups = parser.__dict__.setdefault('model_groups', {})
+    actions = parser.__dict__.setdefault('model_actions', {})
+    for entry in model_entries(level):
+        by_name = {f.name: f for f in fields(entry.options)}
+        earlier = [option_flag(f) for f in by_name.values() if f.name in added]
+        group = parser.add_argument_group(model_group_title(level, entry), (
+            f"also reads {', '.join(earlier)} (above)" if earlier else None))
+        names = [name for name in by_name if name not in added]
+        add_config_arguments(group, entry.options, names, {
+            name: ' '.join(filter(None, (option_help(by_name[name]), readers_note(name))))
+            for name in names})
+        added.update(names)
+        actions.update({action.dest: action for action in group._group_actions})
+        groups[level, entry.name] = group
+
+
+class ModelHelpAction(argparse.Action):
+    """``--help``: with ``--model NAME`` before it (and ``--level graph`` for a graph-level
+    model), the help shows that model's group of options only, every option it reads."""
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):
+        super().__init__(option_strings, dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        chosen = (getattr(namespace, 'level', 'node'), getattr(namespace, 'model', None))
+        groups = getattr(parser, 'model_groups', {})
+        if chosen in groups:
+            for key, group in groups.items():  # the help is printed once, then the command ends
+                entry = next(e for e in model_entries(key[0]) if e.name == key[1])
+                group._group_actions[:] = [parser.model_actions[f.name]
+                                           for f in fields(entry.options)] \
+                    if key == chosen else []
+                group.description = None
+        parser.print_help()
+        parser.exit()
 
 
 def config_field(config_class, name: str) -> Field:
@@ -74,9 +134,15 @@ def config_field(config_class, name: str) -> Field:
 
 
 def config_from_args(config_class, args: argparse.Namespace):
-    """The config of the options given (typed, or by --config / --preset); the dataclass's
-    defaults fill in the rest."""
+    """The config of the options given (typed, or by --config / --preset), its model's
+    options among them (an option of another model is refused); the dataclass's defaults
+    fill in the rest."""
     names = set(config_class.field_names())
+    level = getattr(config_class, 'LEVEL', None)
+    if level is not None:  # the level's model options, and their older names
+        declared = model_option_fields(level)
+        names |= set(declared) | {old for f in declared.values()
+                                  for old in f.metadata.get('formerly', ())}
     return config_class.from_dict({name: value for name, value in vars(args).items()
                                    if name in names})
 

@@ -3,11 +3,11 @@ import json
 
 from ..experiments import NodeConfig, run_node_experiment
 from ..progress import fit_width
-from ..registry import model_entry, models_help
+from ..registry import flat_options, model_entry, models_help
 from .common import add_config_options, add_output_options
-from .options import add_config_arguments, config_from_args
+from .options import ModelHelpAction, add_config_arguments, add_model_groups, config_from_args
 from .train_graph import (add_graph_level_options, both_levels_choices, both_levels_helps,
-                          model_option_helps, reject_graph_only_options, run_graph_level)
+                          reject_graph_only_options, run_graph_level)
 
 # Your own graph instead of --dataset: shown right after --dataset.
 OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'label_names', 'missing_features')
@@ -22,8 +22,13 @@ def add_parser(subparsers) -> None:
         'train', help='train a graph DIM model and probe the embeddings',
         description='Train a DIM model (--model) on a graph, then fit a logistic-regression '
                     'probe on the frozen embeddings (penalty chosen on the validation split); '
-                    'with --level graph, a graph-level model on a dataset of graphs.')
-    helps = {**model_option_helps(NodeConfig, 'node'), **both_levels_helps(),
+                    'with --level graph, a graph-level model on a dataset of graphs. Each '
+                    "model's own options are a group below: --model NAME --help shows that "
+                    "model's only.", add_help=False)
+    p.add_argument('-h', '--help', action=ModelHelpAction,
+                   help="show this help and exit (after --model NAME: that model's options "
+                        "only)")
+    helps = {**both_levels_helps(),
              'model': f"node level: {models_help('node')}; graph level (--level graph): "
                       f"{models_help('graph')}"}
     others = [name for name in NodeConfig.field_names()
@@ -36,14 +41,17 @@ def add_parser(subparsers) -> None:
     p.add_argument('--tensorboard', action='store_true',
                    help='also write TensorBoard logs to --out DIR/tensorboard (needs tensorboard)')
     add_config_options(p)
+    added = set()  # an option two models read is in the first one's group
+    add_model_groups(p, 'node', added)
     add_config_arguments(p.add_argument_group('large graphs, several processes, checkpoints'),
                          NodeConfig, SCALING_OPTIONS, helps)
     p.set_defaults(run=run)
     add_graph_level_options(p)
+    add_model_groups(p, 'graph', added)
 
 
 def _print_node_summary(summary) -> None:
-    config = summary['config']
+    config = flat_options(summary['config'])  # the model's options beside the level's
     entry = model_entry('node', config['model'])
     print(fit_width(f"graphdim: {entry.printed_name} on {_graph_name(summary)} | device "
                     f"{summary['device']} | {entry.recipe(config)}"))

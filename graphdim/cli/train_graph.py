@@ -2,25 +2,24 @@
 graph-classification dataset.
 
 The ``train`` command's options are those of both levels: NodeConfig's fields, then, in the
-graph-level group, GraphConfig's that NodeConfig lacks. An option that was not given takes the
-default of the level's dataclass (``--level graph``: GraphConfig's, the default graph model's recipe); one
-that was given is used as given, even where it equals the other level's default.
+graph-level group, GraphConfig's that NodeConfig lacks, and each model's group of options. An
+option of one level only (a node-level model's, ``--folds``) is refused at the other. An
+option that was not given takes the default of the level's dataclass (``--level graph``:
+GraphConfig's, the default graph model's recipe); one that was given is used as given, even
+where it equals the other level's default.
 """
 import json
 
 from ..experiments import NodeConfig
 from ..experiments.graph import GraphConfig, run_graph_experiment
 from ..progress import fit_width
-from ..registry import ModelChoices, model_entry, option_readers
+from ..experiments.config import ModelChoices
+from ..registry import flat_options, model_entry, model_option_fields
 from .options import add_config_arguments, config_field, config_from_args, option_flag, option_help
 
 # Options of graph-level DIM only: giving one with --level node is an error.
 GRAPH_ONLY = tuple(name for name in GraphConfig.field_names()
                    if name not in NodeConfig.field_names())
-# Options of node-level DIM only (its models, own graphs, mini-batches, checkpoints): giving
-# one with --level graph is an error, never dropped silently.
-NODE_ONLY = tuple(name for name in NodeConfig.field_names()
-                  if name not in GraphConfig.field_names())
 _SHARED = tuple(name for name in NodeConfig.field_names() if name in GraphConfig.field_names())
 # The train command's own options that a graph-level run does not honour.
 NODE_ONLY_COMMAND_OPTIONS = {'tensorboard': '--tensorboard'}
@@ -51,17 +50,6 @@ def both_levels_helps() -> dict:
     return helps
 
 
-def model_option_helps(config_class, level: str) -> dict:
-    """Help texts of the model-specific options of ``level``, each naming the models that
-    read it (from the registry)."""
-    helps = {}
-    for name, models in option_readers(level).items():
-        if name in config_class.field_names():
-            text = option_help(config_field(config_class, name))
-            helps[name] = f"{text + ' ' if text else ''}(--model {', '.join(models)})"
-    return helps
-
-
 def _graph_defaults() -> str:
     """The shared options whose default differs at graph level, as flags with values."""
     node, graph = NodeConfig(), GraphConfig()
@@ -78,21 +66,30 @@ def add_graph_level_options(p) -> None:
                         '(MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) or OGB '
                         '(ogbg-molbace, ogbg-molbbbp) datasets. At graph level the defaults '
                         f"are the graph level's own: {_graph_defaults()}")
-    add_config_arguments(g, GraphConfig, GRAPH_ONLY, model_option_helps(GraphConfig, 'graph'))
+    add_config_arguments(g, GraphConfig, GRAPH_ONLY)
 
 
-def _reject_given(args, names, config_class, why: str) -> None:
-    given = [name for name in names if hasattr(args, name)]
+def level_options(level: str) -> dict:
+    """Every option of ``level`` (its config's fields and its models' options) -> its field."""
+    config_class = NodeConfig if level == 'node' else GraphConfig
+    return {**model_option_fields(level),
+            **{name: config_field(config_class, name) for name in config_class.field_names()}}
+
+
+def _reject_given(args, level: str, why: str) -> None:
+    """Refuse the options given that only ``level`` has (the other level is the run's)."""
+    other = level_options('graph' if level == 'node' else 'node')
+    only = level_options(level)
+    given = [name for name in only if name not in other and hasattr(args, name)]
     if given:
-        raise ValueError(f"{option_flag(config_field(config_class, given[0]))} {why}")
+        raise ValueError(f"{option_flag(only[given[0]])} {why}")
 
 
 def reject_graph_only_options(args) -> None:
     """At node level, fail on options (and values) that only the graph level uses."""
     if hasattr(args, 'model'):
         model_entry('node', args.model)  # a graph-level name: says to add --level graph
-    _reject_given(args, GRAPH_ONLY, GraphConfig,
-                  'applies to graph-level DIM only; add --level graph')
+    _reject_given(args, 'graph', 'applies to graph-level DIM only; add --level graph')
 
 
 def graph_config_from_args(args) -> GraphConfig:
@@ -100,9 +97,9 @@ def graph_config_from_args(args) -> GraphConfig:
     an option of node-level runs only is refused, never dropped."""
     if hasattr(args, 'model'):
         model_entry('graph', args.model)
-    _reject_given(args, NODE_ONLY, NodeConfig, "applies to node-level DIM only, not to "
-                  "--level graph (graph-level runs train their own models on whole "
-                  "datasets of graphs): drop it")
+    _reject_given(args, 'node', "applies to node-level DIM only, not to --level graph "
+                  "(graph-level runs train their own models on whole datasets of graphs): "
+                  "drop it")
     for name, flag in NODE_ONLY_COMMAND_OPTIONS.items():
         if getattr(args, name, False):
             raise ValueError(f"{flag} applies to node-level DIM only, not to --level graph: "
@@ -116,7 +113,7 @@ def _dataset_name(summary) -> str:
 
 
 def _print_graph_summary(summary) -> None:
-    config = summary['config']
+    config = flat_options(summary['config'])  # the model's options beside the level's
     entry = model_entry('graph', config['model'])
     settings = [entry.recipe(config), 'sum readout', config['estimator'],
                 f"batch {config['batch_size']}", f"lr {config['lr']:g}",

@@ -1,34 +1,17 @@
-"""What every experiment config shares: construction from a dict, the list of seeds, and
-:func:`option`, the field that is also a command-line option."""
+"""What every experiment config shares: construction from a dict, the checks of its values
+and of its model's options, the list of seeds, and :func:`option` (declared in
+:mod:`graphdim.registry`, where model files declare their options with it), the field that
+is also a command-line option."""
+import dataclasses
 import math
 import statistics
 from dataclasses import field, fields
-from typing import (Any, ClassVar, Dict, Iterable, List, Optional, Sequence, Tuple, Union,
-                    get_args, get_origin, get_type_hints)
+from typing import (Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    Union, get_args, get_origin, get_type_hints)
 
-from ..registry import model_entry, option_readers
-
-
-def option(default: Any, help: Optional[str] = None, *, flag: Optional[str] = None,
-           choices: Optional[Sequence] = None, metavar: Optional[str] = None,
-           minimum: Optional[float] = None, above: Optional[float] = None,
-           maximum: Optional[float] = None, below: Optional[float] = None):
-    """A config field with what its command-line option needs (graphdim.cli.options).
-
-    ``help`` is the option's help text, where ``%(default)s`` stands for ``default``.
-    ``flag`` names the option where it is not ``--field-name`` (``--hidden`` for
-    ``hidden_channels``). A bool field is a switch: ``--no-field-name`` turns a True
-    default off, ``--field-name`` turns a False one on. A field declared without
-    :func:`option` is an option too, with no help. ``minimum`` (``>=``), ``above`` (``>``),
-    ``maximum`` (``<=``) and ``below`` (``<``) bound a number; every config checks its values
-    against them and its types, every float against the float32 range training computes in,
-    every integer against :data:`INT_OPTION_MAX` where it declares no ``maximum``, every
-    string and list against a length (:data:`STR_OPTION_MAX`, :data:`LIST_OPTION_MAX`).
-    """
-    return field(default=default, metadata={'help': help, 'flag': flag, 'choices': choices,
-                                            'metavar': metavar, 'minimum': minimum,
-                                            'above': above, 'maximum': maximum,
-                                            'below': below})
+# option: the configs below and the model files declare their fields with it.
+from ..registry import (MODEL_OPTIONS, model_entry, model_names, model_option_fields,
+                        nested_options, option, option_readers)  # noqa: F401
 
 
 # The largest float32: a larger option value (--lr 1e300) overflows once it meets a tensor.
@@ -146,46 +129,101 @@ class RunConfig:
 
     Every config checks its values on construction, from the command line, a ``--config``
     file, a preset or Python alike: types (``"false"`` is not a bool, ``2.5`` not an int),
-    the bounds and choices its fields declare, and that no option is set for a model that
-    would not read it (:func:`check_model_options`).
+    the bounds and choices its fields declare. A level's config (``LEVEL``) holds its model's
+    options in ``model_options``, an instance of the model's options class
+    (:mod:`graphdim.registry`), checked the same way; an option of another model is refused,
+    naming the models that read it (:func:`refuse_other_models_options`).
     """
     seeds: int
     seed: int
     # The registry level of the config's ``model`` field (graphdim.registry), where it has one.
     LEVEL: ClassVar[Optional[str]] = None
+    # The level's settings that every model reads: given to the model's ``build`` as keywords.
+    MODEL_ARGUMENTS: ClassVar[Tuple[str, ...]] = ()
 
     def __post_init__(self):
         if self.LEVEL is not None and isinstance(getattr(self, 'model', None), str):
             model_entry(self.LEVEL, self.model)  # an unknown name: the level's models named
         hints = get_type_hints(type(self))
         for f in fields(self):
-            setattr(self, f.name, checked_value(f.name, getattr(self, f.name), hints[f.name],
-                                                f.metadata))
+            if f.name != MODEL_OPTIONS:
+                setattr(self, f.name, checked_value(f.name, getattr(self, f.name),
+                                                    hints[f.name], f.metadata))
         if self.LEVEL is not None:
-            check_model_options(self, self.LEVEL)
+            self.model_options = checked_model_options(self.LEVEL, self.model,
+                                                       self.model_options)
         check_seeds(self)
         check_dependent_options(self)
 
     @classmethod
     def field_names(cls) -> Tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
+        """The level's own options (``model_options`` holds the model's)."""
+        return tuple(f.name for f in fields(cls) if f.name != MODEL_OPTIONS)
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]):
-        """The config from option values; unknown keys are an error naming them. Lists
-        (from JSON or argparse) become tuples where the field's default is a tuple."""
-        unknown = sorted(set(values) - set(cls.field_names()))
+        """The config from option values, its model's options flat beside the level's (the
+        command line, a preset, a ``--config`` file, a run of older graphdim) or under
+        ``model_options`` (a run's ``config.json``); unknown keys are an error naming them.
+        Lists (from JSON or argparse) become tuples where the field's default is a tuple."""
+        model = values.get('model', cls.default_model())
+        if cls.LEVEL is not None and isinstance(model, str):
+            model_entry(cls.LEVEL, model)  # an unknown name: the level's models named
+            values = nested_options(cls.LEVEL, values)
+            refuse_other_models_options(cls.LEVEL, model, set(values) - set(cls.field_names()))
+        unknown = sorted(set(values) - set(cls.field_names()) - {MODEL_OPTIONS})
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
         tuples = {f.name for f in fields(cls) if isinstance(f.default, tuple)}
         return cls(**{name: tuple(value) if name in tuples and isinstance(value, list) else value
                       for name, value in values.items()})
 
+    @classmethod
+    def default_model(cls) -> Optional[str]:
+        return next((f.default for f in fields(cls) if f.name == 'model'), None)
+
+    def model_arguments(self) -> Dict[str, Any]:
+        """The level's settings every model reads (:attr:`MODEL_ARGUMENTS`), by name."""
+        return {name: getattr(self, name) for name in self.MODEL_ARGUMENTS}
+
+    def build_model(self, in_channels: int):
+        """The model this config describes, built by its registry entry."""
+        entry = model_entry(self.LEVEL, self.model)
+        return entry.build(self.model_options, in_channels, **self.model_arguments())
+
     def seed_list(self) -> List[int]:
         """``seeds`` consecutive seeds from ``seed``."""
         if self.seeds < 1:
             raise ValueError(f"seeds must be >= 1; got {self.seeds}")
         return list(range(self.seed, self.seed + self.seeds))
+
+
+class ModelChoices:
+    """The live set of model names of ``levels``, for a config field's (or a command-line
+    option's) ``choices``: a model registered later, e.g. by a test, is a valid choice too."""
+    def __init__(self, *levels: str):
+        self.levels = levels
+
+    def _names(self) -> Tuple[str, ...]:
+        return tuple(dict.fromkeys(n for level in self.levels for n in model_names(level)))
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return ', '.join(self)
+
+
+def model_options_field():
+    """The ``model_options`` field of a level's config: its model's options class, a dict of
+    them, or None (the model's defaults); an instance of the options class once made."""
+    return field(default=None, metadata={'help': None})
 
 
 def option_flag(field) -> str:
@@ -196,22 +234,46 @@ def option_flag(field) -> str:
     return f'--no-{name}' if field.default is True else f'--{name}'
 
 
-def check_model_options(config: "RunConfig", level: str) -> None:
-    """Refuse options (set away from their defaults) that the chosen ``config.model`` does
-    not read but another model of ``level`` does (:func:`graphdim.registry.option_readers`),
-    naming them and the models that read them, rather than drop them silently."""
-    reads = model_entry(level, config.model).options
+def checked_model_options(level: str, model: str, options: Any) -> Any:
+    """``options`` (None, a dict, or an instance of ``model``'s options class) as a checked
+    instance of that class: every value checked as a config's (:func:`checked_value`), and
+    the options that act only with another (its ``DEPENDENT_OPTIONS``)."""
+    options_class = model_entry(level, model).options
+    if options is None or isinstance(options, dict):
+        given = dict(options or {})
+        own = {f.name for f in fields(options_class)}
+        refuse_other_models_options(level, model, set(given) - own)
+        unknown = sorted(set(given) - own)
+        if unknown:
+            raise ValueError(f"unknown options of --model {model}: {', '.join(map(shown, unknown))}"
+                             f" (its options: {', '.join(sorted(own)) or 'none'})")
+        options = options_class(**given)
+    elif type(options) is not options_class:
+        raise ValueError(f"model_options must be --model {model}'s options "
+                         f"({options_class.__name__}) or a dict of them; got {shown(options)}")
+    hints = get_type_hints(options_class)
+    options = dataclasses.replace(options, **{
+        f.name: checked_value(f.name, getattr(options, f.name), hints[f.name], f.metadata)
+        for f in fields(options) if f.init})
+    check_dependent_options(options, getattr(options_class, 'DEPENDENT_OPTIONS', ()))
+    return options
+
+
+def refuse_other_models_options(level: str, model: str, names: Iterable[str]) -> None:
+    """Refuse the options of ``names`` that ``model`` does not read but another model of
+    ``level`` does (:func:`graphdim.registry.option_readers`), naming them and the models that
+    read them, rather than drop them silently."""
     readers = option_readers(level)
-    by_name = {f.name: f for f in fields(config)}
-    changed = [name for name in readers if name not in reads and name in by_name
-               and getattr(config, name) != by_name[name].default]
-    if not changed:
+    names = set(names)  # named below in the order the models declare them
+    foreign = [name for name in readers if name in names and model not in readers[name]]
+    if not foreign:
         return
-    models = list(dict.fromkeys(model for name in changed for model in readers[name]))
-    verb, it = ('applies', 'it') if len(changed) == 1 else ('apply', 'them')
-    raise ValueError(f"{', '.join(option_flag(by_name[name]) for name in changed)} {verb} to "
-                     f"--model {', '.join(models)} only, not {config.model}: drop {it} or "
-                     f"choose --model {models[0]}")
+    declared = model_option_fields(level)
+    models = list(dict.fromkeys(reader for name in foreign for reader in readers[name]))
+    verb, it = ('applies', 'it') if len(foreign) == 1 else ('apply', 'them')
+    raise ValueError(f"{', '.join(option_flag(declared[name]) for name in foreign)} {verb} to "
+                     f"--model {', '.join(models)} only, not {model}: drop {it} or choose "
+                     f"--model {models[0]}")
 
 
 def check_seeds(config: "RunConfig") -> None:
@@ -224,11 +286,6 @@ def check_seeds(config: "RunConfig") -> None:
         raise ValueError(f"--seed must be between 0 and 2**32 - 1 ({SEED_MAX}), and so must "
                          f"every seed of the run (--seed + --seeds - 1); got --seed "
                          f"{config.seed} with --seeds {config.seeds}")
-
-
-def _model_reads(config, option: str) -> bool:
-    level = type(config).LEVEL
-    return level is not None and option in model_entry(level, config.model).options
 
 
 # Options that act only together with another: (option, the fields the rule reads, whether
@@ -251,18 +308,6 @@ DEPENDENT_OPTIONS = (
      "drop one of them"),
     ('dataset', ('graph', ), lambda c: c.graph is None,
      "and --graph FILE both name the graph to train on: give one of them"),
-    ('corruption_p', ('corruption', 'model'),
-     lambda c: c.corruption != 'row_shuffle' or not _model_reads(c, 'corruption'),
-     "acts with --corruption edge_drop or feature_mask only (row_shuffle has no "
-     "probability): add --corruption edge_drop or feature_mask, or drop it"),
-    ('alpha', ('diffusion', ), lambda c: c.diffusion == 'ppr',
-     "is the teleport probability of --diffusion ppr only: drop it, or use --diffusion ppr "
-     "(with --diffusion heat, --diffusion-time sets the kernel)"),
-    ('diffusion_time', ('diffusion', ), lambda c: c.diffusion == 'heat',
-     "is the heat kernel's t, read with --diffusion heat only: add --diffusion heat or drop "
-     "it"),
-    ('subgraphs', ('sample_size', ), lambda c: c.sample_size > 0,
-     "acts with --sample-size N only (subgraphs per step): add --sample-size N or drop it"),
     ('reinforcement', ('hops', ), lambda c: tuple(c.hops) != (0, ),
      "chooses the form of --hops K (its default 0 reinforces nothing): add --hops K or drop "
      "it"),
@@ -271,11 +316,13 @@ DEPENDENT_OPTIONS = (
 )
 
 
-def check_dependent_options(config: "RunConfig") -> None:
-    """Refuse an option set away from its default where it does not act, because the option
-    it works with is not set (:data:`DEPENDENT_OPTIONS`): one error naming it and the fix."""
+def check_dependent_options(config, rules: Sequence[tuple] = DEPENDENT_OPTIONS) -> None:
+    """Refuse an option of ``config`` (a level's config, or a model's options with their
+    ``DEPENDENT_OPTIONS``) set away from its default where it does not act, because the option
+    it works with is not set (``rules``, as :data:`DEPENDENT_OPTIONS`): one error naming it
+    and the fix."""
     by_name = {f.name: f for f in fields(config)}
-    for name, needs, acts, why in DEPENDENT_OPTIONS:
+    for name, needs, acts, why in rules:
         if name not in by_name or not all(n in by_name for n in needs):
             continue
         if getattr(config, name) != by_name[name].default and not acts(config):

@@ -19,33 +19,30 @@ from ..data.custom import MAX_DEGREE_FEATURE, degree_features
 from ..data.graphs import GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
-from ..graph.diffusion import ALPHA_MIN, DIFFUSIONS, TIME_MAX
-from ..registry import ModelChoices, model_entry, model_names
+from ..registry import flat_options, model_entry, model_names
 from ..runtime import resolve_device
 from ..train import embed, fit
-from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, mean_std, option
+from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig, mean_std,
+                     model_options_field, option)
 from .skeleton import Experiment, run_experiment
 
 
 @dataclass
 class GraphConfig(RunConfig):
-    """Every setting of a graph-level run; field names are ``graphdim train``'s options."""
+    """Every setting of a graph-level run; field names are ``graphdim train``'s options. The
+    model's own options are ``model_options`` (as :class:`~graphdim.NodeConfig`'s)."""
     LEVEL = 'graph'
+    MODEL_ARGUMENTS = ('hidden_channels', 'num_layers', 'estimator')
     # Options shared with NodeConfig take their flag, choices and help from NodeConfig's
     # field in `graphdim train`; a help given here is the graph level's, shown beside it.
     model: str = option(model_names('graph')[0], 'the graph-level model (graphdim.registry)',
                         choices=ModelChoices('graph'))
+    model_options: Any = model_options_field()
     dataset: str = 'MUTAG'
     root: Optional[str] = None
     hidden_channels: int = option(32, minimum=1)
     num_layers: int = option(5, minimum=1)
     estimator: str = 'jsd'
-    diffusion: str = option('ppr', choices=DIFFUSIONS)
-    alpha: float = option(0.2, minimum=ALPHA_MIN, below=1)
-    diffusion_time: float = option(5.0, above=0, maximum=TIME_MAX)
-    projection_heads: bool = option(True, "drop the residual MLP heads before the critic")
-    prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
-                                      '%(default)g: off; the DIM papers use 0.1)', minimum=0)
     # batch_size >= 2: the other graphs of a batch are the negatives.
     batch_size: int = option(128, 'graphs per batch, the others in the batch being the '
                                   'negatives (default %(default)s)', minimum=2)
@@ -102,7 +99,7 @@ def _has_degree_features(dataset: GraphDataset, max_degree: int) -> bool:
 
 def build_graph_model(config: GraphConfig, in_channels: int) -> torch.nn.Module:
     """The model a config describes (used for training and for reloading saved states)."""
-    return model_entry('graph', config.model).build(config, in_channels)
+    return config.build_model(in_channels)
 
 
 def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int,
@@ -133,7 +130,7 @@ def load_config_dataset(config: GraphConfig) -> GraphDataset:
     dataset = load_graph_dataset(config.dataset, config.root, config.download,
                                  config.max_degree)
     prepare = model_entry('graph', config.model).prepare
-    return prepare(config, dataset) if prepare is not None else dataset
+    return prepare(config.model_options, dataset) if prepare is not None else dataset
 
 
 def training_loader(config: GraphConfig, dataset: GraphDataset) -> DataLoader:
@@ -194,7 +191,7 @@ class GraphExperiment(Experiment):
         # ' | ' parts: progress.fit_width packs them into lines of 100 columns
         return (f"graphdim: {self.entry.printed_name} on {config.dataset} (graph level) | "
                 f"device {self.device} | {config.seeds} seed(s), {protocol} | "
-                f"{self.entry.recipe(asdict(config))}, {config.estimator} | batch "
+                f"{self.entry.recipe(flat_options(asdict(config)))}, {config.estimator} | batch "
                 f"{config.batch_size}, lr {config.lr:g}, {config.epochs} epochs")
 
     def seed_note(self, run) -> str:
@@ -213,7 +210,7 @@ class GraphExperiment(Experiment):
         return {'in_channels': self.dataset.num_features}
 
     def build(self) -> torch.nn.Module:
-        return self.entry.build(self.config, self.dataset.num_features).to(self.device)
+        return self.config.build_model(self.dataset.num_features).to(self.device)
 
     def baselines(self) -> str:  # an OGB dataset's untrained encoder is always evaluated
         return 'the untrained encoder' \

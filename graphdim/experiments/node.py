@@ -23,56 +23,37 @@ from ..eval.linear import probe_inputs
 from ..eval.reinforced import HOPS_GRID, training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
-from ..graph.corruptions import CORRUPTIONS
-from ..graph.diffusion import ALPHA_MIN, DIFFUSIONS, TIME_MAX
-from ..graph.encoders import ACTIVATIONS, ENCODERS
-from ..graph.readouts import READOUTS
+from ..graph.encoders import ACTIVATIONS
 from ..graph.reinforcement import MAX_HOPS, MODES
 from ..progress import waiting
-from ..registry import ModelChoices, model_entry, model_names
+from ..registry import flat_options, model_entry, model_names
 from ..train import fit
-from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, mean_std, option
+from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig, mean_std,
+                     model_options_field, option)
 from .scaling import ScaledRun
 from .skeleton import Experiment, run_experiment
 
 
 @dataclass
 class NodeConfig(RunConfig):
-    """Every setting of a node-level run; the defaults are the default model's transductive
-    recipe. The model-specific options are refused for a model that does not read them (its
-    registry entry's ``options``)."""
+    """Every setting of a node-level run: the data, the settings every model reads, training,
+    the probe, scaling; the defaults are the default model's transductive recipe. The model's
+    own options are ``model_options``, an instance of its options class (declared in its file,
+    :mod:`graphdim.registry`), or a dict of them (``NodeConfig(model='ggd',
+    model_options={'mask_clean': True})``); :meth:`from_dict` also takes them flat."""
     LEVEL = 'node'
+    MODEL_ARGUMENTS = ('hidden_channels', 'num_layers', 'activation', 'estimator')
     model: str = option(model_names('node')[0], 'the node-level model (graphdim.registry)',
                         choices=ModelChoices('node'))
+    model_options: Any = model_options_field()
     dataset: str = option('karate', '%(default)s (built in, default), Cora, CiteSeer, PubMed, '
                                'amazon-photo, amazon-computers, coauthor-cs, coauthor-physics')
     root: Optional[str] = option(None, 'local data root laid out as planetoid/Cora/raw/... '
                                        '(default: $GRAPHDIM_DATA, else download)')
-    encoder: str = option('gcn', choices=ENCODERS)
     hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden', minimum=1)
     num_layers: int = option(1, flag='--layers', minimum=1)
     activation: str = option('prelu', choices=ACTIVATIONS)
-    readout: str = option('sigmoid_mean', choices=READOUTS)
-    corruption: str = option('row_shuffle', choices=CORRUPTIONS)
-    corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask', minimum=0)
-    mask_clean: bool = option(False, "zero the dropped feature columns in the clean view "
-                                     "too, as the authors' code does (default: the "
-                                     "corrupted view only, as the paper describes)")
     estimator: str = option('bce', choices=MEASURES)
-    # A second, diffusion view (graphdim.graph.diffusion); shared with the graph level.
-    diffusion: str = option('ppr', 'the diffusion view, personalised PageRank or heat '
-                                   'kernel (default %(default)s)', choices=DIFFUSIONS)
-    alpha: float = option(0.2, "ppr's teleport probability (default %(default)g)",
-                          minimum=ALPHA_MIN, below=1)
-    diffusion_time: float = option(5.0, "the heat kernel's t (default %(default)g)",
-                                   above=0, maximum=TIME_MAX)
-    top_k: int = option(128, 'diffusion entries kept per node (default %(default)s)',
-                        minimum=1)
-    sample_size: int = option(0, 'train on random subgraphs of this many nodes (the '
-                                 "paper's 2000 on large graphs); 0 (default): the whole graph",
-                              minimum=0)
-    subgraphs: int = option(4, 'subgraphs per step with --sample-size (default '
-                               '%(default)s)', minimum=1)
     lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX)
     weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX)
     epochs: int = option(1000, 'maximum epochs', minimum=1)
@@ -130,7 +111,7 @@ class NodeConfig(RunConfig):
 
 def build_node_model(config: NodeConfig, in_channels: int) -> torch.nn.Module:
     """The model a config describes (used for training and for reloading saved states)."""
-    return model_entry('node', config.model).build(config, in_channels)
+    return config.build_model(in_channels)
 
 
 def load_config_graph(config: NodeConfig) -> NodeDataset:
@@ -236,7 +217,7 @@ class NodeExperiment(Experiment):
         # ' | ' parts: progress.fit_width packs them into lines of 100 columns
         return (f"graphdim: {self.entry.printed_name} on {self.data_name()} | device "
                 f"{self.scaled.device} | {config.seeds} seed(s) | "
-                f"{self.entry.recipe(asdict(config))}, lr {config.lr:g} | at most "
+                f"{self.entry.recipe(flat_options(asdict(config)))}, lr {config.lr:g} | at most "
                 f"{config.epochs} epochs{stops}{hops}")
 
     def baselines(self) -> str:
@@ -261,7 +242,7 @@ class NodeExperiment(Experiment):
         return {'in_channels': self.data.num_features}
 
     def build(self) -> torch.nn.Module:
-        return self.entry.build(self.config, self.data.num_features)
+        return self.config.build_model(self.data.num_features)
 
     def train(self, model, seed: int, checkpoint):
         config = self.config

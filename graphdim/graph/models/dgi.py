@@ -1,6 +1,7 @@
 """Node-level graph DIM: Deep Graph Infomax, a drop-in for PyG's ``DeepGraphInfomax``."""
 import copy
-from typing import Callable, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -10,13 +11,13 @@ from torch_geometric.nn.inits import reset, uniform
 
 from ...critics import bilinear_scores
 from ...estimators import check_measure, mi_loss
-from ..corruptions import EdgeDrop, RowShuffle, make_corruption
-from ..encoders import GraphEncoder, encoder_sparse_blocker
+from ..corruptions import CORRUPTIONS, EdgeDrop, RowShuffle, make_corruption
+from ..encoders import ENCODERS, GraphEncoder, encoder_sparse_blocker
 from ..minibatch import MiniBatchDGI
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs)
-from ..readouts import Readout
-from ...registry import ModelEntry, register_model
+from ..readouts import READOUTS, Readout
+from ...registry import ModelEntry, option, register_model
 
 
 def _name(function) -> str:
@@ -179,17 +180,31 @@ class DeepGraphInfomax(torch.nn.Module):
         return f'{self.__class__.__name__}({self.hidden_channels})'
 
 
-def _build(config, in_channels: int) -> DeepGraphInfomax:
+@dataclass
+class DGIOptions:
+    """DGI's own options (``graphdim train --model dgi``; a run's ``model_options``)."""
+    encoder: str = option('gcn', 'the message-passing layer of the encoder (default '
+                                 '%(default)s)', choices=ENCODERS, search=list(ENCODERS))
+    readout: str = option('sigmoid_mean', choices=READOUTS, search=list(READOUTS))
+    corruption: str = option('row_shuffle', choices=CORRUPTIONS, search=list(CORRUPTIONS))
+    corruption_p: float = option(0.2, 'drop / mask probability for edge_drop and feature_mask',
+                                 minimum=0, search={'low': 0.05, 'high': 0.5})
+    # (option, the options the rule reads, whether it acts, the fix): see
+    # graphdim.experiments.config.DEPENDENT_OPTIONS.
+    DEPENDENT_OPTIONS: ClassVar[tuple] = (
+        ('corruption_p', ('corruption', ), lambda o: o.corruption != 'row_shuffle',
+         "acts with --corruption edge_drop or feature_mask only (row_shuffle has no "
+         "probability): add --corruption edge_drop or feature_mask, or drop it"), )
+
+
+def _build(options: DGIOptions, in_channels: int, **shared) -> DeepGraphInfomax:
     return DeepGraphInfomax.from_options(
-        in_channels, config.hidden_channels, encoder=config.encoder,
-        num_layers=config.num_layers, activation=config.activation, summary=config.readout,
-        corruption=config.corruption, estimator=config.estimator,
-        corruption_p=config.corruption_p)
+        in_channels, **shared, encoder=options.encoder, summary=options.readout,
+        corruption=options.corruption, corruption_p=options.corruption_p)
 
 
 register_model(ModelEntry(
-    'dgi', 'node', 'Deep Graph Infomax (default)', _build,
-    options=('encoder', 'readout', 'corruption', 'corruption_p'),
+    'dgi', 'node', 'Deep Graph Infomax (default)', _build, options=DGIOptions,
     recipe=lambda c: (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, "
                       f"{c['readout']}, {c['corruption']}, {c['estimator']}"),
     minibatch=MiniBatchDGI))

@@ -1,4 +1,5 @@
 """Node-level group discrimination: GGD, DGI with the summary collapsed to a constant."""
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
@@ -10,11 +11,11 @@ from torch_geometric.nn.inits import reset
 
 from ...estimators import check_measure, mi_loss
 from ..corruptions import FeatureMask, RowShuffle
-from ..encoders import GraphEncoder, encoder_sparse_blocker
+from ..encoders import ENCODERS, GraphEncoder, encoder_sparse_blocker
 from ..minibatch import MiniBatchDGI
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs, prenormalized_gcn)
-from ...registry import ModelEntry, register_model
+from ...registry import ModelEntry, option, register_model
 
 
 class GGD(torch.nn.Module):
@@ -162,18 +163,31 @@ class MiniBatchGGD(MiniBatchDGI):
         return self.model.loss(pos_z[:batch.batch_size], neg_z[:batch.batch_size])
 
 
-def _build(config, in_channels: int) -> GGD:
-    return GGD.from_options(in_channels, config.hidden_channels, num_layers=config.num_layers,
-                            activation=config.activation, estimator=config.estimator,
-                            drop_feature_p=config.corruption_p, encoder=config.encoder,
-                            mask_clean=config.mask_clean)
+@dataclass
+class GGDOptions:
+    """GGD's own options (``graphdim train --model ggd``; a run's ``model_options``)."""
+    encoder: str = option('gcn', 'the message-passing layer of the encoder (default '
+                                 '%(default)s)', choices=ENCODERS, search=list(ENCODERS))
+    # --corruption-p before GGD owned its options: older runs' configs are read as this.
+    drop_feature_p: float = option(0.2, 'fraction of the feature columns zeroed in the '
+                                        'corrupted view (default %(default)g)', minimum=0,
+                                   search={'low': 0.0, 'high': 0.8}, formerly='corruption_p')
+    mask_clean: bool = option(False, "zero the dropped feature columns in the clean view "
+                                     "too, as the authors' code does (default: the "
+                                     "corrupted view only, as the paper describes)",
+                              search=[False, True])
+
+
+def _build(options: GGDOptions, in_channels: int, **shared) -> GGD:
+    return GGD.from_options(in_channels, **shared, drop_feature_p=options.drop_feature_p,
+                            encoder=options.encoder, mask_clean=options.mask_clean)
 
 
 register_model(ModelEntry(
     'ggd', 'node', 'group discrimination: clean against corrupted nodes, no summary', _build,
-    options=('encoder', 'corruption_p', 'mask_clean'), title='GGD',
+    options=GGDOptions, title='GGD',
     recipe=lambda c: (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, feature "
-                      f"columns dropped {c['corruption_p']:g}"
+                      f"columns dropped {c['drop_feature_p']:g}"
                       f"{' in both views' if c.get('mask_clean') else ''} + row shuffle, "
                       f"{c['estimator']}"),
     minibatch=MiniBatchGGD))

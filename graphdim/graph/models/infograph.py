@@ -1,4 +1,5 @@
 """Graph-level DIM: InfoGraph, one embedding per graph from node-graph mutual information."""
+from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
@@ -12,7 +13,7 @@ from ...estimators import batch_pos_mask, check_measure, local_global_loss
 from ...prior import PriorMatching
 from ..encoders import GraphEncoder
 from ..readouts import Readout
-from ...registry import ModelEntry, register_model
+from ...registry import ModelEntry, option, register_model
 
 
 class InfoGraph(Module):
@@ -125,14 +126,23 @@ def _batch_vector(data) -> Tensor:
     return batch
 
 
-def _build(config, in_channels: int) -> InfoGraph:
-    return InfoGraph(in_channels, config.hidden_channels, config.num_layers,
-                     estimator=config.estimator, projection_heads=config.projection_heads,
-                     prior_weight=config.prior_weight)
+@dataclass
+class InfoGraphOptions:
+    """InfoGraph's own options (``graphdim train --level graph --model infograph``)."""
+    projection_heads: bool = option(True, "drop the residual MLP heads before the critic",
+                                    search=[True, False])
+    prior_weight: float = option(0.0, 'weight of adversarial prior matching (default '
+                                      '%(default)g: off; the DIM papers use 0.1)', minimum=0,
+                                 search=[0.0, 0.1])
+
+
+def _build(options: InfoGraphOptions, in_channels: int, **shared) -> InfoGraph:
+    return InfoGraph(in_channels, **shared, projection_heads=options.projection_heads,
+                     prior_weight=options.prior_weight)
 
 
 register_model(ModelEntry(
     'infograph', 'graph', 'InfoGraph (default): nodes against graph summaries of a batch',
-    _build, options=('projection_heads', 'prior_weight'), title='InfoGraph',
+    _build, options=InfoGraphOptions, title='InfoGraph',
     recipe=lambda c: (f"gin x{c['num_layers']} {c['hidden_channels']} concatenated, "
                       f"{'heads' if c['projection_heads'] else 'no heads'}")))

@@ -1,7 +1,7 @@
 r"""Node-level multi-view DIM (MVGRL): DIM between two structural views of one graph."""
 from dataclasses import dataclass
 from functools import cached_property
-from typing import List, Optional, Tuple
+from typing import ClassVar, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -12,12 +12,13 @@ from torch_geometric.nn.inits import uniform
 from ...critics import bilinear_scores
 from ...estimators import check_measure, mi_loss
 from ..corruptions import RowShuffle
-from ..diffusion import cached_diffusion_matrix, check_diffusion
+from ..diffusion import (ALPHA_MIN, DIFFUSIONS, TIME_MAX, cached_diffusion_matrix,
+                         check_diffusion)
 from ..encoders import GraphEncoder
 from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
                            graph_inputs, operator_from_matrix)
 from ..readouts import Readout
-from ...registry import ModelEntry, register_model
+from ...registry import ModelEntry, option, register_model
 
 
 @dataclass
@@ -178,10 +179,48 @@ class MVGRL(torch.nn.Module):
                 f'{self.diffusion!r}, top_k={self.top_k}, sample_size={self.sample_size})')
 
 
-def _build(config, in_channels: int) -> MVGRL:
-    return MVGRL(in_channels, config.hidden_channels, config.num_layers, config.activation,
-                 config.estimator, config.diffusion, config.alpha, config.diffusion_time,
-                 config.top_k, config.sample_size, config.subgraphs)
+@dataclass
+class DiffusionOptions:
+    """The diffusion view's options, MVGRL's at both levels (graph level: ``mvgrl_graph``)."""
+    diffusion: str = option('ppr', 'the diffusion view, personalised PageRank or heat '
+                                   'kernel (default %(default)s)', choices=DIFFUSIONS,
+                            search=list(DIFFUSIONS))
+    alpha: float = option(0.2, "ppr's teleport probability (default %(default)g)",
+                          minimum=ALPHA_MIN, below=1, search={'low': 0.05, 'high': 0.5})
+    diffusion_time: float = option(5.0, "the heat kernel's t (default %(default)g)",
+                                   above=0, maximum=TIME_MAX,
+                                   search={'low': 1.0, 'high': 10.0, 'log': True})
+    # (option, the options the rule reads, whether it acts, the fix): see
+    # graphdim.experiments.config.DEPENDENT_OPTIONS.
+    DEPENDENT_OPTIONS: ClassVar[tuple] = (
+        ('alpha', ('diffusion', ), lambda o: o.diffusion == 'ppr',
+         "is the teleport probability of --diffusion ppr only: drop it, or use --diffusion "
+         "ppr (with --diffusion heat, --diffusion-time sets the kernel)"),
+        ('diffusion_time', ('diffusion', ), lambda o: o.diffusion == 'heat',
+         "is the heat kernel's t, read with --diffusion heat only: add --diffusion heat or "
+         "drop it"))
+
+
+@dataclass
+class MVGRLOptions(DiffusionOptions):
+    """Node-level MVGRL's own options (``graphdim train --model mvgrl``)."""
+    top_k: int = option(128, 'diffusion entries kept per node (default %(default)s)',
+                        minimum=1, search={'low': 32, 'high': 512, 'log': True})
+    sample_size: int = option(0, 'train on random subgraphs of this many nodes (the '
+                                 "paper's 2000 on large graphs); 0 (default): the whole graph",
+                              minimum=0)
+    subgraphs: int = option(4, 'subgraphs per step with --sample-size (default '
+                               '%(default)s)', minimum=1)
+    DEPENDENT_OPTIONS: ClassVar[tuple] = DiffusionOptions.DEPENDENT_OPTIONS + (
+        ('subgraphs', ('sample_size', ), lambda o: o.sample_size > 0,
+         "acts with --sample-size N only (subgraphs per step): add --sample-size N or drop "
+         "it"), )
+
+
+def _build(options: MVGRLOptions, in_channels: int, **shared) -> MVGRL:
+    return MVGRL(in_channels, **shared, diffusion=options.diffusion, alpha=options.alpha,
+                 t=options.diffusion_time, top_k=options.top_k,
+                 sample_size=options.sample_size, subgraphs=options.subgraphs)
 
 
 def _recipe(c) -> str:
@@ -194,5 +233,4 @@ def _recipe(c) -> str:
 
 register_model(ModelEntry(
     'mvgrl', 'node', 'multi-view DIM: adjacency and diffusion views', _build,
-    options=('diffusion', 'alpha', 'diffusion_time', 'top_k', 'sample_size', 'subgraphs'),
-    recipe=_recipe))
+    options=MVGRLOptions, recipe=_recipe))

@@ -10,6 +10,7 @@ from ...critics import ProjectionHead
 from ...estimators import batch_pos_mask, check_measure, local_global_loss
 from ..encoders import GraphEncoder
 from .infograph import _batch_vector
+from .mvgrl import DiffusionOptions
 from ..propagation import MessagePassing
 from ..diffusion import DiffusionView
 from ..readouts import Readout
@@ -108,13 +109,13 @@ def _inputs(data):
     return data.x, data.edge_index, data.diffusion_index, data.diffusion_weight
 
 
-def _build(config, in_channels: int) -> GraphMVGRL:
-    return GraphMVGRL(in_channels, config.hidden_channels, config.num_layers, config.estimator)
+def _build(options: DiffusionOptions, in_channels: int, **shared) -> GraphMVGRL:
+    return GraphMVGRL(in_channels, **shared)
 
 
-def _with_diffusion(config, dataset):
+def _with_diffusion(options: DiffusionOptions, dataset):
     """Every graph with its diffusion view (computed once, not per seed)."""
-    view = DiffusionView(config.diffusion, config.alpha, config.diffusion_time)
+    view = DiffusionView(options.diffusion, options.alpha, options.diffusion_time)
     return replace(dataset, graphs=[view(graph) for graph in dataset.graphs])
 
 
@@ -126,5 +127,5 @@ def _recipe(c) -> str:
 
 register_model(ModelEntry(
     'mvgrl', 'graph', 'multi-view DIM: edges and diffusion views', _build,
-    options=('diffusion', 'alpha', 'diffusion_time'), recipe=_recipe,
+    options=DiffusionOptions, recipe=_recipe,
     prepare=_with_diffusion))
