@@ -21,6 +21,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from graphdim.experiments.node import NodeConfig
 from graphdim.presets import PRESETS
+from graphdim.registry import flat_options
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # imported by the tests as a file
 from published import paper, reproduced  # noqa: E402
@@ -88,8 +89,9 @@ def node_presets() -> List[str]:
 
 
 def preset_config(name: str) -> dict:
-    """The full config ``graphdim train --preset NAME`` runs: defaults and the preset."""
-    return _plain(dataclasses.asdict(NodeConfig.from_dict(PRESETS[name][1])))
+    """The full config ``graphdim train --preset NAME`` runs: defaults and the preset (the
+    model's options beside the level's, as older results files recorded them)."""
+    return _plain(flat_options(dataclasses.asdict(NodeConfig.from_dict(PRESETS[name][1]))))
 
 
 def differences(name: str, recorded: dict, added: Sequence[str] = ()) -> List[str]:
@@ -98,6 +100,7 @@ def differences(name: str, recorded: dict, added: Sequence[str] = ()) -> List[st
     A key the recorded config lacks is an option added since: it ran as its default does
     unless the preset sets it."""
     expected, set_by_preset = preset_config(name), PRESETS[name][1]
+    recorded = flat_options(recorded)  # newer runs record the model's under model_options
     found = []
     for key, value in expected.items():
         if key in WHERE_IT_RAN or key in added:

@@ -73,8 +73,8 @@ class ModelEntry:
             instance of ``options``; ``shared`` the level's settings every model reads, read
             once by the level: ``hidden_channels``, ``num_layers``, ``estimator`` and, at node
             level, ``activation`` (take the ones you use and ``**shared``).
-        options: the model's options, a dataclass of :func:`option` fields: each is a
-            command-line option in the model's group and a key of the config's
+        options: the model's options, a dataclass of ``graphdim.registry.option`` fields:
+            each is a command-line option in the model's group and a key of the config's
             ``model_options``; given for another model, it is refused, naming the models
             that read it. Two models may declare the same option where it means the same.
         recipe: ``recipe(config) -> str``, the model's settings as the run summary prints
@@ -142,26 +142,28 @@ def builtin_models_registered() -> None:  # by BUILTIN_MODELS, once all are regi
     _builtins_registered = True
 
 
-class PluginWarning(UserWarning):
-    """A package of the ``graphdim.models`` entry point group that could not be loaded."""
+class PluginWarning(UserWarning):  # a package of the entry point group could not be loaded
+    pass
 
 
 _plugins_started = False
 
 
-def load_plugin_models() -> None:
-    """Register the models of every ``graphdim.models`` entry point, once: it names a module
-    whose import registers its models, a :class:`ModelEntry`, or a list of them. One that
-    fails is one :class:`PluginWarning` naming it; graphdim's own models and the others still
-    load. Called once both levels' configs exist (:func:`declare_config_fields`), after
-    graphdim's own models: a plugin imports a complete graphdim and is never a default."""
+def load_plugin_models(points: Optional[Sequence] = None) -> None:
+    """Register the models of every ``graphdim.models`` entry point, once (or of ``points``,
+    entry points given): it names a module whose import registers its models, a
+    :class:`ModelEntry`, or a list of them. One that fails is one :class:`PluginWarning`
+    naming it; graphdim's own models and the others still load. Called once both levels'
+    configs exist (:func:`declare_config_fields`), after graphdim's own models: a plugin
+    imports a complete graphdim and is never a level's default."""
     global _plugins_started
-    if _plugins_started:
-        return
-    _plugins_started = True
-    found = importlib.metadata.entry_points()
-    points = found.select(group=PLUGIN_GROUP) if hasattr(found, 'select') \
-        else found.get(PLUGIN_GROUP, ())
+    if points is None:
+        if _plugins_started:
+            return
+        _plugins_started = True
+        found = importlib.metadata.entry_points()
+        points = found.select(group=PLUGIN_GROUP) if hasattr(found, 'select') \
+            else found.get(PLUGIN_GROUP, ())
     for point in points:
         try:
             loaded = point.load()
@@ -293,8 +295,7 @@ def _inside(low: float, high: float, meta) -> bool:
         (meta.get('maximum'), lambda b: high <= b), (meta.get('below'), lambda b: high < b)))
 
 
-def unregister_model(level: str, name: str) -> None:
-    """Remove a model (tests register toy models and remove them after)."""
+def unregister_model(level: str, name: str) -> None:  # tests remove the toy models they add
     _MODELS[level].pop(name, None)
 
 
@@ -347,8 +348,7 @@ def model_option_fields(level: str) -> Dict[str, dataclasses.Field]:
 
 
 def search_space(level: str, name: str) -> Dict[str, Any]:
-    """The ``search`` of each option of model ``name`` that declares one (what a recipe search
-    tries): option name -> a list of values or ``{'low': L, 'high': H, ...}``."""
+    """What a recipe search tries of model ``name``: option -> its ``search`` (:func:`option`)."""
     declared = dataclasses.fields(model_entry(level, name).options)
     return {f.name: f.metadata['search'] for f in declared if f.metadata.get('search') is not None}
 
@@ -368,8 +368,8 @@ def nested_options(level: str, config: Mapping[str, Any]) -> Dict[str, Any]:
     line) is converted: the model's options and their older names (``formerly``) move under
     ``model_options``; another model's, left at that model's default, are dropped (older
     runs recorded every model's); the rest stays, for the config to take or refuse."""
-    model = config.get('model', None) or model_names(level)[0]
-    if level not in LEVELS or not isinstance(model, str) or model not in model_names(level):
+    model = config['model'] if 'model' in config else model_names(level)[0]
+    if not isinstance(model, str) or model not in model_names(level):
         return dict(config)  # the config refuses it, naming the choices
     own = {f.name: f for f in dataclasses.fields(model_entry(level, model).options)}
     older = {old: f.name for f in own.values() for old in f.metadata.get('formerly', ())}

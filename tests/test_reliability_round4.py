@@ -234,17 +234,18 @@ def test_cause5_options_without_the_option_they_act_with_are_refused(tmp_path, c
 
 def test_cause5_what_acts_is_still_accepted():
     from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
-    NodeConfig(corruption='edge_drop', corruption_p=0.3)
-    NodeConfig(model='ggd', corruption_p=0.3)  # GGD's feature drop reads it alone
-    NodeConfig(model='mvgrl', diffusion='heat', diffusion_time=3.0)
-    NodeConfig(model='mvgrl', sample_size=20, subgraphs=8)
+    # (from_dict: the model's options flat beside the level's, as the command line gives them)
+    NodeConfig.from_dict(dict(corruption='edge_drop', corruption_p=0.3))
+    NodeConfig.from_dict(dict(model='ggd', corruption_p=0.3))  # GGD's older name: drop_feature_p
+    NodeConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
+    NodeConfig.from_dict(dict(model='mvgrl', sample_size=20, subgraphs=8))
     NodeConfig(hops=(0, 2), reinforcement=('add', 'replace'))
-    GraphConfig(model='mvgrl', diffusion='heat', diffusion_time=3.0)
+    GraphConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
     ImageConfig(probes=('linear', 'mlp'), mlp_epochs=5)
     with pytest.raises(ValueError, match='--mlp-epochs'):
         ImageConfig(mlp_epochs=5)
     with pytest.raises(ValueError, match='--diffusion-time'):
-        GraphConfig(model='mvgrl', diffusion_time=3.0)
+        GraphConfig.from_dict(dict(model='mvgrl', diffusion_time=3.0))
 
 
 def test_cause5_embed_features_without_graph_is_refused(finished_run, capsys, tmp_path):

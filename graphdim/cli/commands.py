@@ -12,11 +12,21 @@ from typing import List
 from .._startup import restore as restore_startup_signals
 from ..data import DatasetNotFoundError
 from ..graph.checks import GraphInputError
-from . import embed, image, plot, train
 from ..progress import showing, ticking
 from ..runtime import Terminated, out_of_memory_error, terminate_as_interrupt, tune_cpu_allocator
-from .common import apply_config_defaults
 from .toplevel import top_level_parser
+
+
+def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"graphdim: warning: {message}", file=sys.stderr)
+
+
+# The commands load the model registry, and with it the models of other packages: one that
+# fails to load is one warning line (graphdim.registry.PluginWarning), not Python's two.
+with warnings.catch_warnings():
+    warnings.showwarning = _print_warning
+    from . import embed, image, plot, train
+    from .common import apply_config_defaults
 
 COMMANDS = [train, image, embed, plot]
 
@@ -96,6 +106,3 @@ def _one_line(error: BaseException) -> str:
     text = str(error) or type(error).__name__
     return ' | '.join(line.strip() for line in text.splitlines() if line.strip())
 
-
-def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"graphdim: warning: {message}", file=sys.stderr)

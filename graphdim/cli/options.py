@@ -75,7 +75,7 @@ def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = 
 
 
 def readers_note(name: str) -> str:
-    """Which models read model option ``name``, as its help ends: ``(--model dgi, ggd)``, and
+    """Which models read model option ``name``, as its help ends: ``(--model A, B)``, and
     at graph level too where both levels' models read it."""
     readers = {level: option_readers(level).get(name, ()) for level in LEVELS}
     parts = [f"--model {', '.join(models)}" for models in readers.values() if models]
