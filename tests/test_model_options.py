@@ -169,6 +169,7 @@ def test_a_run_of_older_graphdim_with_flat_keys_still_loads(tmp_path, capsys):
     assert config.model_options == gd.graph.models.ggd.GGDOptions('gcn', 0.3, True)
     assert model.mask_clean and model.feature_mask.p == 0.3
     assert cli.main(['embed', str(run), '--out', str(tmp_path / 'z'), '--quiet']) == 0
+    assert cli.main(['plot', str(run), '--quiet']) == 0
     assert cli.main(['train', '--config', str(run / 'config.json'), '--out', str(again),
                      '--quiet']) == 0
     assert json.loads((again / 'config.json').read_text())['config']['model_options'] == \
