@@ -187,3 +187,17 @@ def test_an_older_name_beside_its_new_one_is_refused(tmp_path, capsys):
     assert cli.main(['train', '--config', str(config), *FAST]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and 'corruption_p is the older name of --model ggd' in error[0]
+
+
+def test_a_config_file_may_name_the_models_options_under_model_options(tmp_path):
+    """A recipe file written like a run's config (the model's options nested) or flat."""
+    from graphdim.cli.common import apply_config_defaults
+    from graphdim.cli.options import config_from_args
+    parser = cli.build_parser()
+    for values in ({'model': 'ggd', 'model_options': {'mask_clean': True}},
+                   {'model': 'ggd', 'mask_clean': True}):
+        path = tmp_path / 'recipe.json'
+        path.write_text(json.dumps(values))
+        argv = ['train', '--config', str(path)]
+        args = apply_config_defaults(parser, parser.parse_args(argv), argv)
+        assert config_from_args(NodeConfig, args).model_options.mask_clean is True

@@ -135,8 +135,8 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
     """``(kind, option values)`` of what ``--config`` names: a run directory, its
     ``config.json`` (``kind`` 'node' when the file predates kinds; its model's options, stored
     under ``model_options`` or flat by older graphdim, given flat as the command line names
-    them), or a flat JSON object of option names (``kind`` None: the options of whichever
-    command reads them)."""
+    them), or a JSON object of option names (``kind`` None: the options of whichever command
+    reads them; a model's under ``model_options`` or flat)."""
     path = Path(path)
     if path.is_dir():
         path = RunFolder(path).config_path
@@ -159,4 +159,4 @@ def read_config_source(path: Union[str, Path]) -> Tuple[Optional[str], Dict[str,
             return kind, flat_options(nested_options(kind, values['config']))
         except ValueError as error:
             raise ValueError(f"config file {path}: {error}") from None
-    return None, values
+    return None, flat_options(values)  # a model's options under model_options, or flat
