@@ -8,6 +8,11 @@ Checkpoints (:mod:`graphdim.checkpoints`) and ``DistributedDataParallel`` are op
 same loop: ``checkpoint=PATH, checkpoint_every=K`` saves the whole run state every ``K`` epochs,
 ``resume=True`` continues from it; ``distributed=True`` trains under an initialised
 ``torch.distributed`` process group, averaging gradients (and the epoch loss) over processes.
+A checkpoint holds the model, optimizer, early-stopping state, losses and RNG states, and the
+run's options (``checkpoint_config``; without it fit's own ``epochs``, ``lr``,
+``weight_decay``, ``patience`` and ``min_epochs``): resuming refuses one written with other
+options, naming them. Loaders with ``set_epoch`` (:mod:`graphdim.loaders`) are told the epoch,
+which fixes their order.
 """
 import copy
 import itertools
@@ -202,6 +207,42 @@ def _start_state(model, optimizer, saved: Optional[dict], rank: int, world_size:
     return FitResult(**saved['result']), saved['best_state'], saved['waited'], saved['done']
 
 
+def _run_epoch(model, batches, full_batch: bool, bar, desc: str, epoch: int, loss_of,
+               optimizer, device, world_size: int, result: FitResult):
+    """One epoch of training, timed and recorded in ``result``: (loss, the parameters before
+    the step when training full-batch, else None)."""
+    start = time.perf_counter()
+    model.train()
+    if hasattr(batches, 'set_epoch'):
+        batches.set_epoch(epoch)
+    # Mini-batches: a bar over the epoch's batches too, shown when an epoch is long.
+    epoch_batches = batches if full_batch or bar.disable else steps(
+        batches, f'{desc} epoch {epoch}', unit='batch', total=_length(batches))
+    epoch_loss, pre_step_state = _train_epoch(
+        model, epoch_batches, loss_of, optimizer, device, world_size,
+        result.best_loss if full_batch else None)
+    result.epoch_seconds.append(time.perf_counter() - start)
+    result.losses.append(epoch_loss)
+    _check_finite(epoch_loss, epoch)
+    return epoch_loss, pre_step_state
+
+
+def _show_loss(bar, result: FitResult, epoch_loss: float, waited: int, patience: int,
+               stops_early: bool) -> None:
+    bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}',
+                    **({'no_gain': f'{waited}/{patience}'} if stops_early else {}),
+                    refresh=False)  # drawn with the epoch's count, as the epoch ends
+
+
+def _save_run_state(checkpoint, model, optimizer, best_state, waited: int, done: bool,
+                    result: FitResult, config: dict, rank: int, world_size: int) -> None:
+    rng = rng_states(world_size)  # every rank takes part in gathering the states
+    if rank == 0:
+        save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                        best_state=best_state, waited=waited, done=done, result=result,
+                        rng=rng, config=config)
+
+
 def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         weight_decay: float = 0.0, patience: int = 20, min_epochs: int = 50,
         device=None, progress: bool = True, desc: str = 'train',
@@ -211,23 +252,14 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     """Train ``model`` with Adam; stop early on the training loss and restore the best state.
 
     Early stopping (DGI's rule): stop once the loss has not improved for ``patience`` epochs,
-    but never before ``min_epochs`` epochs, because the first losses of DGI can jump (on
-    CiteSeer's raw features a patience-only rule stopped 3 of 10 seeds at epoch 23). The
-    parameters of the epoch with the lowest loss are restored at the end. ``patience=0``
-    disables early stopping. A non-finite loss stops the run with an error.
-
-    ``checkpoint`` (a file path) with ``checkpoint_every=K`` saves, atomically, the model,
-    optimizer, early-stopping state, losses and RNG states after every ``K``-th and the last
-    epoch; ``resume=True`` loads that file if it exists and continues the same run, so a
-    killed run loses at most ``K`` epochs and ends where an uninterrupted one would. Loaders
-    with ``set_epoch`` (:mod:`graphdim.loaders`) are told the epoch, which fixes their order.
-    ``checkpoint_config`` (the run's options as plain values) is saved with every checkpoint,
-    and resuming refuses a checkpoint written with other options, naming them; without it,
-    fit's own ``epochs``, ``lr``, ``weight_decay``, ``patience`` and ``min_epochs`` are saved
-    and compared.
-    ``distributed=True`` wraps the loss in ``DistributedDataParallel``; only rank 0 shows
-    progress and writes checkpoints. ``on_epoch(epoch, model)`` is called after every epoch
-    with the model as it stands (e.g. to keep its embeddings at several epochs of one run).
+    but never before ``min_epochs`` epochs (the first losses of DGI can jump: on CiteSeer's
+    raw features a patience-only rule stopped 3 of 10 seeds at epoch 23); ``patience=0``
+    disables it. The parameters of the epoch with the lowest loss are restored at the end; a
+    non-finite loss is an error. ``checkpoint=PATH, checkpoint_every=K`` saves the run state
+    atomically after every ``K``-th and the last epoch and ``resume=True`` continues from it
+    (refused when ``checkpoint_config``, or without it fit's own settings, differ: see the
+    module docstring); ``distributed=True`` trains under DDP (rank 0 shows progress and
+    writes); ``on_epoch(epoch, model)`` runs after every epoch (e.g. to keep embeddings).
     """
     check_fit_options(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
                       min_epochs=min_epochs)
@@ -245,43 +277,24 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
     result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size,
                                                     checkpoint)
-    first_epoch = result.epochs + 1
-    # Early stopping makes the epoch count unknown: the bar shows no ETA then, the epochs
-    # since the last lower loss instead (the stop comes at `patience`).
+    # Early stopping makes the epoch count unknown: the bar shows no ETA then.
     stops_early = bool(patience) and epochs > max(min_epochs, patience)
-    bar = training_bar(first_epoch, epochs, done, desc, patience, stops_early,
+    bar = training_bar(result.epochs + 1, epochs, done, desc, patience, stops_early,
                        show=progress and rank == 0)
     for epoch in bar:
-        start = time.perf_counter()
-        model.train()
-        if hasattr(batches, 'set_epoch'):
-            batches.set_epoch(epoch)
-        # Mini-batches: a bar over the epoch's batches too, shown when an epoch is long.
-        epoch_batches = batches if full_batch or bar.disable else steps(
-            batches, f'{desc} epoch {epoch}', unit='batch', total=_length(batches))
-        epoch_loss, pre_step_state = _train_epoch(
-            model, epoch_batches, loss_of, optimizer, device, world_size,
-            result.best_loss if full_batch else None)
-        result.epoch_seconds.append(time.perf_counter() - start)
-        result.losses.append(epoch_loss)
-        _check_finite(epoch_loss, epoch)
+        epoch_loss, pre_step_state = _run_epoch(model, batches, full_batch, bar, desc, epoch,
+                                                loss_of, optimizer, device, world_size, result)
         if epoch_loss < result.best_loss:
             result.best_loss, result.best_epoch, waited = epoch_loss, epoch, 0
             best_state = pre_step_state if full_batch else copy.deepcopy(model.state_dict())
         else:
             waited += 1
-        bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}',
-                        **({'no_gain': f'{waited}/{patience}'} if stops_early else {}),
-                        refresh=False)  # drawn with the epoch's count, as the epoch ends
+        _show_loss(bar, result, epoch_loss, waited, patience, stops_early)
         result.stopped_early = bool(patience and waited >= patience and epoch >= min_epochs)
         done = result.stopped_early or epoch == epochs
         if checkpoint_every and (epoch % checkpoint_every == 0 or done):
-            rng = rng_states(world_size)  # every rank takes part in gathering the states
-            if rank == 0:
-                save_checkpoint(checkpoint, model=model.state_dict(),
-                                optimizer=optimizer.state_dict(), best_state=best_state,
-                                waited=waited, done=done, result=result, rng=rng,
-                                config=checkpoint_config)
+            _save_run_state(checkpoint, model, optimizer, best_state, waited, done, result,
+                            checkpoint_config, rank, world_size)
         if on_epoch is not None:
             on_epoch(epoch, model)
         if result.stopped_early:
