@@ -26,6 +26,8 @@ from torch import Tensor
 from torch.utils.data import DistributedSampler
 from torch_geometric.data import Data
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import index_sort
+from torch_geometric.utils.sparse import index2ptr
 
 NEIGHBOR_LOADER_FIX = (
     "--num-neighbors uses PyG's NeighborLoader, which needs the 'pyg-lib' or 'torch-sparse' "
@@ -44,12 +46,11 @@ class NeighborhoodIndex:
                  gcn: bool = False):
         if gcn:
             edge_index, edge_weight = gcn_norm(edge_index, edge_weight, num_nodes)
-        order = torch.argsort(edge_index[1], stable=True)
+        # PyG's CSR conversion; stable, so each node's in-edges keep the graph's order
+        targets, order = index_sort(edge_index[1], num_nodes, stable=True)
+        self.rowptr = index2ptr(targets, num_nodes)
         self.sources = edge_index[0, order].contiguous()
         self.weights = None if edge_weight is None else edge_weight[order].contiguous()
-        counts = torch.bincount(edge_index[1], minlength=num_nodes)
-        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-        torch.cumsum(counts, dim=0, out=self.rowptr[1:])
         self.num_nodes = num_nodes
         self.gcn = gcn
         # Global -> local ids of the subgraph being built; reset after each use, so a batch

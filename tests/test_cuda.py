@@ -13,7 +13,7 @@ from torch_geometric.nn.conv.gcn_conv import gcn_norm
 import graphdim as gd
 from graphdim.data.synthetic import synthetic_graph
 from graphdim.graph.minibatch import uses_gcn
-from graphdim.graph.propagation import MessagePassing, gcn_operator, operator_from_edges
+from graphdim.graph.propagation import PropagationMatrix
 
 from test_fast_path import assert_same_function, random_graph
 
@@ -33,15 +33,20 @@ def test_every_propagation_backend_gives_the_same_encoder_output_on_cuda():
     data = random_graph(sparse_features=True, directed=True, weighted=True).to(CUDA)
     torch.manual_seed(0)
     encoder = gd.GraphEncoder(data.num_features, 16, num_layers=2).to(CUDA)
-    reference = encoder(data.x, data.edge_index, data.edge_weight)
+    for conv in encoder.convs:
+        conv.fast_path = False
+    reference = encoder(data.x, data.edge_index, data.edge_weight)  # PyG's message passing
     norm_index, norm_weight = gcn_norm(data.edge_index, data.edge_weight, data.num_nodes)
-    for propagation in (gcn_operator(data.x, data.edge_index, data.edge_weight),
-                        operator_from_edges(data.x, norm_index, norm_weight),
-                        MessagePassing(norm_index, norm_weight, normalized=True)):
-        output = encoder.encode(data.x, propagation)
-        assert output.is_cuda
-        torch.testing.assert_close(output, reference, atol=1e-5, rtol=1e-4,
-                                   msg=type(propagation).__name__)
+    matrix = PropagationMatrix(norm_index, norm_weight, data.num_nodes)
+    for fast in (True, False):
+        for conv in encoder.convs:
+            conv.fast_path = fast
+        for name, graph in (('cached', (data.edge_index, data.edge_weight)),
+                            ('given', (matrix, ))):
+            output = encoder(data.x, *graph)
+            assert output.is_cuda
+            torch.testing.assert_close(output, reference, atol=1e-5, rtol=1e-4,
+                                       msg=f'{name}, fast_path={fast}')
 
 
 def test_cuda_training_matches_cpu_training(monkeypatch):

@@ -1,5 +1,6 @@
-"""The cached sparse operator (DGI's fast path) computes the same function as PyG's message
-passing: losses, gradients, embeddings."""
+"""CachedGCNConv's fast path (cached normalised matrix, sparse features, shared first
+transform) computes the same function as PyG's message passing: losses, gradients,
+embeddings."""
 import copy
 
 import pytest
@@ -7,8 +8,7 @@ import torch
 from torch_geometric.data import Data
 
 import graphdim
-from graphdim.graph.encoders import _PermuteRows, _PReLU
-from graphdim.graph.propagation import gcn_operator
+from graphdim.graph.propagation import _PReLU, PReLU, PropagationReport, _sparse_features
 
 
 def random_graph(num_nodes=300, num_features=64, num_edges=1500, sparse_features=False,
@@ -56,8 +56,7 @@ def test_fast_and_plain_paths_give_equal_losses_and_gradients(sparse_features, n
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 32, num_layers=num_layers,
                                                    activation=activation)
     # the two feature layouts really take the two code paths
-    operators = gcn_operator(data.x, data.edge_index)
-    assert (operators.features_t is not None) == sparse_features
+    assert (_sparse_features(data.x) is not None) == sparse_features
     assert_same_function(model, data)
 
 
@@ -100,44 +99,72 @@ def test_fast_embeddings_equal_plain_embeddings():
 
 
 def test_cache_is_rebuilt_when_the_graph_changes_in_place():
-    data = random_graph()
+    data = random_graph(sparse_features=True, weighted=True)
     torch.manual_seed(0)
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 16)
     model.training_loss(data)
-    first = model._operators.value
-    data.x.mul_(2.0)  # in place: same tensor object, new version counter
+    cache = model.encoder.convs[0].graph_cache
+    first = cache.latest
+    data.edge_weight.mul_(2.0)  # in place: same tensor object, new version counter
     assert_same_function(model, data)
-    assert model._operators.value is not first
-    same = model._operators.value
-    model.training_loss(data)
-    assert model._operators.value is same  # unchanged graph: the cache is reused
+    assert cache.latest is not first
+    same = cache.latest
+    data.x.mul_(2.0)  # the features held as CSR are rebuilt too: a stale copy fails here
+    assert_same_function(model, data)
+    assert cache.latest is same  # the graph is unchanged: its matrix is reused
 
 
-def test_fast_path_is_skipped_where_it_would_change_the_function():
+def test_fast_path_gives_the_plain_function_for_any_corruption_summary_or_input():
+    data = random_graph(sparse_features=True)
+    models = {
+        'edge_drop': graphdim.DeepGraphInfomax.from_options(data.num_features, 16,
+                                                            corruption='edge_drop'),
+        'feature_mask': graphdim.DeepGraphInfomax.from_options(data.num_features, 16,
+                                                               corruption='feature_mask'),
+        'pyg_style': graphdim.DeepGraphInfomax(
+            16, graphdim.GraphEncoder(data.num_features, 16),
+            summary=lambda z, *args, **kwargs: z.mean(dim=0).sigmoid(),
+            corruption=lambda x, edge_index: (x[torch.randperm(x.size(0))], edge_index))}
+    for name, model in models.items():
+        assert_same_function(model, data)
+    # an edge-dropped copy does not evict the graph's own matrix
+    cache = models['edge_drop'].encoder.convs[0].graph_cache
+    models['edge_drop'](data.x, data.edge_index)
+    assert len(cache) == 2 and cache.get(None, data.edge_index, None, 300, torch.float32)
+    # features that need gradients get them on the fast path too
+    grads = []
+    for fast in (True, False):
+        torch.manual_seed(0)
+        model = graphdim.DeepGraphInfomax.from_options(data.num_features, 16, num_layers=2)
+        model.fast_path = fast
+        x = data.x.clone().requires_grad_()
+        torch.manual_seed(1)
+        model.loss(*model(x, data.edge_index)).backward()
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-7)
+
+
+def test_fast_path_is_skipped_where_the_matrix_cannot_be_a_constant_or_a_gcn_one():
     data = random_graph()
-    edge_drop = graphdim.DeepGraphInfomax.from_options(data.num_features, 16,
-                                                       corruption='edge_drop')
     sage = graphdim.DeepGraphInfomax.from_options(data.num_features, 16, encoder='sage')
-    pyg_style = graphdim.DeepGraphInfomax(
-        16, graphdim.GraphEncoder(data.num_features, 16),
-        summary=lambda z, *args, **kwargs: z.mean(dim=0).sigmoid(),
-        corruption=lambda x, edge_index: (x[torch.randperm(x.size(0))], edge_index))
-    for model in (edge_drop, sage, pyg_style):
-        model(data.x, data.edge_index)
-        assert model.propagation.name == 'message-passing' and model.propagation.reason
-    # features that need gradients keep the plain path too
+    sage(data.x, data.edge_index)
+    assert sage.propagation == PropagationReport(
+        'message-passing', "encoder 'sage' has no linear-then-propagate form")
     model = graphdim.DeepGraphInfomax.from_options(data.num_features, 16)
-    model(data.x.clone().requires_grad_(), data.edge_index)
+    weight = torch.rand(data.edge_index.size(1), requires_grad=True)
+    model(data.x, data.edge_index, weight)
     assert model.propagation.name == 'message-passing'
     assert 'requires gradients' in model.propagation.reason
 
 
-def test_permutation_and_prelu_functions_pass_gradcheck():
+def test_prelu_equals_torch_prelu_and_passes_gradcheck():
     torch.manual_seed(0)
     x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
-    permutation = torch.randperm(6)
-    assert torch.autograd.gradcheck(lambda t: _PermuteRows.apply(t, permutation), (x, ))
     weight = torch.full((3, ), 0.25, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(_PReLU.apply, (x, weight))
     shared = torch.full((1, ), 0.1, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(_PReLU.apply, (x, shared))
+    prelu = PReLU(3)
+    assert isinstance(prelu, torch.nn.PReLU) and set(prelu.state_dict()) == {'weight'}
+    h = torch.randn(20, 3)
+    torch.testing.assert_close(prelu(h), torch.nn.functional.prelu(h, prelu.weight))

@@ -1,13 +1,22 @@
-"""Corruptions: build the negative view of a graph for node-level DIM.
+r"""Corruptions: build the negative view of a graph for node-level DIM.
 
 Each corruption is called like an encoder, ``corruption(x, edge_index[, edge_weight])``, and
 returns the corrupted arguments in the same order, as PyG's ``DeepGraphInfomax`` expects.
 They draw from torch's global generator, so ``torch.manual_seed`` fixes them.
+
+Row shuffling and column masking return their features as a :class:`DerivedFeatures`
+tensor: what it is made of (the source features and the permutation or the kept columns),
+computed only where something reads its values. Any module reads it as the tensor
+``x[permutation]`` or ``x * mask``; a :class:`~graphdim.graph.propagation.CachedGCNConv`
+reads how it was made instead, :math:`(PX)W = P(XW)` and
+:math:`(X \operatorname{diag}(m))W = X(\operatorname{diag}(m)W)`, so the shuffled view costs
+no second feature product and sparse features stay sparse.
 """
 from typing import Optional
 
 import torch
 from torch import Tensor
+from torch.utils._pytree import tree_map
 
 CORRUPTIONS = ('row_shuffle', 'edge_drop', 'feature_mask')
 
@@ -22,14 +31,96 @@ def _return(x, edge_index, edge_weight):
     return (x, edge_index) if edge_weight is None else (x, edge_index, edge_weight)
 
 
+# What a DerivedFeatures answers from its own shape, dtype and device (those of the values).
+_METADATA = frozenset({Tensor.size, Tensor.dim, Tensor.numel, Tensor.__len__,
+                       Tensor.shape.__get__, Tensor.ndim.__get__, Tensor.dtype.__get__,
+                       Tensor.device.__get__, Tensor.is_cuda.__get__, Tensor.layout.__get__})
+
+
+class DerivedFeatures(Tensor):
+    """Features derived from ``source`` and not computed yet (see the module docstring).
+
+    The tensor itself shares ``source``'s memory only for its shape, dtype and device; every
+    torch operation on it first computes the derived values (once, kept) and runs on those,
+    so to any code it is the tensor :meth:`derive` returns, gradients to ``source``
+    included. ``pending`` is true until then: a reader of the recipe checks it, since values
+    that were computed may have been edited in place since.
+    """
+    source: Tensor
+
+    @staticmethod
+    def __new__(cls, source: Tensor, *args):
+        root = source.root if isinstance(source, DerivedFeatures) else source
+        derived = Tensor._make_subclass(cls, root.detach(), False)
+        derived.source, derived._values = source, None
+        return derived
+
+    @property
+    def root(self) -> Tensor:
+        """The plain tensor at the bottom of the recipe (e.g. the graph's features)."""
+        source = self.source
+        return source.root if isinstance(source, DerivedFeatures) else source
+
+    @property
+    def pending(self) -> bool:
+        return self._values is None
+
+    def derive(self) -> Tensor:
+        raise NotImplementedError
+
+    def values(self) -> Tensor:
+        """The derived features as a plain tensor, computed on first use."""
+        if self._values is None:
+            self._values = self.derive()
+        return self._values
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in _METADATA:  # the same for the derived values: answered without them
+            with torch._C.DisableTorchFunctionSubclass():
+                return func(*args, **(kwargs or {}))
+
+        def plain(value):
+            return value.values() if isinstance(value, DerivedFeatures) else value
+        args, kwargs = tree_map(plain, (args, kwargs or {}))
+        return func(*args, **kwargs)
+
+
+class PermutedRows(DerivedFeatures):
+    """``source[permutation]``: node ``i`` gets the features of node ``permutation[i]``."""
+    def __init__(self, source: Tensor, permutation: Tensor):
+        self.permutation = permutation
+
+    def derive(self) -> Tensor:
+        return self.source[self.permutation]
+
+    def of(self, h: Tensor) -> Tensor:
+        """``h[permutation]``: the same permutation of the rows of ``h`` (e.g. of
+        ``source @ W``)."""
+        return h[self.permutation]
+
+
+class MaskedColumns(DerivedFeatures):
+    """``source * keep``: the columns where ``keep`` (bool ``[F]``) is false zeroed."""
+    def __init__(self, source: Tensor, keep: Tensor):
+        self.keep = keep
+
+    def derive(self) -> Tensor:
+        return self.source * self.keep.to(self.source.dtype)
+
+
 class RowShuffle(torch.nn.Module):
     """DGI's corruption: permute the rows of ``X`` (nodes swap features), keep the graph."""
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None):
-        return _return(x[self.permutation(x.size(0), x.device)], edge_index, edge_weight)
+        return _return(self.shuffle(x), edge_index, edge_weight)
+
+    def shuffle(self, x: Tensor) -> PermutedRows:
+        """``x`` with its rows in a random order (:class:`PermutedRows`)."""
+        return PermutedRows(x, self.permutation(x.size(0), x.device))
 
     @staticmethod
     def permutation(num_nodes: int, device) -> Tensor:
-        """The random row order (the fast path applies it after the feature transform)."""
+        """The random row order."""
         return torch.randperm(num_nodes, device=device)
 
 
@@ -56,8 +147,7 @@ class FeatureMask(torch.nn.Module):
         self.exact = exact
 
     def keep(self, num_features: int, device=None) -> Tensor:
-        """The random columns to keep, a bool ``[F]`` (the fast path folds it into the
-        weights: :math:`(X \\operatorname{diag}(m)) W = X (\\operatorname{diag}(m) W)`)."""
+        """The random columns to keep, a bool ``[F]``."""
         if not self.exact:
             return torch.rand(num_features, device=device) >= self.p
         keep = torch.ones(num_features, dtype=torch.bool, device=device)
@@ -65,8 +155,11 @@ class FeatureMask(torch.nn.Module):
         return keep
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None):
-        keep = self.keep(x.size(1), x.device)
-        return _return(x * keep.to(x.dtype), edge_index, edge_weight)
+        return _return(self.mask(x), edge_index, edge_weight)
+
+    def mask(self, x: Tensor) -> MaskedColumns:
+        """``x`` with random columns zeroed (:class:`MaskedColumns`)."""
+        return MaskedColumns(x, self.keep(x.size(1), x.device))
 
     def extra_repr(self) -> str:
         return f'p={self.p}' + (', exact=True' if self.exact else '')

@@ -1,9 +1,12 @@
 """Graph encoders: stacks of graph convolutions that give node (local) features.
 
-:class:`GraphEncoder` holds the one layer loop (:meth:`~GraphEncoder.encode`: conv over a
-propagation, activation, batch norm, concatenation) that full-batch DGI, mini-batch training,
-layer-wise inference and InfoGraph all run; the propagation (:mod:`graphdim.graph.propagation`)
-says how each conv mixes neighbours.
+:class:`GraphEncoder` holds the one layer loop (conv, activation, batch norm, concatenation)
+that full-batch training, mini-batches, layer-wise inference and InfoGraph all run, called
+like any PyG module, ``encoder(x, edge_index[, edge_weight])``. Its GCN layers are
+:class:`~graphdim.graph.propagation.CachedGCNConv` (PyG's ``GCNConv`` with graphdim's fast
+path inside), so the encoder takes whatever they take: corrupted features
+(:mod:`graphdim.graph.corruptions`), a :class:`~graphdim.graph.propagation.PropagationMatrix`
+in place of ``edge_index``.
 """
 import numbers
 from typing import Optional, Tuple
@@ -12,19 +15,21 @@ import torch
 from torch import Tensor
 from torch.nn import BatchNorm1d, Linear, ModuleList, Sequential
 
-from torch_geometric.nn import GATConv, GCNConv, GINConv, SAGEConv
+from torch_geometric.nn import GATConv, GINConv, SAGEConv
 
 from ..runtime import available_memory_bytes
 from .checks import shown
-from .propagation import MessagePassing, Propagation
+from .propagation import (CachedGCNConv, GraphCache, PReLU, PropagationMatrix,
+                          check_edge_weight)
 
 ENCODERS = ('gcn', 'sage', 'gin', 'gat')
 ACTIVATIONS = ('prelu', 'relu', 'elu', 'identity')
 
 
-def _make_conv(kind: str, in_channels: int, out_channels: int, heads: int):
+def _make_conv(kind: str, in_channels: int, out_channels: int, heads: int,
+               cache: GraphCache):
     if kind == 'gcn':
-        return GCNConv(in_channels, out_channels)
+        return CachedGCNConv(in_channels, out_channels, cache=cache)
     if kind == 'sage':
         return SAGEConv(in_channels, out_channels)
     if kind == 'gin':
@@ -39,7 +44,7 @@ def _make_conv(kind: str, in_channels: int, out_channels: int, heads: int):
 
 def _make_activation(kind: str, channels: int) -> torch.nn.Module:
     if kind == 'prelu':
-        return torch.nn.PReLU(channels)
+        return PReLU(channels)
     if kind == 'relu':
         return torch.nn.ReLU()
     if kind == 'elu':
@@ -65,48 +70,6 @@ def _checked_sizes(in_channels, hidden_channels, num_layers, heads) -> Tuple[int
                          f"weights, more than the {available / 2 ** 30:,.1f} GiB of memory "
                          f"available; lower hidden_channels")
     return in_channels, hidden, layers, int(heads)
-
-
-class _PReLU(torch.autograd.Function):
-    """``prelu(h, weight)`` with a hand-written backward (slope 1 where h > 0, else weight).
-
-    Only ``h`` is kept for backward (``min(h, 0)`` is recomputed there), and the forward is one
-    fused ``addcmul``: on PubMed's ``[19717, 512]`` views that is two fewer tensors of that
-    size alive between forward and backward."""
-    @staticmethod
-    def forward(ctx, h: Tensor, weight: Tensor) -> Tensor:
-        ctx.save_for_backward(h, weight)
-        return torch.addcmul(h, h.clamp(max=0), weight - 1)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        h, weight = ctx.saved_tensors
-        grad_weight = h.clamp(max=0).mul_(grad).sum(dim=0)
-        if weight.numel() == 1:
-            grad_weight = grad_weight.sum().reshape(weight.shape)
-        # (torch.where is 4x slower here than building the slope on a fresh float tensor)
-        slope = (h > 0).to(grad.dtype).mul_(1 - weight).add_(weight)
-        return slope.mul_(grad), grad_weight
-
-
-def _activate(activation: torch.nn.Module, h: Tensor) -> Tensor:
-    if isinstance(activation, torch.nn.PReLU):
-        return _PReLU.apply(h, activation.weight)
-    return activation(h)
-
-
-class _PermuteRows(torch.autograd.Function):
-    """``x[permutation]`` whose backward gathers with the inverse permutation."""
-    @staticmethod
-    def forward(ctx, x: Tensor, permutation: Tensor) -> Tensor:
-        inverse = torch.empty_like(permutation)
-        inverse[permutation] = torch.arange(permutation.numel(), device=permutation.device)
-        ctx.inverse = inverse
-        return x[permutation]
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return grad[ctx.inverse], None
 
 
 class GraphEncoder(torch.nn.Module):
@@ -146,9 +109,10 @@ class GraphEncoder(torch.nn.Module):
         self.convs = ModuleList()
         self.activations = ModuleList()
         self.norms = ModuleList()
+        cache = GraphCache()  # the layers propagate over the same graph: one matrix each
         for layer in range(num_layers):
             layer_in = in_channels if layer == 0 else hidden_channels
-            self.convs.append(_make_conv(conv, layer_in, hidden_channels, heads))
+            self.convs.append(_make_conv(conv, layer_in, hidden_channels, heads, cache))
             self.activations.append(_make_activation(activation, hidden_channels))
             if batch_norm:
                 self.norms.append(BatchNorm1d(hidden_channels))
@@ -159,81 +123,26 @@ class GraphEncoder(torch.nn.Module):
             if hasattr(module, 'reset_parameters'):
                 module.reset_parameters()
 
-    def forward(self, x: Tensor, edge_index: Tensor,
-                edge_weight: Optional[Tensor] = None) -> Tensor:
-        """PyG's call: every layer's own message passing over ``edge_index``."""
-        return self.encode(x, MessagePassing(edge_index, edge_weight))
-
-    def encode(self, x: Tensor, propagation: Propagation, transformed: bool = False) -> Tensor:
-        """The layer loop over ``propagation`` (a :mod:`~graphdim.graph.propagation` backend).
-
-        ``transformed``: ``x`` already is the first layer's :math:`XW` (see
-        :meth:`encode_views`).
-        """
+    def forward(self, x: Tensor, edge_index, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """Node features ``[N, out_channels]`` of the graph ``edge_index`` (``[2, E]``, or a
+        :class:`~graphdim.graph.propagation.PropagationMatrix` for GCN layers)."""
         outputs = []
         for index in range(self.num_layers):
-            x = self.layer(index, x, propagation, transformed and index == 0)
+            x = self.layer(index, x, edge_index, edge_weight)
             outputs.append(x)
         return torch.cat(outputs, dim=-1) if self.concat_layers else x
 
-    def layer(self, index: int, h: Tensor, propagation: Propagation,
-              transformed: bool = False) -> Tensor:
-        """Layer ``index``: conv (transform, propagate, bias), activation, batch norm."""
-        h = propagation.convolve(self.convs[index], h, transformed)
-        h = _activate(self.activations[index], h)
+    def layer(self, index: int, h: Tensor, edge_index,
+              edge_weight: Optional[Tensor] = None) -> Tensor:
+        """Layer ``index``: conv, activation, batch norm."""
+        conv = self.convs[index]
+        if isinstance(edge_index, PropagationMatrix) and not isinstance(conv, CachedGCNConv):
+            edge_index, edge_weight = edge_index.edge_index, edge_index.edge_weight
+        check_edge_weight(conv, edge_weight)
+        h = conv(h, edge_index) if edge_weight is None else conv(h, edge_index, edge_weight)
+        h = self.activations[index](h)
         return self.norms[index](h) if self.norms else h
-
-    def encode_views(self, x: Tensor, propagation: Propagation,
-                     permutation: Optional[Tensor] = None, column_mask: Optional[Tensor] = None,
-                     mask_clean: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
-        """``encode(x)`` and, given ``permutation``, ``encode(x[permutation])`` (DGI's
-        row-shuffled view). Where the propagation's first layer is linear-then-propagate
-        (``propagation.shares_first_transform``), :math:`(PX)W = P(XW)`: the two views share
-        one product :math:`XW`.
-
-        ``column_mask`` :math:`m` (``[F]``) zeroes feature columns of the shuffled view,
-        ``encode((x * m)[permutation])`` (GGD), and of the clean one too with ``mask_clean``;
-        on a shared transform it is folded into the weights,
-        :math:`X \\operatorname{diag}(m) W`."""
-        if not propagation.shares_first_transform:
-            masked = x if column_mask is None else x * column_mask.to(x.dtype)
-            clean = self.encode(masked if mask_clean else x, propagation)
-            return clean, None if permutation is None else self.encode(masked[permutation],
-                                                                        propagation)
-        masked = None if column_mask is None \
-            else propagation.transform(self.convs[0], x, column_mask)
-        first = masked if mask_clean and masked is not None \
-            else propagation.transform(self.convs[0], x)
-        clean = self.encode(first, propagation, transformed=True)
-        if permutation is None:
-            return clean, None
-        return clean, self.encode(_PermuteRows.apply(first if masked is None else masked,
-                                                     permutation), propagation,
-                                  transformed=True)
-
-    def sparse_blocker(self) -> Optional[str]:
-        """Why a :class:`~graphdim.graph.propagation.SparseOperator` holding the graph's
-        :math:`\\hat A` would not compute this encoder's function, or None where it would."""
-        if self.conv != 'gcn':
-            return f"encoder {self.conv!r} has no linear-then-propagate form"
-        for conv in self.convs:
-            if conv.improved or conv.add_self_loops is False or not conv.normalize \
-                    or conv.flow != 'source_to_target':
-                return ("a GCNConv with improved=True, add_self_loops=False, normalize=False "
-                        "or flow='target_to_source' propagates with another matrix than "
-                        "the cached one")
-        return None
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.conv}, {self.in_channels}, '
                 f'{self.hidden_channels}, num_layers={self.num_layers})')
-
-
-def encoder_sparse_blocker(encoder: torch.nn.Module, fast_path: bool = True) -> Optional[str]:
-    """Why a model's ``encoder`` cannot run over the cached sparse operator (``fast_path``
-    off, not a :class:`GraphEncoder`, or :meth:`GraphEncoder.sparse_blocker`), or None."""
-    if not fast_path:
-        return 'fast_path=False'
-    if not isinstance(encoder, GraphEncoder):
-        return f"encoder {type(encoder).__name__} is not a graphdim GraphEncoder"
-    return encoder.sparse_blocker()

@@ -1,20 +1,18 @@
 r"""Mini-batch node-level DIM (DGI's Reddit setting) and whole-graph inference layer by layer.
 
-:class:`MiniBatchDGI` wraps a :class:`~graphdim.graph.models.dgi.DeepGraphInfomax` for batches from
-:mod:`graphdim.loaders`: each batch is a subgraph whose first ``B = batch.batch_size`` nodes
-are seeds. Per batch, the encoder runs on the subgraph and on its corruption (rows of the
-subgraph's ``X`` shuffled), the summary is the readout of the **seed** embeddings only,
-:math:`s_b = \sigma(\frac{1}{B}\sum_{i \le B} h_i)`, and the loss is the model's estimator on
-the seeds' scores :math:`T(h_i, s_b)` against :math:`T(\tilde h_i, s_b)`.
+A batch of :mod:`graphdim.loaders` is a subgraph whose first ``B = batch.batch_size`` nodes
+are seeds; for a GCN encoder its edge weights are the whole graph's normalisation, handed to
+the layers as a :class:`~graphdim.graph.propagation.PropagationMatrix`
+(:func:`~graphdim.graph.propagation.graph_inputs`). A node model's ``training_loss`` takes such
+a batch as it takes a whole graph: both views of the subgraph, only the seeds scored (DGI's
+summary is the readout of the seed embeddings only,
+:math:`s_b = \sigma(\frac{1}{B}\sum_{i \le B} h_i)`). :class:`MiniBatchDGI` wraps the model
+as a module whose ``forward(batch)`` is that loss, for ``DistributedDataParallel``.
 
 :func:`layerwise_embed` embeds every node of a graph too large to encode at once: layer by
 layer, each layer applied to batches of target nodes with their in-neighbours, reusing the
 encoder's own modules (conv, activation, batch norm), so only one layer's output for all nodes
 is held at a time (two while a layer runs).
-
-Both run the encoder's one layer loop (:class:`~graphdim.graph.encoders.GraphEncoder`): a
-batch over its subgraph's sparse operator or by message passing, layer-wise inference one
-layer step at a time over each batch's subgraph.
 """
 from typing import Optional
 
@@ -26,8 +24,7 @@ from tqdm.auto import tqdm
 
 from ..loaders import NeighborhoodIndex
 from .encoders import GraphEncoder
-from .propagation import (MessagePassing, PropagationReport, SparseOperator, graph_inputs,
-                          operator_from_edges, prenormalized_gcn)
+from .propagation import PropagationMatrix, PropagationReport
 
 
 def uses_gcn(model: torch.nn.Module) -> bool:
@@ -36,60 +33,29 @@ def uses_gcn(model: torch.nn.Module) -> bool:
 
 
 class MiniBatchDGI(torch.nn.Module):
-    """DGI trained on sampled subgraphs: corruption and summary computed per batch.
-
-    ``forward(batch)`` (and :meth:`training_loss`) returns the loss, so the module can be
-    wrapped in ``DistributedDataParallel``; :meth:`embed` returns the seeds' embeddings.
-    The wrapped model is ``self.model`` (its state dict is the one to save). After each batch
-    ``self.propagation`` says which propagation ran and, if not the sparse one, why.
+    """A node model trained on loader batches: ``forward(batch)`` (and :meth:`training_loss`)
+    is the model's loss of the batch's seeds, so the module can be wrapped in
+    ``DistributedDataParallel``; :meth:`embed` returns the seeds' embeddings. The wrapped
+    model is ``self.model`` (its state dict is the one to save); ``self.propagation`` says
+    which propagation its last batch ran and, if not the sparse one, why.
     """
     def __init__(self, model: torch.nn.Module):
         super().__init__()
         self.model = model
-        self.propagation: Optional[PropagationReport] = None
 
-    def _encode(self, batch: Data, inputs: tuple) -> Tensor:
-        with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
-            return self.model.encoder(*inputs)[:batch.batch_size]
-
-    def _batch_operator(self, batch: Data) -> Optional[SparseOperator]:
-        """The batch's subgraph as a sparse operator (its weights already are the whole
-        graph's :math:`\\hat A`), or None where message passing runs; records which, and
-        why, in ``self.propagation``."""
-        reason = self.model.sparse_blocker()
-        if reason is None and not (getattr(batch, 'gcn_normalized', False)
-                                   and getattr(batch, 'edge_weight', None) is not None):
-            reason = ("the batch carries no full-graph GCN normalisation (a loader with "
-                      "gcn_normalized=False, or fan-out sampling)")
-        if reason is not None:
-            self.propagation = PropagationReport('message-passing', reason)
-            return None
-        operator = operator_from_edges(batch.x, batch.edge_index, batch.edge_weight,
-                                       name='subgraph-sparse')
-        self.propagation = PropagationReport(operator.name)
-        return operator
+    @property
+    def propagation(self) -> Optional[PropagationReport]:
+        return self.model.propagation
 
     def forward(self, batch: Data) -> Tensor:
-        size = batch.batch_size
-        operator = self._batch_operator(batch)
-        if operator is not None:
-            permutation = self.model.corruption.permutation(batch.num_nodes, batch.x.device)
-            pos_z, neg_z = self.model.encoder.encode_views(batch.x, operator, permutation)
-            pos_z, neg_z = pos_z[:size], neg_z[:size]
-        else:
-            inputs = graph_inputs(batch)
-            pos_z = self._encode(batch, inputs)
-            corrupted = self.model.corruption(*inputs)
-            neg_z = self._encode(batch, corrupted if isinstance(corrupted, tuple)
-                                 else (corrupted, *inputs[1:]))
-        return self.model.loss(pos_z, neg_z, self.model.summary(pos_z))
+        return self.model.training_loss(batch)
 
     def training_loss(self, batch: Data) -> Tensor:
         return self(batch)
 
     @torch.no_grad()
     def embed(self, batch: Data) -> Tensor:
-        return self._encode(batch, graph_inputs(batch))
+        return self.model.embed(batch)
 
 
 @torch.no_grad()
@@ -134,10 +100,13 @@ def _embed_layers(encoder: GraphEncoder, x: Tensor, index: NeighborhoodIndex,
         out = torch.empty(x.size(0), encoder.hidden_channels, dtype=h.dtype)
         for batch in targets.split(batch_size):
             n_id, edge_index, weights = index.subgraph(batch, 1)
-            subgraph = MessagePassing(edge_index.to(device),
-                                      None if weights is None else weights.to(device),
-                                      normalized=index.gcn, num_targets=batch.numel())
-            out[batch] = encoder.layer(layer, h[n_id].to(device), subgraph).cpu()
+            edge_index = edge_index.to(device)
+            weights = None if weights is None else weights.to(device)
+            if index.gcn:  # the whole graph's normalisation, used as it is
+                edge_index, weights = PropagationMatrix(edge_index, weights, n_id.numel(),
+                                                        'subgraph-sparse'), None
+            out[batch] = encoder.layer(layer, h[n_id].to(device), edge_index,
+                                       weights)[:batch.numel()].cpu()
             bar.update()
         h = out
         if encoder.concat_layers:  # otherwise only the last layer's output is kept

@@ -9,15 +9,13 @@ to a power, and nothing needs gradients: any frozen embedding tensor on any devi
 :func:`propagated_powers` gives several ``k`` for the cost of the largest (the validation
 choice of :func:`graphdim.eval.choose_hops`).
 """
-import warnings
 from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
-from torch_geometric.nn.conv.gcn_conv import gcn_norm
-
 from .checks import check_edge_index, check_edge_weight
+from .propagation import PropagationMatrix
 
 MODES = ('add', 'replace')
 # The most hops reinforcement takes: K sparse products, so K is bounded wherever it is read
@@ -67,26 +65,15 @@ def propagated_powers(z: Tensor, edge_index: Tensor, hops: Sequence[int],
     return _powers(z.detach(), edge_index, edge_weight, steps, compute)
 
 
-def _csr(index: Tensor, weight: Tensor, num_nodes: int) -> Tensor:
-    r""":math:`\hat A` as CSR (rows = targets) alone: products with a constant need no
-    transpose (``operator_from_edges`` would build one, at the graph's size again)."""
-    with warnings.catch_warnings():  # torch flags sparse CSR as beta; only mm is used
-        warnings.simplefilter('ignore', UserWarning)
-        return torch.sparse_coo_tensor(torch.stack([index[1], index[0]]), weight,
-                                       (num_nodes, num_nodes)).coalesce().to_sparse_csr()
-
-
 @torch.no_grad()
 def _powers(z: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor], steps,
             compute: torch.dtype):
     adjacency, h, done = None, z.to(compute), 0
     for k in steps:
-        if k > 0 and adjacency is None:
-            index, weight = gcn_norm(edge_index, edge_weight, z.size(0), add_self_loops=True,
-                                     dtype=compute)
-            adjacency = _csr(index, weight, z.size(0))
+        if k > 0 and adjacency is None:  # no gradients: its transpose is never built
+            adjacency = PropagationMatrix.gcn(edge_index, edge_weight, z.size(0), compute)
         for _ in range(k - done):
-            h = adjacency @ h
+            h = adjacency.propagate(h)
         done = k
         yield k, h.to(z.dtype)
 

@@ -1,7 +1,7 @@
 """Node-level graph DIM: Deep Graph Infomax, a drop-in for PyG's ``DeepGraphInfomax``."""
 import copy
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Optional, Tuple, Union
+from typing import Callable, ClassVar, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -11,20 +11,15 @@ from torch_geometric.nn.inits import reset, uniform
 
 from ...critics import bilinear_scores
 from ...estimators import check_measure, mi_loss
-from ..corruptions import CORRUPTIONS, EdgeDrop, RowShuffle, make_corruption
-from ..encoders import ENCODERS, GraphEncoder, encoder_sparse_blocker
+from ..corruptions import CORRUPTIONS, make_corruption
+from ..encoders import ENCODERS, GraphEncoder
 from ..minibatch import MiniBatchDGI
-from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
-                           graph_inputs)
+from ..propagation import EncoderFastPath, graph_inputs
 from ..readouts import READOUTS, Readout
 from ...registry import ModelEntry, option, register_model
 
 
-def _name(function) -> str:
-    return getattr(function, '__name__', type(function).__name__)
-
-
-class DeepGraphInfomax(torch.nn.Module):
+class DeepGraphInfomax(EncoderFastPath, torch.nn.Module):
     r"""Deep Graph Infomax (Veličković et al., ICLR 2019): DIM between nodes and the graph.
 
     An encoder :math:`\mathcal{E}` gives node (local) features :math:`H = \mathcal{E}(X, A)`,
@@ -52,11 +47,10 @@ class DeepGraphInfomax(torch.nn.Module):
         summary: readout callable ``summary(z, *args, **kwargs)`` or a readout name.
         corruption: callable returning corrupted forward arguments, or a corruption name.
         estimator: MI measure for :meth:`loss` (default ``'bce'`` as in DGI).
-        fast_path: run the encoder over the cached sparse operator
-            (:mod:`graphdim.graph.propagation`) where it applies (a ``'gcn'``
-            :class:`~graphdim.graph.encoders.GraphEncoder`, a ``Readout``, row shuffling):
-            the same function, computed with sparse features, one feature transform shared
-            by both views and a cached normalised adjacency. After each call
+        fast_path: let the encoder's :class:`~graphdim.graph.propagation.CachedGCNConv`
+            layers run their fast path (cached normalised adjacency, sparse features, the
+            row-shuffled view's feature transform shared with the clean one: the same
+            function); ``False`` runs PyG's message passing. After each call
             ``model.propagation`` says which propagation ran and, if not the cached one, why.
     """
     def __init__(self, hidden_channels: int, encoder: Module,
@@ -70,10 +64,9 @@ class DeepGraphInfomax(torch.nn.Module):
         self.corruption = make_corruption(corruption) if isinstance(corruption, str) \
             else corruption
         self.estimator = check_measure(estimator)
-        self.fast_path = fast_path
-        self._operators = OperatorCache()  # the graph's cached operator
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
         self.reset_parameters()
+        self.fast_path = fast_path
 
     @classmethod
     def from_options(cls, in_channels: int, hidden_channels: int = 512,
@@ -92,39 +85,8 @@ class DeepGraphInfomax(torch.nn.Module):
         reset(self.summary)
         uniform(self.hidden_channels, self.weight)
 
-    def sparse_blocker(self) -> Optional[str]:
-        """Why the cached sparse operator would not compute this model's function (whatever
-        the inputs), or None where it would."""
-        blocker = encoder_sparse_blocker(self.encoder, self.fast_path)
-        if blocker is not None:
-            return blocker
-        if not isinstance(self.summary, Readout):
-            return (f"summary {_name(self.summary)} is not a graphdim Readout (it may read "
-                    f"the inputs)")
-        if isinstance(self.corruption, EdgeDrop):
-            return "corruption EdgeDrop changes the graph"
-        if self.corruption is not None and not isinstance(self.corruption, RowShuffle):
-            return f"corruption {_name(self.corruption)} is not a row shuffle"
-        return None
-
-    def _cached_operator(self, args, kwargs) -> Optional[SparseOperator]:
-        """The cached sparse operator of these inputs, or None where message passing runs;
-        records which, and why, in ``self.propagation``."""
-        return self._operators.lookup(gcn_operator, args, kwargs, self.sparse_blocker())
-
-    @property
-    def propagation(self) -> Optional[PropagationReport]:
-        """Which propagation the last call ran and, where not the cached operator, why."""
-        return self._operators.report
-
     def forward(self, *args, **kwargs) -> Tuple[Tensor, Tensor, Tensor]:
         """Node features, corrupted node features and the summary for the encoder's inputs."""
-        operator = self._cached_operator(args, kwargs)
-        if operator is not None:
-            permutation = self.corruption.permutation(operator.x.size(0), operator.x.device)
-            pos_z, neg_z = self.encoder.encode_views(operator.x, operator, permutation)
-            return pos_z, neg_z, self.summary(pos_z)
-
         pos_z = self.encoder(*args, **kwargs)
 
         corrupted = self.corruption(*args, **kwargs)
@@ -166,15 +128,20 @@ class DeepGraphInfomax(torch.nn.Module):
             train_z.detach().cpu().numpy(), train_y.detach().cpu().numpy())
         return clf.score(test_z.detach().cpu().numpy(), test_y.detach().cpu().numpy())
 
-    # The training loop's interface: a loss and frozen embeddings for one batch.
+    # The training loop's interface: a loss and frozen embeddings for one graph or batch.
     def training_loss(self, data) -> Tensor:
-        return self.loss(*self(*graph_inputs(data)))
+        """The loss of a whole graph, or of a :func:`graphdim.node_loader` batch: its seeds
+        (the first ``batch_size`` nodes) scored against their own summary."""
+        pos_z, neg_z, summary = self(*graph_inputs(data))
+        seeds = getattr(data, 'batch_size', None)
+        if seeds is not None:
+            pos_z, neg_z = pos_z[:seeds], neg_z[:seeds]
+            summary = self.summary(pos_z)
+        return self.loss(pos_z, neg_z, summary)
 
     def embed(self, data) -> Tensor:
-        inputs = graph_inputs(data)
-        operator = self._cached_operator(inputs, {})
-        return self.encoder.encode(operator.x, operator) if operator is not None \
-            else self.encoder(*inputs)
+        """The encoder's features of the graph (of a batch's seeds)."""
+        return self.encoder(*graph_inputs(data))[:getattr(data, 'batch_size', None)]
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}({self.hidden_channels})'

@@ -11,14 +11,13 @@ from torch_geometric.nn.inits import reset
 
 from ...estimators import check_measure, mi_loss
 from ..corruptions import FeatureMask, RowShuffle
-from ..encoders import ENCODERS, GraphEncoder, encoder_sparse_blocker
+from ..encoders import ENCODERS, GraphEncoder
 from ..minibatch import MiniBatchDGI
-from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
-                           graph_inputs, prenormalized_gcn)
+from ..propagation import EncoderFastPath, graph_inputs
 from ...registry import ModelEntry, option, register_model
 
 
-class GGD(torch.nn.Module):
+class GGD(EncoderFastPath, torch.nn.Module):
     r"""Graph Group Discrimination (Zheng et al., NeurIPS 2022, "Rethinking and Scaling Up
     Graph Contrastive Learning: An Extremely Efficient Approach with Group Discrimination").
 
@@ -50,10 +49,12 @@ class GGD(torch.nn.Module):
             ``int(p * F)`` columns per step, as the authors' code).
         mask_clean: zero the same columns in the clean view too (the authors' code feeds
             both views the masked features; the paper describes the corrupted view only).
-        fast_path: run a ``'gcn'`` :class:`~graphdim.graph.encoders.GraphEncoder` over the
-            graph's cached sparse operator (:mod:`graphdim.graph.propagation`), the mask
-            folded into the weights, :math:`X \operatorname{diag}(m) W`; after each call
-            ``model.propagation`` says which propagation ran and, if not the cached one, why.
+        fast_path: let the encoder's :class:`~graphdim.graph.propagation.CachedGCNConv`
+            layers run their fast path (cached normalised adjacency, the mask folded into
+            the weights, :math:`X (\operatorname{diag}(m) W)`, the shuffled view's
+            transform permuted after it); ``False`` runs PyG's message passing. After each
+            call ``model.propagation`` says which propagation ran and, if not the cached one,
+            why.
     """
     def __init__(self, hidden_channels: int, encoder: Module, estimator: str = 'bce',
                  drop_feature_p: float = 0.2, mask_clean: bool = False, fast_path: bool = True):
@@ -65,9 +66,8 @@ class GGD(torch.nn.Module):
         self.corruption = RowShuffle()
         self.estimator = check_measure(estimator)
         self.mask_clean = mask_clean
-        self.fast_path = fast_path
-        self._operators = OperatorCache()  # the graph's cached operator
         self.reset_parameters()
+        self.fast_path = fast_path
 
     @classmethod
     def from_options(cls, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
@@ -83,38 +83,15 @@ class GGD(torch.nn.Module):
         reset(self.encoder)
         self.projector.reset_parameters()
 
-    @property
-    def propagation(self) -> Optional[PropagationReport]:
-        """Which propagation the last call ran and, where not the cached operator, why."""
-        return self._operators.report
-
-    def sparse_blocker(self) -> Optional[str]:
-        """Why the cached sparse operator would not compute this model's function (whatever
-        the inputs), or None where it would."""
-        return encoder_sparse_blocker(self.encoder, self.fast_path)
-
-    def views(self, inputs: tuple, operator: Optional[SparseOperator] = None
-              ) -> Tuple[Tensor, Tensor]:
-        """``(H, H~)`` of the encoder ``inputs``: over ``operator`` where given, else by the
-        encoder's own call. The mask is drawn before the permutation, so one seed gives both
-        paths the same corruption."""
-        x = inputs[0]
-        keep = self.feature_mask.keep(x.size(1), x.device)
-        permutation = self.corruption.permutation(x.size(0), x.device)
-        if operator is not None:
-            return self.encoder.encode_views(operator.x, operator, permutation, keep,
-                                             self.mask_clean)
-        masked = x * keep.to(x.dtype)
-        pos_z = self.encoder(masked if self.mask_clean else x, *inputs[1:])
-        return pos_z, self.encoder(masked[permutation], *inputs[1:])
-
-    def forward(self, x: Tensor, edge_index: Tensor,
+    def forward(self, x: Tensor, edge_index,
                 edge_weight: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Node features of the graph and of its corruption, ``(H, H~)``, each ``[N, hidden]``
         (:meth:`loss` scores them)."""
-        inputs = (x, edge_index) if edge_weight is None else (x, edge_index, edge_weight)
-        return self.views(inputs, self._operators.lookup(gcn_operator, inputs, {},
-                                                         self.sparse_blocker()))
+        graph = (edge_index, ) if edge_weight is None else (edge_index, edge_weight)
+        masked = self.feature_mask.mask(x)  # X diag(m), drawn before P: one seed, one view
+        shuffled = self.corruption.shuffle(masked)  # P X diag(m)
+        pos_z = self.encoder(masked if self.mask_clean else x, *graph)
+        return pos_z, self.encoder(shuffled, *graph)
 
     def score(self, z: Tensor) -> Tensor:
         """Each node's logit :math:`T(h) = \\mathbf{1}^\\top (W h + b)`, ``[N]``."""
@@ -127,40 +104,23 @@ class GGD(torch.nn.Module):
     # The training loop's interface: a loss and frozen embeddings for one graph or batch.
     def training_loss(self, data: Data) -> Tensor:
         """The loss of a whole graph, or of a batch of :func:`graphdim.node_loader` (a
-        ``batch_size`` attribute: only its first ``batch_size`` nodes, the seeds, are scored;
-        :class:`MiniBatchGGD`)."""
-        if getattr(data, 'batch_size', None) is None:
-            return self.loss(*self(*graph_inputs(data)))
-        batches = MiniBatchGGD(self)
-        loss = batches(data)
-        self._operators.report = batches.propagation
-        return loss
+        ``batch_size`` attribute: only its first ``batch_size`` nodes, the seeds, are
+        scored)."""
+        pos_z, neg_z = self(*graph_inputs(data))
+        seeds = getattr(data, 'batch_size', None)
+        return self.loss(pos_z[:seeds], neg_z[:seeds])
 
     def embed(self, data: Data) -> Tensor:
         """The encoder's features of the clean graph (of a batch's seeds), not reinforced."""
-        if getattr(data, 'batch_size', None) is not None:
-            return MiniBatchGGD(self).embed(data)
-        inputs = graph_inputs(data)
-        operator = self._operators.lookup(gcn_operator, inputs, {}, self.sparse_blocker())
-        return self.encoder.encode(operator.x, operator) if operator is not None \
-            else self.encoder(*inputs)
+        return self.encoder(*graph_inputs(data))[:getattr(data, 'batch_size', None)]
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.hidden_channels}, '
                 f'drop_feature_p={self.feature_mask.p})')
 
 
-class MiniBatchGGD(MiniBatchDGI):
-    """GGD on batches of :mod:`graphdim.loaders`, as
-    :class:`~graphdim.graph.minibatch.MiniBatchDGI` does DGI: both views of each batch's
-    subgraph (over its sparse operator where the batch carries the whole graph's
-    normalisation), only the seeds scored. :meth:`embed` (inherited) gives the seeds'
-    features."""
-    def forward(self, batch: Data) -> Tensor:
-        operator = self._batch_operator(batch)
-        with prenormalized_gcn(self.model.encoder, bool(getattr(batch, 'gcn_normalized', 0))):
-            pos_z, neg_z = self.model.views(graph_inputs(batch), operator)
-        return self.model.loss(pos_z[:batch.batch_size], neg_z[:batch.batch_size])
+# GGD's training_loss takes a loader's batches itself: its mini-batch module is DGI's.
+MiniBatchGGD = MiniBatchDGI
 
 
 @dataclass

@@ -1,6 +1,5 @@
 r"""Node-level multi-view DIM (MVGRL): DIM between two structural views of one graph."""
 from dataclasses import dataclass
-from functools import cached_property
 from typing import ClassVar, List, Optional, Tuple
 
 import torch
@@ -15,31 +14,31 @@ from ..corruptions import RowShuffle
 from ..diffusion import (ALPHA_MIN, DIFFUSIONS, TIME_MAX, cached_diffusion_matrix,
                          check_diffusion)
 from ..encoders import GraphEncoder
-from ..propagation import (OperatorCache, PropagationReport, SparseOperator, gcn_operator,
-                           graph_inputs, operator_from_matrix)
+from ..propagation import GraphCache, PropagationMatrix, PropagationReport, graph_inputs
 from ..readouts import Readout
 from ...registry import ModelEntry, option, register_model
 
 
 @dataclass
-class Views:
-    """The two structural views of one graph as constant operators: the GCN adjacency
-    :math:`\\hat A` and the diffusion :math:`S`, each holding the features."""
-    adjacency: SparseOperator
-    diffusion: SparseOperator
+class View:
+    """One structural view of a graph: the features and the constant matrix its GCN
+    propagates them with (``adjacency``: :math:`\\hat A`, or the diffusion :math:`S`)."""
+    x: Tensor
+    adjacency: PropagationMatrix
 
-    @cached_property
-    def _coo(self) -> Tuple[Tensor, Tensor]:
-        # Both operators as COO, converted once (index_select needs COO) for every sample.
-        return tuple(op.adjacency.to_sparse_coo() for op in (self.adjacency, self.diffusion))
+
+@dataclass
+class Views:
+    """The two structural views of one graph: the GCN adjacency and the diffusion."""
+    adjacency: View
+    diffusion: View
 
     def subgraph(self, nodes: Tensor) -> 'Views':
-        """Both operators restricted to ``nodes`` (rows and columns), as the paper's sampled
+        """Both views restricted to ``nodes`` (rows and columns), as the paper's sampled
         training slices the whole graph's normalised matrices."""
         x = self.adjacency.x[nodes]
-        return Views(*(operator_from_matrix(matrix.index_select(0, nodes).index_select(1, nodes),
-                                            x, name='subgraph-sparse')
-                       for matrix in self._coo))
+        return Views(*(View(x, view.adjacency.restricted(nodes, 'subgraph-sparse'))
+                       for view in (self.adjacency, self.diffusion)))
 
 
 class MVGRL(torch.nn.Module):
@@ -98,7 +97,7 @@ class MVGRL(torch.nn.Module):
         self.diffusion, self.alpha, self.t, self.top_k = diffusion, alpha, t, top_k
         self.sample_size, self.subgraphs = sample_size, subgraphs
         self.weight = Parameter(torch.empty(hidden_channels, hidden_channels))
-        self._views = OperatorCache()  # the graph's two views
+        self._views = GraphCache(capacity=1)  # the graph's two views
         self.propagation: Optional[PropagationReport] = None
         self.reset_parameters()
 
@@ -115,22 +114,21 @@ class MVGRL(torch.nn.Module):
 
     def _build_views(self, x: Tensor, edge_index: Tensor,
                      edge_weight: Optional[Tensor]) -> Views:
-        adjacency = gcn_operator(x, edge_index, edge_weight)
+        adjacency = PropagationMatrix.gcn(edge_index, edge_weight, x.size(0), x.dtype)
         matrix = cached_diffusion_matrix(
             edge_index, x.size(0), edge_weight, method=self.diffusion, alpha=self.alpha,
             t=self.t, top_k=self.top_k)
         # The kept entries are each column's largest; S is symmetric (T is), so its
         # transpose keeps each node's (row's) top_k sources.
-        diffusion = operator_from_matrix(matrix.t().to(x.device), x, name='diffusion')
-        return Views(adjacency, diffusion)
+        diffusion = PropagationMatrix.from_matrix(matrix.t().to(x.device), x.dtype,
+                                                  name='diffusion')
+        return Views(View(x, adjacency), View(x, diffusion))
 
-    def encode(self, views: Views, permutation: Optional[Tensor] = None):
-        """``[(H^a, H^d), (\\tilde H^a, \\tilde H^d)]`` (the second pair only with a
-        ``permutation`` of the rows)."""
-        pairs = [encoder.encode_views(operator.x, operator, permutation)
-                 for encoder, operator in zip(self.encoders, (views.adjacency,
-                                                              views.diffusion))]
-        return tuple(h for h, _ in pairs), tuple(h for _, h in pairs)
+    def encode(self, views: Views, x: Tensor) -> Tuple[Tensor, Tensor]:
+        """``(H^a, H^d)``: the features ``x`` (or a corruption of the views' features)
+        through each view's encoder."""
+        return tuple(encoder(x, view.adjacency) for encoder, view
+                     in zip(self.encoders, (views.adjacency, views.diffusion)))
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_weight: Optional[Tensor] = None
                 ) -> Tuple[Tuple[Tensor, Tensor], Tuple[Tensor, Tensor], Tuple[Tensor, Tensor]]:
@@ -138,9 +136,10 @@ class MVGRL(torch.nn.Module):
         return self._forward_views(self.views(x, edge_index, edge_weight))
 
     def _forward_views(self, views: Views):
-        n = views.adjacency.x.size(0)
-        permutation = self.corruption.permutation(n, views.adjacency.x.device)
-        clean, corrupted = self.encode(views, permutation)
+        x = views.adjacency.x
+        shuffled = self.corruption.shuffle(x)  # X~ = P X, the negatives of both views
+        clean = self.encode(views, x)
+        corrupted = self.encode(views, shuffled)
         return clean, corrupted, tuple(self.summary(h) for h in clean)
 
     def discriminate(self, z: Tensor, summary: Tensor) -> Tensor:
@@ -171,8 +170,8 @@ class MVGRL(torch.nn.Module):
 
     def embed(self, data) -> Tensor:
         views = self.views(*graph_inputs(data))
-        clean, _ = self.encode(views)
-        return clean[0] + clean[1]
+        h_adjacency, h_diffusion = self.encode(views, views.adjacency.x)
+        return h_adjacency + h_diffusion
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}({self.hidden_channels}, diffusion='

@@ -11,7 +11,7 @@ from ...estimators import batch_pos_mask, check_measure, local_global_loss
 from ..encoders import GraphEncoder
 from .infograph import _batch_vector
 from .mvgrl import DiffusionOptions
-from ..propagation import MessagePassing
+from ..propagation import PropagationMatrix
 from ..diffusion import DiffusionView
 from ..readouts import Readout
 from ...registry import ModelEntry, register_model
@@ -71,9 +71,9 @@ class GraphMVGRL(Module):
         ``([G, D], [G, D])`` of the two views (adjacency, diffusion), before the heads."""
         if batch is None:
             batch = torch.zeros(x.size(0), dtype=torch.long, device=x.device)
-        views = (MessagePassing(edge_index),
-                 MessagePassing(diffusion_index, diffusion_weight, normalized=True))
-        local = tuple(encoder.encode(x, view) for encoder, view in zip(self.encoders, views))
+        views = (edge_index, PropagationMatrix(diffusion_index, diffusion_weight, x.size(0),
+                                               'diffusion'))
+        local = tuple(encoder(x, view) for encoder, view in zip(self.encoders, views))
         return local, tuple(self.readout(h, batch=batch) for h in local)
 
     def loss(self, local: Pair, global_: Pair, batch: Tensor) -> Tensor:
