@@ -94,7 +94,7 @@ RUN_FILES = ('config.json', 'results.json', 'labels.pt', 'embeddings_*.pt',
              'embeddings_*.npy', 'embeddings_*.node_ids.npy', 'embeddings_*.json',
              'tsne_seed*.png', 'loss.png', 'tsne_seed*.pdf', 'loss.pdf', 'tsne_seed*.svg',
              'loss.svg')
-SEED_FILES = ('model.pt', 'embeddings.pt', 'log.jsonl', 'checkpoint.pt')
+SEED_FILES = ('model.pt', 'embeddings.pt', 'scored_embeddings.pt', 'log.jsonl', 'checkpoint.pt')
 TENSORBOARD_FILES = ('events.out.tfevents.*', )
 # Where an --overwrite keeps the old run until the new one finishes (RunFolder.set_aside).
 PREVIOUS = '.previous'

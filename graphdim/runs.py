@@ -8,6 +8,7 @@
     RUN/labels.pt                labels of the embedded rows (nodes, graphs or test images)
     RUN/seed_<s>/model.pt        the trained model's state dict
     RUN/seed_<s>/embeddings.pt   frozen embeddings, one row per node / graph / test image
+    RUN/seed_<s>/scored_embeddings.pt   the reinforced embeddings its probe scored (--hops)
     RUN/seed_<s>/log.jsonl       one JSON line per epoch (loss, seconds, lr)
     RUN/seed_<s>/checkpoint.pt   with --checkpoint-every: the state --resume continues from
     RUN/tensorboard/seed_<s>/    with --tensorboard
@@ -51,8 +52,7 @@ class RunFolder:
     """A run directory: the paths inside it, and reading and writing what they hold.
 
     Every write is atomic (:func:`~graphdim.runtime.atomic_save`): a killed run never
-    leaves a torn file.
-    """
+    leaves a torn file."""
 
     def __init__(self, path: Union[str, Path]):
         self.path = Path(path)
@@ -79,8 +79,8 @@ class RunFolder:
     def model_path(self, seed: int) -> Path:
         return self.seed_dir(seed) / 'model.pt'
 
-    def embeddings_path(self, seed: int) -> Path:
-        return self.seed_dir(seed) / 'embeddings.pt'
+    def embeddings_path(self, seed: int, scored: bool = False) -> Path:
+        return self.seed_dir(seed) / ('scored_embeddings.pt' if scored else 'embeddings.pt')
 
     def log_path(self, seed: int) -> Path:
         return self.seed_dir(seed) / 'log.jsonl'
@@ -161,7 +161,6 @@ class RunFolder:
         if not self.path.is_dir():
             return []
         return [p.relative_to(self.path) for p in foreign_entries(self._entries())]
-
 
     def clear(self, keep: str = '', aside: bool = False) -> None:
         """Delete the run files the folder holds (``RUN_FILES``, ``seed_<s>/`` and
@@ -285,12 +284,14 @@ class RunFolder:
         atomic_save(labels, self.labels_path)
 
     def write_seed(self, seed: int, model: torch.nn.Module, history, lr: float,
-                   embeddings: Optional[Tensor] = None) -> None:
-        """One seed's model state, loss log and (when given) embeddings."""
+                   embeddings: Optional[Tensor] = None, scored: Optional[Tensor] = None) -> None:
+        """One seed's model state, loss log, embeddings and those its probe scored (given)."""
         self._clear_if_pending()
         atomic_save(model.state_dict(), self.model_path(seed))
-        if embeddings is not None:
-            atomic_save(embeddings, self.embeddings_path(seed))
+        for tensor, path in ((embeddings, self.embeddings_path(seed)),
+                             (scored, self.embeddings_path(seed, scored=True))):
+            if tensor is not None:
+                atomic_save(tensor, path)
         write_epoch_log(history, lr, self.log_path(seed))
 
     def write_results(self, summary: Dict[str, Any]) -> None:
@@ -357,15 +358,14 @@ class RunFolder:
                              f"again (--overwrite)") from None
         return model
 
-    def read_embeddings(self, seed: int) -> Optional[Tensor]:
-        """The seed's embeddings, or None where the run did not save them."""
-        path = self.embeddings_path(seed)
+    def read_embeddings(self, seed: int, scored: bool = False) -> Optional[Tensor]:
+        """The seed's embeddings (``scored``: those its probe scored), or None (not saved)."""
+        path = self.embeddings_path(seed, scored)
         if not path.is_file():
             return None
         embeddings = load_run_tensor(path, 'embeddings')
         if not isinstance(embeddings, Tensor) or embeddings.dim() != 2:
-            raise ValueError(f"{path} does not hold an embedding matrix [rows, dim]: it was "
-                             f"changed after the run; train the run again (--overwrite)")
+            raise ValueError(f"{path} does not hold an embedding matrix [rows, dim]: {_FIX}")
         return embeddings
 
     def read_labels(self, rows: Optional[int] = None) -> Optional[Tensor]:

@@ -67,8 +67,8 @@ def test_plot_without_matplotlib_fails_before_training_in_one_line(argv, monkeyp
 
     def must_not_run(*args, **kwargs):
         raise AssertionError('training started although --plot cannot work')
-    monkeypatch.setattr('graphdim.cli.train.run_node_experiment', must_not_run)
-    monkeypatch.setattr('graphdim.cli.train_graph.run_graph_experiment', must_not_run)
+    monkeypatch.setattr('graphdim.cli.train.node_run_summary', must_not_run)
+    monkeypatch.setattr('graphdim.cli.train_graph.graph_run_summary', must_not_run)
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith('graphdim: error: ')

@@ -1,7 +1,8 @@
 """``graphdim image``: train image DIM, probe its features against baselines, print a summary."""
 import json
 
-from ..experiments.image import ImageConfig, run_image_experiment
+from ..experiments.image import ImageConfig, image_run_summary
+from ..experiments.results import RunSummary
 from .common import add_config_options, add_output_options
 from .options import add_config_arguments, config_from_args
 
@@ -19,40 +20,40 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def _print_image_summary(summary) -> None:
-    config, w = summary['config'], summary['weights']
-    shape = 'x'.join(map(str, summary['image_shape']))
-    print(f"graphdim: image DIM ({summary['mode']}) on {summary['dataset']} "
-          f"({summary['num_train']} train / {summary['num_test']} test images, {shape}) | "
+def _print_image_summary(summary: RunSummary) -> None:
+    config, facts = summary.config, summary.facts
+    w, shape = facts['weights'], 'x'.join(map(str, facts['image_shape']))
+    print(f"graphdim: image DIM ({facts['mode']}) on {summary.dataset} "
+          f"({facts['num_train']} train / {facts['num_test']} test images, {shape}) | "
           f"{config['estimator']}, alpha {w['alpha']:g} beta {w['beta']:g} gamma "
-          f"{w['gamma']:g}, mi_units {config['mi_units']} | device {summary['device']}")
-    print(f"DIM trained on {summary['train_images']} images for {summary['epochs']} epochs "
-          f"(batch {config['batch_size']}, lr {config['lr']:g}); probes: {summary['split']}")
-    for run in summary['runs']:
-        print(f"  seed {run['seed']:>3}: linear/y test {run['test_acc']:6.2f}  val "
-              f"{run['val_acc']:6.2f}  ({run['train_seconds']:.1f} s training)")
-    columns = [('DIM', summary['probes'])] + [
-        (name.replace('_', ' '), base['probes']) for name, base in summary['baselines'].items()]
+          f"{w['gamma']:g}, mi_units {config['mi_units']} | device {facts['device']}")
+    print(f"DIM trained on {facts['train_images']} images for {facts['epochs']} epochs "
+          f"(batch {config['batch_size']}, lr {config['lr']:g}); probes: {facts['split']}")
+    for run in summary.runs:
+        print(f"  seed {run.seed:>3}: linear/y test {run.scores.test_acc:6.2f}  val "
+              f"{run.scores.val_acc:6.2f}  ({run.train_seconds:.1f} s training)")
+    columns = [('DIM' if not whose else whose.replace('_', ' '), probes)
+               for whose, probes in summary.probe_figures.items()]
     rows = sorted({key for _, probes in columns for key in probes})
     print('| probe/features | ' + ' | '.join(name for name, _ in columns) + ' |')
     for key in rows:
-        cells = [f"{p[key]['test_acc_mean']:.2f} ± {p[key]['test_acc_std']:.2f}"
-                 if key in p else '-' for _, p in columns]
+        cells = [f"{p[key].mean:.2f} ± {p[key].std:.2f}" if key in p else '-'
+                 for _, p in columns]
         print(f"| {key} | " + ' | '.join(cells) + ' |')
-    baselines = ', '.join(f"{name.replace('_', ' ')} {b['test_acc_mean']:.2f}"
-                          for name, b in summary['baselines'].items())
-    print(f"test accuracy (linear probe on Y): {summary['test_acc_mean']:.2f} ± "
-          f"{summary['test_acc_std']:.2f} % over {len(summary['seeds'])} seed(s)"
-          + (f"; same probe on {baselines}" if baselines else '')
-          + f"; {summary['epoch_seconds_median']:.1f} s/epoch (median), peak RSS "
-            f"{summary['peak_rss_mb']:.0f} MiB")
-    if 'out_dir' in summary:
-        print(f"wrote {summary['out_dir']}")
+    baselines = ', '.join(f"{whose.replace('_', ' ')} {figures['test_acc'].mean:.2f}"
+                          for whose, figures in summary.figures.items() if whose)
+    accuracy = summary.figure('test_acc')
+    print(f"test accuracy (linear probe on Y): {accuracy.mean:.2f} ± {accuracy.std:.2f} % over "
+          f"{len(summary.seeds)} seed(s)" + (f"; same probe on {baselines}" if baselines else '')
+          + f"; {summary.epoch_seconds_median:.1f} s/epoch (median), peak RSS "
+            f"{summary.peak_rss_mb:.0f} MiB")
+    if summary.out_dir is not None:
+        print(f"wrote {summary.out_dir}")
 
 
 def run(args) -> None:
-    summary = run_image_experiment(config_from_args(ImageConfig, args), progress=not args.quiet,
-                                   out_dir=args.out, overwrite=args.overwrite)
+    summary = image_run_summary(config_from_args(ImageConfig, args), progress=not args.quiet,
+                                out_dir=args.out, overwrite=args.overwrite)
     _print_image_summary(summary)
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary.to_json()))

@@ -1,7 +1,9 @@
 """``graphdim train``: train DIM on a graph, probe the embeddings, print a summary."""
 import json
 
-from ..experiments import NodeConfig, run_node_experiment
+from ..experiments import NodeConfig
+from ..experiments.node import node_run_summary
+from ..experiments.results import RunSummary, SeedResult
 from ..progress import fit_width
 from ..registry import flat_options, model_entry, models_help
 from .common import add_config_options, add_output_options
@@ -50,21 +52,22 @@ def add_parser(subparsers) -> None:
     add_model_groups(p, 'graph', added)
 
 
-def _print_node_summary(summary) -> None:
-    config = flat_options(summary['config'])  # the model's options beside the level's
-    entry = model_entry('node', config['model'])
+def _print_node_summary(summary: RunSummary) -> None:
+    config = flat_options(summary.config)  # the model's options beside the level's
+    entry, facts = model_entry('node', config['model']), summary.facts
     print(fit_width(f"graphdim: {entry.printed_name} on {_graph_name(summary)} | device "
-                    f"{summary['device']} | {entry.recipe(config)}"))
-    print(f"split: {summary['split']}")
-    propagation = summary.get('propagation')
+                    f"{facts['device']} | {entry.recipe(config)}"))
+    print(f"split: {facts['split']}")
+    propagation = facts.get('propagation')
     if propagation:
         why = f" ({propagation['reason']})" if propagation['reason'] else ''
         print(f"propagation: {propagation['name']}{why}")
-    if summary['test_acc_mean'] is None:
-        print(f"no labels: trained {len(summary['seeds'])} seed(s), "
-              f"{summary['epochs_mean']:.0f} epochs on average, not probed")
-        if 'out_dir' in summary:
-            print(f"wrote {summary['out_dir']}")
+    accuracy = summary.figure('test_acc')
+    if accuracy.mean is None:
+        print(f"no labels: trained {len(summary.seeds)} seed(s), "
+              f"{summary.epochs_mean:.0f} epochs on average, not probed")
+        if summary.out_dir is not None:
+            print(f"wrote {summary.out_dir}")
         return
     reinforced = tuple(config.get('hops', (0, ))) != (0, )
     if reinforced:
@@ -74,49 +77,55 @@ def _print_node_summary(summary) -> None:
                   if config.get('hops_cv') else ' chosen on validation') \
             if len(config['hops']) > 1 or ' or ' in forms else ''
         print(f"reinforcement: {forms}, K in {', '.join(map(str, config['hops']))}{chosen}")
-    for run in summary['runs']:
-        hops = lambda prefix='': (f" K={run[prefix + 'hops']}"  # noqa: E731
-                                  f"{'' if run[prefix + 'reinforcement'] == 'add' else ' A^K'}"
-                                  if reinforced else '')
-        baseline = f"  random init {run['random_init_test_acc']:6.2f}{hops('random_init_')}" \
-            if 'random_init_test_acc' in run else ''
-        print(f"  seed {run['seed']:>3}: test {run['test_acc']:6.2f}  val {run['val_acc']:6.2f}"
-              f"{hops()}{baseline}"
-              f"  (probe C={run['probe_c']:g} {run['probe_normalization']}, "
-              f"{run['epochs']} epochs, best {run['best_epoch']}, "
-              f"{run['train_seconds']:.1f} s)")
-    print(fit_width(f"test accuracy: {summary['test_acc_mean']:.2f} ± "
-                    f"{summary['test_acc_std']:.2f} % over {len(summary['seeds'])} seed(s) | "
-                    f"{summary['epochs_mean']:.0f} epochs on average, "
-                    f"{1000 * summary['epoch_seconds_median']:.1f} ms/epoch (median), "
-                    f"peak RSS {summary['peak_rss_mb']:.0f} MiB"))
-    if 'random_init_test_acc_mean' in summary:
-        print(f"random-init encoder (untrained, same probe): "
-              f"{summary['random_init_test_acc_mean']:.2f} ± "
-              f"{summary['random_init_test_acc_std']:.2f} %")
-    if 'training_free_test_acc_mean' in summary:
-        print(fit_width(f"training-free baseline: {summary['training_free_test_acc_mean']:.2f}"
-                        f" ± {summary['training_free_test_acc_std']:.2f} % "
-                        f"({_training_free_choice(summary)})"))
-    if 'out_dir' in summary:
-        print(f"wrote {summary['out_dir']}")
+    for run in summary.runs:
+        print(_seed_line(run, reinforced))
+    print(fit_width(f"test accuracy: {accuracy.mean:.2f} ± {accuracy.std:.2f} % over "
+                    f"{len(summary.seeds)} seed(s) | {summary.epochs_mean:.0f} epochs on "
+                    f"average, {1000 * summary.epoch_seconds_median:.1f} ms/epoch (median), "
+                    f"peak RSS {summary.peak_rss_mb:.0f} MiB"))
+    random_init = summary.figure('test_acc', 'random_init')
+    if random_init is not None:
+        print(f"random-init encoder (untrained, same probe): {random_init.mean:.2f} ± "
+              f"{random_init.std:.2f} %")
+    training_free = summary.figure('test_acc', 'training_free')
+    if training_free is not None:
+        print(fit_width(f"training-free baseline: {training_free.mean:.2f} ± "
+                        f"{training_free.std:.2f} % ({_training_free_choice(summary)})"))
+    if summary.out_dir is not None:
+        print(f"wrote {summary.out_dir}")
 
 
-def _training_free_choice(summary) -> str:
+def _seed_line(run: SeedResult, reinforced: bool) -> str:
+    """A seed's figures: the trained encoder's (with the K its probe chose where several
+    were tried), the untrained encoder's beside them, the probe's setting, the training."""
+    def hops(scores) -> str:
+        return (f" K={scores.hops}{'' if scores.reinforcement == 'add' else ' A^K'}"
+                if reinforced else '')
+    scores, random_init = run.scores, run.baselines.get('random_init')
+    baseline = f"  random init {random_init.test_acc:6.2f}{hops(random_init)}" \
+        if random_init is not None else ''
+    return (f"  seed {run.seed:>3}: test {scores.test_acc:6.2f}  val {scores.val_acc:6.2f}"
+            f"{hops(scores)}{baseline}  (probe C={scores.probe.c:g} "
+            f"{scores.probe.normalization}, {run.epochs} epochs, best {run.best_epoch}, "
+            f"{run.train_seconds:.1f} s)")
+
+
+def _training_free_choice(summary: RunSummary) -> str:
     """How the training-free baseline was chosen and what it chose: the raw features
     propagated (the form and K of HOPS_GRID, on validation or by --hops-cv folds)."""
     forms = {'add': 'X + A^K X', 'replace': 'A^K X'}
-    chosen = [('X' if run['training_free_hops'] == 0 else
-               f"{forms[run['training_free_reinforcement']]}, K={run['training_free_hops']}")
-              for run in summary['runs']]
-    folds = summary['config'].get('hops_cv')
+    chosen = [('X' if baseline.hops == 0 else
+               f"{forms[baseline.reinforcement]}, K={baseline.hops}")
+              for baseline in (run.baselines['training_free'] for run in summary.runs)]
+    folds = summary.config.get('hops_cv')
     how = f"by {folds}-fold cross-validation on train + val" if folds else 'on validation'
     what = chosen[0] if len(set(chosen)) == 1 else 'per seed: ' + '; '.join(chosen)
     return f"raw features, {what}, chosen {how}"
 
 
-def _graph_name(summary) -> str:
-    return f"{summary['dataset']} ({summary['num_nodes']} nodes, {summary['num_edges']} edges)"
+def _graph_name(summary: RunSummary) -> str:
+    return (f"{summary.dataset} ({summary.facts['num_nodes']} nodes, "
+            f"{summary.facts['num_edges']} edges)")
 
 
 def run(args) -> None:
@@ -132,10 +141,10 @@ def run(args) -> None:
         import importlib.util
         if importlib.util.find_spec('tensorboard') is None:
             raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard")
-    summary = run_node_experiment(config_from_args(NodeConfig, args), progress=not args.quiet,
-                                  out_dir=args.out, tensorboard=args.tensorboard,
-                                  overwrite=args.overwrite)
-    if summary.get('rank', 0) != 0:
+    summary = node_run_summary(config_from_args(NodeConfig, args), progress=not args.quiet,
+                               out_dir=args.out, tensorboard=args.tensorboard,
+                               overwrite=args.overwrite)
+    if summary.facts.get('rank', 0) != 0:
         return  # only rank 0 of a distributed run reports
     _print_node_summary(summary)
     if args.plot:
@@ -143,4 +152,4 @@ def run(args) -> None:
         for path in plot_run(args.out):
             print(f"wrote {path}")
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary.to_json()))

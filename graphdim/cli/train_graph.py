@@ -11,7 +11,8 @@ where it equals the other level's default.
 import json
 
 from ..experiments import NodeConfig
-from ..experiments.graph import GraphConfig, run_graph_experiment
+from ..experiments.graph import GraphConfig, graph_run_summary
+from ..experiments.results import RunSummary, SeedResult
 from ..progress import fit_width
 from ..experiments.config import ModelChoices
 from ..registry import flat_options, model_entry, model_option_fields
@@ -107,48 +108,50 @@ def graph_config_from_args(args) -> GraphConfig:
     return config_from_args(GraphConfig, args)
 
 
-def _dataset_name(summary) -> str:
-    return (f"{summary['dataset']} ({summary['num_graphs']} graphs, "
-            f"{summary['num_features']} node features)")
+def _dataset_name(summary: RunSummary) -> str:
+    return (f"{summary.dataset} ({summary.facts['num_graphs']} graphs, "
+            f"{summary.facts['num_features']} node features)")
 
 
-def _print_graph_summary(summary) -> None:
-    config = flat_options(summary['config'])  # the model's options beside the level's
+def _print_graph_summary(summary: RunSummary) -> None:
+    config = flat_options(summary.config)  # the model's options beside the level's
     entry = model_entry('graph', config['model'])
     settings = [entry.recipe(config), 'sum readout', config['estimator'],
                 f"batch {config['batch_size']}", f"lr {config['lr']:g}",
                 f"{config['epochs']} epochs"]
     print(fit_width(f"graphdim: {entry.printed_name} on {_dataset_name(summary)} | device "
-                    f"{summary['device']} | {', '.join(s for s in settings if s)}"))
-    print(f"protocol: {summary['protocol']}")
-    ogb = 'test_roc_auc_mean' in summary
-    for run in summary['runs']:
-        if ogb:
-            line = (f"test ROC-AUC {run['test_roc_auc']:.4f}  valid {run['valid_roc_auc']:.4f}  "
-                    f"random init {run['random_init_test_roc_auc']:.4f}  ({run['probe']}, ")
-        else:
-            line = (f"SVM {run['test_acc']:6.2f}  logreg {run['logreg_acc']:6.2f}  "
-                    f"inner {run['val_acc']:6.2f}")
-            if 'random_init_test_acc' in run:
-                line += f"  random init SVM {run['random_init_test_acc']:6.2f}"
-            line += '  ('
-        print(f"  seed {run['seed']:>3}: {line}{run['epochs']} epochs, "
-              f"{run['train_seconds']:.1f} s train, {run['seconds']:.1f} s total)")
-    seeds = len(summary['seeds'])
-    if ogb:
-        print(f"test ROC-AUC: {summary['test_roc_auc_mean']:.4f} ± "
-              f"{summary['test_roc_auc_std']:.4f} over {seeds} seed(s); random-init encoder "
-              f"{summary['random_init_test_roc_auc_mean']:.4f} ± "
-              f"{summary['random_init_test_roc_auc_std']:.4f}")
+                    f"{summary.facts['device']} | {', '.join(s for s in settings if s)}"))
+    print(f"protocol: {summary.facts['protocol']}")
+    for run in summary.runs:
+        print(f"  seed {run.seed:>3}: {_seed_figures(run)}{run.epochs} epochs, "
+              f"{run.train_seconds:.1f} s train, {run.seconds:.1f} s total)")
+    seeds, roc = len(summary.seeds), summary.figure('test_roc_auc')
+    if roc is not None:
+        random_roc = summary.figure('test_roc_auc', 'random_init')
+        print(f"test ROC-AUC: {roc.mean:.4f} ± {roc.std:.4f} over {seeds} seed(s); "
+              f"random-init encoder {random_roc.mean:.4f} ± {random_roc.std:.4f}")
     else:
-        print(f"test accuracy (SVM): {summary['test_acc_mean']:.2f} ± "
-              f"{summary['test_acc_std']:.2f} % over {config['folds']} folds x {seeds} "
-              f"seed(s) (± {summary['test_acc_seed_std']:.2f} over seed means); logistic "
-              f"regression {summary['logreg_acc_mean']:.2f} ± {summary['logreg_acc_std']:.2f} %")
-    print(f"{1000 * summary['epoch_seconds_median']:.1f} ms/epoch (median), "
-          f"{summary['seconds_total']:.1f} s in all, peak RSS {summary['peak_rss_mb']:.0f} MiB")
-    if 'out_dir' in summary:
-        print(f"wrote {summary['out_dir']}")
+        svm, logreg = summary.figure('test_acc'), summary.figure('logreg_acc')
+        print(f"test accuracy (SVM): {svm.mean:.2f} ± {svm.std:.2f} % over {config['folds']} "
+              f"folds x {seeds} seed(s) (± {svm.seed_std:.2f} over seed means); logistic "
+              f"regression {logreg.mean:.2f} ± {logreg.std:.2f} %")
+    print(f"{1000 * summary.epoch_seconds_median:.1f} ms/epoch (median), "
+          f"{summary.seconds_total:.1f} s in all, peak RSS {summary.peak_rss_mb:.0f} MiB")
+    if summary.out_dir is not None:
+        print(f"wrote {summary.out_dir}")
+
+
+def _seed_figures(run: SeedResult) -> str:
+    """A seed's figures, up to the opening bracket of its training's."""
+    scores, random_init = run.scores, run.baselines.get('random_init')
+    if scores.ogb is not None:
+        return (f"test ROC-AUC {scores.test_roc_auc:.4f}  valid {scores.valid_roc_auc:.4f}  "
+                f"random init {random_init.test_roc_auc:.4f}  ({scores.ogb.chosen}, ")
+    line = (f"SVM {scores.test_acc:6.2f}  logreg {scores.logreg_acc:6.2f}  "
+            f"inner {scores.val_acc:6.2f}")
+    if random_init is not None:
+        line += f"  random init SVM {random_init.test_acc:6.2f}"
+    return line + '  ('
 
 
 def run_graph_level(args) -> None:
@@ -158,12 +161,12 @@ def run_graph_level(args) -> None:
         check_plot_dependencies()  # before training, not after it
     if args.plot and not args.out:
         raise ValueError("--plot draws into the run directory: add --out DIR")
-    summary = run_graph_experiment(config, progress=not args.quiet, out_dir=args.out,
-                                   overwrite=args.overwrite)
+    summary = graph_run_summary(config, progress=not args.quiet, out_dir=args.out,
+                                overwrite=args.overwrite)
     _print_graph_summary(summary)
     if args.plot:
         from ..plots import plot_run
         for path in plot_run(args.out):
             print(f"wrote {path}")
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps(summary.to_json()))

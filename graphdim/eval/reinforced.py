@@ -26,12 +26,14 @@ class ReinforcedProbe:
     the embeddings as they are), the chosen :class:`ProbeResult` (``result``: its
     ``test_score`` is the one test figure) and every candidate's validation accuracy,
     ``val_scores[(mode, hops)]``. ``plain`` is the probe of the embeddings as they are
-    (``hops=0``) where the grid holds 0: what reinforcement is measured against."""
+    (``hops=0``) where the grid holds 0: what reinforcement is measured against.
+    ``embeddings`` are the chosen candidate's: those the test figure was measured on."""
     result: ProbeResult
     hops: int
     mode: str
     val_scores: Dict[Tuple[str, int], float] = field(default_factory=dict)
     plain: Optional[ProbeResult] = None
+    embeddings: Optional[Tensor] = field(default=None, repr=False)
 
     @property
     def test_score(self) -> float:
@@ -84,7 +86,7 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
     _, k, mode, candidate, result = best
     if result is None:  # cross-validated choice: the chosen candidate's own probe
         result = linear_probe(candidate, data.y, split, device=device)
-    return ReinforcedProbe(result, k, mode, val_scores, plain)
+    return ReinforcedProbe(result, k, mode, val_scores, plain, candidate)
 
 
 def training_free_probe(data, split: Split, device: Optional[torch.device] = None,

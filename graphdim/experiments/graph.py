@@ -2,15 +2,15 @@
 graph embeddings, evaluate.
 
 ``run_graph_experiment(GraphConfig(dataset='MUTAG', seeds=5))`` is what
-``graphdim train --level graph`` runs; its result dictionary is what the CLI prints and
-``--json`` emits. TU datasets: 10-fold CV accuracy of an SVM (the headline, as in the graph DIM papers)
-and of logistic regression, ``C`` chosen by inner CV on the training folds. OGB datasets:
+``graphdim train --level graph`` runs; its result dictionary is what ``--json`` emits
+(:func:`graph_run_summary`: the same, typed, as the CLI prints it). TU datasets: 10-fold CV
+accuracy of an SVM (the headline, as in the graph DIM papers) and of logistic regression,
+``C`` chosen by inner CV on the training folds. OGB datasets:
 ROC-AUC on the official scaffold split, probe chosen on valid, with the random-init encoder's
 ROC-AUC beside it.
 """
-import statistics
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import torch
 from torch_geometric.loader import DataLoader
@@ -22,8 +22,9 @@ from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..registry import flat_options, model_entry, model_names
 from ..runtime import resolve_device
 from ..train import embed, fit
-from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig, mean_std,
+from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig,
                      model_options_field, option)
+from .results import GraphScores, MeanStd, RunSummary, SeedResult
 from .skeleton import Experiment, run_experiment
 
 
@@ -103,25 +104,17 @@ def build_graph_model(config: GraphConfig, in_channels: int) -> torch.nn.Module:
 
 
 def _evaluate(dataset: GraphDataset, embeddings, config: GraphConfig, seed: int,
-              label: str = ''):
-    """Per-seed figures (percent for accuracies, [0, 1] for ROC-AUC); ``label`` names the
-    progress line of each fold as it ends."""
+              label: str = '') -> GraphScores:
+    """The seed's scores: the OGB probe, or the SVM's and the logistic regression's nested
+    cross-validations; ``label`` names the progress line of each fold as it ends."""
     if dataset.split is not None:
-        probe = ogb_probe(embeddings, dataset.labels, dataset.split, dataset.name,
-                          standardize=config.standardize)
-        return {'test_roc_auc': probe.test_roc_auc, 'valid_roc_auc': probe.valid_roc_auc,
-                'probe': probe.chosen}
-    result = {}
-    for classifier, key in (('svm', 'test_acc'), ('logreg', 'logreg_acc')):
-        cv = cross_validate(embeddings, dataset.labels, classifier, config.folds,
-                            config.inner_folds, seed=seed, jobs=config.jobs,
-                            standardize=config.standardize, label=label)
-        result[key] = 100 * cv.mean
-        result[f'{key}_folds'] = [100 * a for a in cv.fold_accuracies]
-        result[f'{key}_inner'] = 100 * statistics.fmean(cv.inner_accuracies)
-        result[f'{key}_chosen'] = cv.chosen
-    result['val_acc'] = result.pop('test_acc_inner')  # inner CV: training folds only
-    return result
+        return GraphScores(ogb=ogb_probe(embeddings, dataset.labels, dataset.split,
+                                         dataset.name, standardize=config.standardize))
+    svm, logreg = (cross_validate(embeddings, dataset.labels, classifier, config.folds,
+                                  config.inner_folds, seed=seed, jobs=config.jobs,
+                                  standardize=config.standardize, label=label)
+                   for classifier in ('svm', 'logreg'))
+    return GraphScores(svm=svm, logreg=logreg)
 
 
 def load_config_dataset(config: GraphConfig) -> GraphDataset:
@@ -148,13 +141,20 @@ def graph_embeddings(model: torch.nn.Module, dataset: GraphDataset, device=None)
 def run_graph_experiment(config: GraphConfig, progress: bool = True,
                          out_dir: Optional[str] = None,
                          overwrite: bool = False) -> Dict[str, Any]:
-    """Train and evaluate once per seed; return the summary.
+    """Train and evaluate once per seed; return the summary (``graph_run_summary``'s, typed,
+    as a dictionary: its ``to_json()``).
 
     With ``out_dir``: a :class:`~graphdim.runs.RunFolder` with ``config.json``,
     ``results.json``, ``labels.pt`` and per seed the model state, the embeddings (one row per
     graph, in dataset order) and the loss log. A folder holding another run is refused
     unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
+    return graph_run_summary(config, progress, out_dir, overwrite).to_json()
+
+
+def graph_run_summary(config: GraphConfig, progress: bool = True,
+                      out_dir: Optional[str] = None, overwrite: bool = False) -> RunSummary:
+    """:func:`run_graph_experiment`'s summary, typed."""
     return run_experiment(GraphExperiment(config, progress), out_dir, overwrite)
 
 
@@ -162,7 +162,6 @@ class GraphExperiment(Experiment):
     """A graph-level run: TU datasets by nested cross-validation, OGB by its scaffold split
     (where the random-init encoder's figures are always given)."""
     kind = 'graph'
-    baseline_keys = ('test_acc', 'logreg_acc', 'test_roc_auc', 'valid_roc_auc')
 
     def __init__(self, config: GraphConfig, progress: bool = True):
         super().__init__(config, progress)
@@ -194,13 +193,13 @@ class GraphExperiment(Experiment):
                 f"{self.entry.recipe(flat_options(asdict(config)))}, {config.estimator} | batch "
                 f"{config.batch_size}, lr {config.lr:g}, {config.epochs} epochs")
 
-    def seed_note(self, run) -> str:
-        done = f"{run['epochs']} epochs, {run['seconds']:.1f} s"
-        if 'test_roc_auc' in run:
-            return (f"  seed {run['seed']}: test ROC-AUC {run['test_roc_auc']:.4f}, valid "
-                    f"{run['valid_roc_auc']:.4f}; {done}")
-        return (f"  seed {run['seed']}: SVM {run['test_acc']:.2f} %, logistic regression "
-                f"{run['logreg_acc']:.2f} % (mean of {len(run['test_acc_folds'])} folds); "
+    def seed_note(self, run: SeedResult) -> str:
+        done, scores = f"{run.epochs} epochs, {run.seconds:.1f} s", run.scores
+        if scores.ogb is not None:
+            return (f"  seed {run.seed}: test ROC-AUC {scores.test_roc_auc:.4f}, valid "
+                    f"{scores.valid_roc_auc:.4f}; {done}")
+        return (f"  seed {run.seed}: SVM {scores.test_acc:.2f} %, logistic regression "
+                f"{scores.logreg_acc:.2f} % (mean of {len(scores.svm.folds)} folds); "
                 f"{done}")
 
     def labels(self):
@@ -216,12 +215,11 @@ class GraphExperiment(Experiment):
         return 'the untrained encoder' \
             if self.config.random_baseline or self.dataset.split is not None else ''
 
-    def random_init(self, model, seed: int) -> Dict[str, Any]:
+    def random_init(self, model, seed: int) -> Dict[str, GraphScores]:
         if not (self.config.random_baseline or self.dataset.split is not None):
             return {}
-        figures = _evaluate(self.dataset, self.embed(model), self.config, seed,
-                            f"seed {seed} random init")
-        return {f'random_init_{k}': figures[k] for k in self.baseline_keys if k in figures}
+        return {'random_init': _evaluate(self.dataset, self.embed(model), self.config, seed,
+                                         f"seed {seed} random init")}
 
     def train(self, model, seed: int, checkpoint):
         config = self.config
@@ -233,32 +231,37 @@ class GraphExperiment(Experiment):
     def embed(self, model) -> torch.Tensor:
         return graph_embeddings(model, self.dataset, self.device)
 
-    def probe(self, embeddings, seed: int) -> Dict[str, Any]:
+    def probe(self, embeddings, seed: int) -> GraphScores:
         return _evaluate(self.dataset, embeddings, self.config, seed, f"seed {seed}")
 
-    def summarize(self, seeds, runs) -> Dict[str, Any]:
+    def summarize(self, seeds, runs) -> RunSummary:
         return _summarize(self.dataset, self.config, seeds, runs, self.device)
 
 
-def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs, device):
-    summary = {'dataset': dataset.name, 'seeds': seeds, 'num_graphs': len(dataset),
-               'num_features': dataset.num_features, 'num_classes': dataset.num_classes}
+def _summarize(dataset: GraphDataset, config: GraphConfig, seeds, runs: List[SeedResult],
+               device) -> RunSummary:
+    facts = {'num_graphs': len(dataset), 'num_features': dataset.num_features,
+             'num_classes': dataset.num_classes}
+    trained, baseline = {}, {}
     if dataset.split is not None:
-        summary['protocol'] = ('official scaffold split; probe (SVM or logistic regression, '
-                               'C, scaling) chosen by valid ROC-AUC; OGB Evaluator')
-        for key in ('test_roc_auc', 'valid_roc_auc', 'random_init_test_roc_auc'):
-            summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(r[key] for r in runs)
+        facts['protocol'] = ('official scaffold split; probe (SVM or logistic regression, '
+                             'C, scaling) chosen by valid ROC-AUC; OGB Evaluator')
+        trained = {'test_roc_auc': MeanStd.of(r.scores.test_roc_auc for r in runs),
+                   'valid_roc_auc': MeanStd.of(r.scores.valid_roc_auc for r in runs)}
+        baseline = {'test_roc_auc': MeanStd.of(r.baselines['random_init'].test_roc_auc
+                                               for r in runs)}
     else:
-        summary['protocol'] = (f'{config.folds}-fold stratified CV, C chosen by '
-                               f'{config.inner_folds}-fold inner CV on the training folds; '
-                               f'std over all folds of all seeds')
-        for key in ('test_acc', 'logreg_acc'):
-            folds = [a for r in runs for a in r[f'{key}_folds']]
-            summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(folds)
-            summary[f'{key}_seed_std'] = mean_std(r[key] for r in runs)[1]
-        summary['val_acc_mean'] = mean_std(r['val_acc'] for r in runs)[0]
+        facts['protocol'] = (f'{config.folds}-fold stratified CV, C chosen by '
+                             f'{config.inner_folds}-fold inner CV on the training folds; '
+                             f'std over all folds of all seeds')
+        for name, cv in (('test_acc', lambda s: s.svm), ('logreg_acc', lambda s: s.logreg)):
+            folds = [100 * a for r in runs for a in cv(r.scores).fold_accuracies]
+            trained[name] = MeanStd.of(folds, seed_std=MeanStd.of(
+                100 * cv(r.scores).test_score for r in runs).std)
+        trained['val_acc'] = MeanStd.mean_of(r.scores.val_acc for r in runs)
         if config.random_baseline:
-            summary['random_init_test_acc_mean'] = mean_std(
-                r['random_init_test_acc'] for r in runs)[0]
-    summary['device'] = str(device)
-    return summary
+            baseline = {'test_acc': MeanStd.mean_of(r.baselines['random_init'].test_acc
+                                                    for r in runs)}
+    facts['device'] = str(device)
+    figures = {'': trained, **({'random_init': baseline} if baseline else {})}
+    return RunSummary('graph', dataset.name, seeds, figures, facts=facts)

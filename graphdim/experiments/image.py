@@ -2,12 +2,12 @@
 against the same probes on raw pixels and on the same encoder at random initialisation.
 
 ``run_image_experiment(ImageConfig(dataset='mnist', mode='local'))`` is what
-``graphdim image`` runs; its result dictionary is what the CLI prints and ``--json`` emits.
+``graphdim image`` runs; its result dictionary is what ``--json`` emits
+(:func:`image_run_summary`: the same, typed, as the CLI prints it).
 """
 import copy
-import statistics
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
@@ -18,10 +18,10 @@ from ..image.dim import MODES, ImageDIM, mode_weights
 from ..runtime import resolve_device
 from ..train import fit
 from .config import OPTIMIZER_RATE_MAX, SEED_MAX, RunConfig, option
+from .results import ImageScores, MeanStd, RunSummary, SeedResult
 from .skeleton import Experiment, run_experiment
 
 PROBES = ('linear', 'mlp')
-HEADLINE = 'linear/y'
 
 
 @dataclass
@@ -86,16 +86,6 @@ def build_image_model(config: ImageConfig, image_size: int, channels: int) -> Im
                                  config.out_dim)
 
 
-def _mean_std(values: Sequence[float]) -> Dict[str, float]:
-    return {'test_acc_mean': statistics.fmean(values),
-            'test_acc_std': statistics.stdev(values) if len(values) > 1 else 0.0}
-
-
-def _aggregate(runs, key: str) -> Dict[str, Dict[str, float]]:
-    names = runs[0][key].keys()
-    return {name: _mean_std([r[key][name]['test_acc'] for r in runs]) for name in names}
-
-
 def _probe_set(dataset, split: Split):
     """Images, labels and split restricted to the probe-training, validation and test
     images (features are computed for these only)."""
@@ -123,6 +113,12 @@ def run_image_experiment(config: ImageConfig, progress: bool = True,
     embeddings ``Y`` of the test images and the loss log. A folder holding another run is
     refused unless ``overwrite`` (:meth:`~graphdim.runs.RunFolder.begin`).
     """
+    return image_run_summary(config, progress, out_dir, overwrite).to_json()
+
+
+def image_run_summary(config: ImageConfig, progress: bool = True,
+                      out_dir: Optional[str] = None, overwrite: bool = False) -> RunSummary:
+    """:func:`run_image_experiment`'s summary, typed."""
     config.check()
     return run_experiment(ImageExperiment(config, progress), out_dir, overwrite)
 
@@ -163,9 +159,9 @@ class ImageExperiment(Experiment):
                 f"{config.mi_units}, batch {config.batch_size}, lr {config.lr:g}, "
                 f"{config.epochs} epochs")
 
-    def seed_note(self, run) -> str:
-        return (f"  seed {run['seed']}: linear/y test {run['test_acc']:.2f} %, val "
-                f"{run['val_acc']:.2f} %; {run['train_seconds']:.1f} s training")
+    def seed_note(self, run: SeedResult) -> str:
+        return (f"  seed {run.seed}: linear/y test {run.scores.test_acc:.2f} %, val "
+                f"{run.scores.val_acc:.2f} %; {run.train_seconds:.1f} s training")
 
     def labels(self):
         return self.dataset.test_labels
@@ -176,7 +172,7 @@ class ImageExperiment(Experiment):
     def build(self) -> ImageDIM:
         return build_image_model(self.config, self.dataset.image_size, self.dataset.channels)
 
-    def random_init(self, model: ImageDIM, seed: int) -> Dict[str, Any]:
+    def random_init(self, model: ImageDIM, seed: int) -> Dict[str, ImageScores]:
         # Probed after training, beside the trained encoder, on the same images.
         self.random_encoder = copy.deepcopy(model.encoder)
         return {}
@@ -198,46 +194,51 @@ class ImageExperiment(Experiment):
             else ('y', ) + tuple(config.features)
         return image_features(model.encoder, self.images, self.features, device=self.device)
 
-    def probe(self, dim_features, seed: int) -> Dict[str, Any]:
+    def probe(self, dim_features, seed: int) -> ImageScores:
+        return ImageScores(self._probes(dim_features, seed), self.split.description,
+                           self.train_images.size(0))
+
+    def baselines_beside(self, seed: int) -> Dict[str, ImageScores]:
+        """The same probes on the raw pixels and on the untrained encoder, same images."""
+        if not self.config.baselines:
+            return {}
+        return {'raw_pixels': ImageScores(self._probes(
+                    {'pixels': raw_pixels(self.images)}, seed)),
+                'random_encoder': ImageScores(self._probes(image_features(
+                    self.random_encoder.to(self.device), self.images, self.features,
+                    device=self.device), seed))}
+
+    def _probes(self, features, seed: int) -> Dict[str, Dict[str, Any]]:
         config = self.config
         probes = tuple(config.probes) if 'linear' in config.probes \
             else ('linear', ) + tuple(config.probes)
-        probe = lambda feats: probe_features(feats, self.probe_labels, self.probe_split,  # noqa: E731
-                                             probes, mlp_epochs=config.mlp_epochs, seed=seed,
-                                             device=self.device)
-        run = {'train_images': self.train_images.size(0), 'split': self.split.description,
-               'dim': probe(dim_features)}
-        if config.baselines:
-            run['raw_pixels'] = probe({'pixels': raw_pixels(self.images)})
-            run['random_encoder'] = probe(image_features(
-                self.random_encoder.to(self.device), self.images, self.features,
-                device=self.device))
-        run['test_acc'] = run['dim'][HEADLINE]['test_acc']
-        run['val_acc'] = run['dim'][HEADLINE]['val_acc']
-        return run
+        return probe_features(features, self.probe_labels, self.probe_split, probes,
+                              mlp_epochs=config.mlp_epochs, seed=seed, device=self.device)
 
     def kept_embeddings(self, dim_features):
         # The probe set ends with every test image, in order: their Y are the embeddings.
         return dim_features['y'][self.probe_split.test]
 
-    def summarize(self, seeds, runs) -> Dict[str, Any]:
+    def summarize(self, seeds, runs) -> RunSummary:
         return _summarize(self.config, self.dataset, seeds, runs, self.model, self.device)
 
 
-def _summarize(config: ImageConfig, dataset, seeds, runs, model: ImageDIM, device):
-    return {
-        'dataset': dataset.name, 'mode': config.mode, 'weights': {
-            'alpha': model.alpha, 'beta': model.beta, 'gamma': model.gamma},
-        'seeds': seeds, **_mean_std([r['test_acc'] for r in runs]),
-        'val_acc_mean': statistics.fmean(r['val_acc'] for r in runs),
-        'probes': _aggregate(runs, 'dim'),
-        'baselines': {name: {**_mean_std([r[name][key]['test_acc'] for r in runs]),
-                             'probes': _aggregate(runs, name)}
-                      for name, key in (('raw_pixels', 'linear/pixels'),
-                                        ('random_encoder', HEADLINE)) if config.baselines},
-        'train_images': runs[0]['train_images'], 'epochs': config.epochs,
+def _summarize(config: ImageConfig, dataset, seeds, runs: List[SeedResult], model: ImageDIM,
+               device) -> RunSummary:
+    def scores(run: SeedResult, whose: str) -> ImageScores:  # the trained encoder's: ''
+        return run.baselines[whose] if whose else run.scores
+    figures = {'': {'test_acc': MeanStd.of(r.scores.test_acc for r in runs),
+                    'val_acc': MeanStd.mean_of(r.scores.val_acc for r in runs)}}
+    figures.update({whose: {'test_acc': MeanStd.of(r.baselines[whose].test_acc for r in runs)}
+                    for whose in runs[0].baselines})
+    probe_figures = {whose: {probe: MeanStd.of(scores(r, whose).figure(probe) for r in runs)
+                             for probe in scores(runs[0], whose).probes} for whose in figures}
+    facts = {
+        'mode': config.mode,
+        'weights': {'alpha': model.alpha, 'beta': model.beta, 'gamma': model.gamma},
+        'train_images': runs[0].scores.train_images, 'epochs': config.epochs,
         'device': str(device),
-        'split': runs[0]['split'].replace(f"(seed {seeds[0]})", "(seed = run seed)"),
+        'split': runs[0].scores.split.replace(f"(seed {seeds[0]})", "(seed = run seed)"),
         'num_train': dataset.train_images.size(0), 'num_test': dataset.test_images.size(0),
-        'image_shape': [dataset.channels, dataset.image_size, dataset.image_size],
-    }
+        'image_shape': [dataset.channels, dataset.image_size, dataset.image_size]}
+    return RunSummary('image', dataset.name, seeds, figures, probe_figures, facts)

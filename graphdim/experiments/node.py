@@ -1,7 +1,8 @@
 """Node-level experiments: for each seed, train DIM, freeze the embeddings, probe them.
 
 ``run_node_experiment(NodeConfig(dataset='Cora', seeds=10))`` is what ``graphdim train`` runs;
-its result dictionary is what the CLI prints and ``--json`` emits. The models come from the
+its result dictionary is what ``--json`` emits (:func:`node_run_summary`: the same, typed, as
+the CLI prints it; :mod:`graphdim.experiments.results`). The models come from the
 registry (:mod:`graphdim.registry`); the run is the one skeleton
 (:mod:`graphdim.experiments.skeleton`), with the graph, the probe and what differs past one
 process (:mod:`graphdim.experiments.scaling`) supplied here.
@@ -28,8 +29,9 @@ from ..graph.reinforcement import MAX_HOPS, MODES
 from ..progress import waiting
 from ..registry import flat_options, model_entry, model_names
 from ..train import fit
-from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig, mean_std,
+from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig,
                      model_options_field, option)
+from .results import MeanStd, NodeScores, RunSummary, SeedResult
 from .scaling import ScaledRun
 from .skeleton import Experiment, run_experiment
 
@@ -39,8 +41,8 @@ class NodeConfig(RunConfig):
     """Every setting of a node-level run: the data, the settings every model reads, training,
     the probe, scaling; the defaults are the default model's transductive recipe. The model's
     own options are ``model_options``, an instance of its options class (declared in its file,
-    :mod:`graphdim.registry`), or a dict of them (``NodeConfig(model='ggd',
-    model_options={'mask_clean': True})``); :meth:`from_dict` also takes them flat."""
+    :mod:`graphdim.registry`), or a dict of them (``NodeConfig(model=NAME,
+    model_options={OPTION: VALUE})``); :meth:`from_dict` also takes them flat."""
     LEVEL = 'node'
     MODEL_ARGUMENTS = ('hidden_channels', 'num_layers', 'activation', 'estimator')
     model: str = option(model_names('node')[0], 'the node-level model (graphdim.registry)',
@@ -144,6 +146,14 @@ def run_node_experiment(config: NodeConfig, progress: bool = True,
     refused unless ``overwrite`` replaces it or ``config.resume`` continues it
     (:meth:`~graphdim.runs.RunFolder.begin`).
     """
+    return node_run_summary(config, progress, out_dir, dataset, tensorboard,
+                            overwrite).to_json()
+
+
+def node_run_summary(config: NodeConfig, progress: bool = True,
+                     out_dir: Optional[str] = None, dataset: Optional[NodeDataset] = None,
+                     tensorboard: bool = False, overwrite: bool = False) -> RunSummary:
+    """:func:`run_node_experiment`'s summary, typed (its ``to_json()`` is the dictionary)."""
     if (config.checkpoint_every or config.resume) and out_dir is None:
         raise ValueError("--checkpoint-every and --resume need --out DIR (checkpoints are "
                          "written to DIR/seed_<s>/checkpoint.pt)")
@@ -220,20 +230,20 @@ class NodeExperiment(Experiment):
                 f"{self.entry.recipe(flat_options(asdict(config)))}, lr {config.lr:g} | at most "
                 f"{config.epochs} epochs{stops}{hops}")
 
-    def baselines(self) -> str:
-        shown = super().baselines()
-        return f"{shown} and the training-free baseline" \
-            if shown and getattr(self.data, 'y', None) is not None else shown
+    def baselines(self) -> str:  # none without labels: nothing to probe
+        shown = super().baselines() if getattr(self.data, 'y', None) is not None else ''
+        return f"{shown} and the training-free baseline" if shown else shown
 
-    def seed_note(self, run) -> str:
-        done = (f"{run['epochs']} epochs (best {run['best_epoch']}), "
-                f"{run['train_seconds']:.1f} s training")
-        if run.get('test_acc') is None:
-            return f"  seed {run['seed']}: {done}; no labels, not probed"
-        hops = (f", K={run['hops']}{'' if run['reinforcement'] == 'add' else ' A^K'}"
+    def seed_note(self, run: SeedResult) -> str:
+        done = (f"{run.epochs} epochs (best {run.best_epoch}), "
+                f"{run.train_seconds:.1f} s training")
+        scores = run.scores
+        if scores.test_acc is None:
+            return f"  seed {run.seed}: {done}; no labels, not probed"
+        hops = (f", K={scores.hops}{'' if scores.reinforcement == 'add' else ' A^K'}"
                 if tuple(self.config.hops) != (0, ) else '')
-        return (f"  seed {run['seed']}: test {run['test_acc']:.2f} %, val "
-                f"{run['val_acc']:.2f} %{hops}; {done}")
+        return (f"  seed {run.seed}: test {scores.test_acc:.2f} %, val "
+                f"{scores.val_acc:.2f} %{hops}; {done}")
 
     def labels(self):
         return getattr(self.data, 'y', None)
@@ -262,11 +272,12 @@ class NodeExperiment(Experiment):
         return self.scaled.embeddings(model.to(self.scaled.device), self.data,
                                       self.progress and self.rank == 0)
 
-    def probe(self, embeddings, seed: int) -> Dict[str, Any]:
-        """The logistic-regression probe's figures; none for a graph without labels."""
+    def probe(self, embeddings, seed: int) -> NodeScores:
+        """The logistic-regression probe's scores; none for a graph without labels."""
         data = self.data
+        self.scored = None
         if getattr(data, 'y', None) is None:
-            return {'test_acc': None, 'val_acc': None, 'split': 'no labels: not probed'}
+            return NodeScores(split='no labels: not probed')
         split = self.split(seed)
         config, device = self.config, self.scaled.device
         chosen = choose_hops(embeddings, data, split, config.hops, config.reinforcement,
@@ -275,31 +286,31 @@ class NodeExperiment(Experiment):
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
             probe.test_acc = ogb_accuracy(self.dataset.name, data.y[split.test],
                                           probe.test_pred)
-        figures = {'test_acc': 100 * probe.test_acc, 'val_acc': 100 * probe.val_acc,
-                   'probe_c': probe.c, 'probe_normalization': probe.normalization,
-                   'hops': chosen.hops, 'reinforcement': chosen.mode,
-                   'split': split.description,
-                   'propagation': getattr(self, 'propagation', None)}
-        if len(config.hops) > 1 and chosen.plain is not None:  # beside: no reinforcement
-            figures.update(plain_test_acc=100 * chosen.plain.test_acc,
-                           plain_val_acc=100 * chosen.plain.val_acc)
-        return figures
+        self.scored = chosen.embeddings if chosen.hops else None  # reinforced: kept too
+        return NodeScores(probe, chosen.hops, chosen.mode, chosen.plain
+                          if len(config.hops) > 1 else None,  # beside: no reinforcement
+                          split.description, getattr(self, 'propagation', None))
+
+    def scored_embeddings(self):
+        return self.scored
 
     def split(self, seed: int):
         data = self.data
         return public_split(data) if self.dataset.public_split else random_split(data.y, seed)
 
-    def random_init(self, model, seed: int) -> Dict[str, Any]:
+    def random_init(self, model, seed: int) -> Dict[str, NodeScores]:
         """The untrained encoder's figures and, beside them, the training-free baseline's:
         the raw features propagated, :math:`\\hat A^K X` or :math:`X + \\hat A^K X`, the
         form and ``K`` of ``HOPS_GRID`` chosen as the run chooses its own (validation,
         or ``--hops-cv`` folds), the same probe (SGC's and GGCM's kind of baseline)."""
-        figures = super().random_init(model, seed)
-        if figures and getattr(self.data, 'y', None) is not None:
-            figures.update(self.training_free(seed))
-        return figures
+        if getattr(self.data, 'y', None) is None:
+            return {}  # nothing to probe
+        baselines = super().random_init(model, seed)
+        if baselines:
+            baselines['training_free'] = self.training_free(seed)
+        return baselines
 
-    def training_free(self, seed: int) -> Dict[str, Any]:
+    def training_free(self, seed: int) -> NodeScores:
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)
         if cached is None or cached[0] != split.description:  # the public split: once
@@ -307,35 +318,32 @@ class NodeExperiment(Experiment):
                          f"propagated K times, K = {', '.join(map(str, HOPS_GRID))})"):
                 chosen = training_free_probe(self.data, split, self.scaled.device,
                                              self.config.hops_cv)
-            cached = self._training_free = (split.description, {
-                'training_free_test_acc': 100 * chosen.test_score,
-                'training_free_val_acc': 100 * chosen.val_score,
-                'training_free_hops': chosen.hops,
-                'training_free_reinforcement': chosen.mode})
-        return dict(cached[1])
+            cached = self._training_free = (split.description, NodeScores(
+                chosen.result, chosen.hops, chosen.mode))
+        return cached[1]
 
-    def summarize(self, seeds, runs) -> Dict[str, Any]:
+    def summarize(self, seeds, runs) -> RunSummary:
         data, dataset = self.data, self.dataset
         labelled = getattr(data, 'y', None) is not None
-        acc_mean, acc_std = mean_std([r['test_acc'] for r in runs]) if labelled \
-            else (None, None)
-        summary = {
-            'dataset': dataset.name, 'seeds': seeds, 'test_acc_mean': acc_mean,
-            'test_acc_std': acc_std,
-            'val_acc_mean': mean_std([r['val_acc'] for r in runs])[0] if labelled else None}
-        for key in ('random_init_test_acc', 'plain_test_acc', 'random_init_plain_test_acc',
-                    'training_free_test_acc'):
-            if key in runs[0]:
-                summary[f'{key}_mean'], summary[f'{key}_std'] = mean_std(r[key] for r in runs)
-        summary.update({
+        trained = {'test_acc': MeanStd.of(r.scores.test_acc for r in runs) if labelled
+                   else MeanStd(None, None),
+                   'val_acc': MeanStd.mean_of(r.scores.val_acc for r in runs) if labelled
+                   else MeanStd(None, parts=('mean', ))}
+        figures = {'': trained, **{name: {'test_acc': MeanStd.of(
+            r.baselines[name].test_acc for r in runs)} for name in runs[0].baselines}}
+        for whose, scores in (('', runs[0].scores), *runs[0].baselines.items()):
+            if scores.plain is not None:  # several K: the plain embeddings' figure beside
+                figures[whose]['plain_test_acc'] = MeanStd.of(
+                    (r.baselines[whose] if whose else r.scores).plain_test_acc for r in runs)
+        facts = {
             'device': str(self.scaled.device),
-            'split': 'public' if dataset.public_split else runs[0]['split'].replace(
+            'split': 'public' if dataset.public_split else runs[0].scores.split.replace(
                 f", seed {seeds[0]}", ", seed = run seed"),
             'num_nodes': data.num_nodes, 'num_edges': data.num_edges,
             'rank': self.scaled.rank, 'world_size': self.scaled.world_size,
             'propagation': self.propagation,
             # normalize_features asks; non-negative features are what it applies to.
-            'features_row_normalized': dataset.features_row_normalized})
+            'features_row_normalized': dataset.features_row_normalized}
         if self.class_names:  # --label-names: what graphdim plot's legends show
-            summary['class_names'] = self.class_names
-        return summary
+            facts['class_names'] = self.class_names
+        return RunSummary('node', dataset.name, seeds, figures, facts=facts)

@@ -5,7 +5,10 @@ once (so bad options, data and models fail before anything is written), begin th
 folder, then per seed: seed, build, the random-init encoder's figures (where asked for),
 train, embed, probe, save; then summarise and write the results. A level
 (:class:`Experiment` subclass) supplies only what differs: how it loads data, builds and
-trains its model, embeds and probes, and the figures of its summary.
+trains its model, embeds and probes, and the figures of its summary. Results are typed
+(:mod:`graphdim.experiments.results`): a level's probe gives a scores object, each seed a
+:class:`~graphdim.experiments.results.SeedResult`, the run a
+:class:`~graphdim.experiments.results.RunSummary`, whose JSON is ``results.json``.
 """
 import contextlib
 import statistics
@@ -13,7 +16,7 @@ import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import torch
 
@@ -21,6 +24,7 @@ from ..progress import fit_width, note, showing, waiting
 from ..runs import RunFolder
 from ..runtime import package_versions, peak_rss_mb, seed_everything
 from ..train import FitResult
+from .results import RunSummary, Scores, SeedResult
 
 
 class Experiment:
@@ -44,7 +48,7 @@ class Experiment:
         """What :meth:`load` loads, as the progress line names it."""
         return str(getattr(self.config, 'dataset', 'the data'))
 
-    def seed_note(self, run: Dict[str, Any]) -> str:
+    def seed_note(self, run: SeedResult) -> str:
         """The progress line of a finished seed (its figures), or ''."""
         return ''
 
@@ -68,23 +72,19 @@ class Experiment:
     def build(self) -> torch.nn.Module:
         raise NotImplementedError
 
-    def random_init(self, model: torch.nn.Module, seed: int) -> Dict[str, Any]:
-        """The untrained model's figures (``random_init_*``) where the config asks for them;
-        the RNG is left as it was, so the trained run is the same with or without them."""
+    def random_init(self, model: torch.nn.Module, seed: int) -> Dict[str, Scores]:
+        """The baselines' scores by name: the untrained model's (``'random_init'``) where
+        the config asks for them; the RNG is left as it was, so the trained run is the same
+        with or without them."""
         if not getattr(self.config, 'random_baseline', False):
             return {}
         with torch.random.fork_rng(devices=[]):
-            figures = self.probe(self.embed(model), seed)
-        return {f'random_init_{key}': figures[key] for key in self.baseline_keys
-                if key in figures}
+            return {'random_init': self.probe(self.embed(model), seed)}
 
     def baselines(self) -> str:
         """What :meth:`random_init` probes, as its phase line names it ('' where nothing)."""
         return 'the untrained encoder' if getattr(self.config, 'random_baseline', False) \
             else ''
-
-    baseline_keys = ('test_acc', 'val_acc', 'hops', 'reinforcement', 'plain_test_acc',
-                     'plain_val_acc')
 
     def train(self, model: torch.nn.Module, seed: int,
               checkpoint: Optional[str]) -> FitResult:
@@ -93,16 +93,28 @@ class Experiment:
     def embed(self, model: torch.nn.Module) -> torch.Tensor:
         raise NotImplementedError
 
-    def probe(self, embeddings: torch.Tensor, seed: int) -> Dict[str, Any]:
-        """The seed's figures (accuracies in percent); empty without labels."""
+    def probe(self, embeddings: torch.Tensor, seed: int) -> Scores:
+        """The scores of the level's probe of ``embeddings``."""
         raise NotImplementedError
+
+    def baselines_beside(self, seed: int) -> Dict[str, Scores]:
+        """Baselines probed after training, beside the trained encoder's probe, by name
+        (image runs: the raw pixels and the untrained encoder, on the same images)."""
+        return {}
 
     def kept_embeddings(self, embeddings: torch.Tensor) -> torch.Tensor:
         """The rows saved as the seed's ``embeddings.pt``."""
         return embeddings
 
-    def summarize(self, seeds: List[int], runs: List[Dict[str, Any]]) -> Dict[str, Any]:
-        """The level's figures of the summary (the skeleton adds timing, config, versions)."""
+    def scored_embeddings(self) -> Optional[torch.Tensor]:
+        """The embeddings the last :meth:`probe` scored where they are not the kept ones
+        (reinforced node embeddings), saved as the seed's ``scored_embeddings.pt``; None
+        where the probe scored the kept embeddings themselves."""
+        return None
+
+    def summarize(self, seeds: List[int], runs: List[SeedResult]) -> RunSummary:
+        """The level's part of the summary: dataset, figures over the seeds, facts (the
+        skeleton adds the runs, timing, config, versions)."""
         raise NotImplementedError
 
 
@@ -112,7 +124,7 @@ COMMAND_OF_KIND = {'node': 'graphdim train', 'graph': 'graphdim train --level gr
 
 
 def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
-                   overwrite: bool = False, tensorboard: bool = False) -> Dict[str, Any]:
+                   overwrite: bool = False, tensorboard: bool = False) -> RunSummary:
     """Run ``experiment`` once per seed of its config; return the summary. With ``out_dir``,
     the run folder (:class:`~graphdim.runs.RunFolder`) is checked first and, with
     ``overwrite``, cleared only after the data has loaded and the model has been built once:
@@ -154,46 +166,45 @@ def run_experiment(experiment: Experiment, out_dir: Optional[str] = None,
         runs = [_one_seed(experiment, seed, checkpoints, folder, tensorboard)
                 for seed in seeds]
         summary = experiment.summarize(seeds, runs)
-        summary.update({
-            'epochs_mean': statistics.fmean(r['epochs'] for r in runs),
-            'epoch_seconds_median': statistics.median(
-                s for r in runs for s in r['epoch_seconds']),
-            'train_seconds_total': sum(r['train_seconds'] for r in runs),
-            'seconds_total': sum(r['seconds'] for r in runs),
-            'peak_rss_mb': peak_rss_mb(), 'torch_threads': torch.get_num_threads(),
-            'config': asdict(config), 'versions': package_versions(),
-            'runs': [{k: v for k, v in r.items() if k not in ('epoch_seconds', 'losses')}
-                     for r in runs]})
+        summary.runs = runs
+        summary.epochs_mean = statistics.fmean(r.epochs for r in runs)
+        summary.epoch_seconds_median = statistics.median(
+            s for r in runs for s in r.epoch_seconds)
+        summary.train_seconds_total = sum(r.train_seconds for r in runs)
+        summary.seconds_total = sum(r.seconds for r in runs)
+        summary.peak_rss_mb, summary.torch_threads = peak_rss_mb(), torch.get_num_threads()
+        summary.config, summary.versions = asdict(config), package_versions()
         if folder is not None:
-            folder.write_results(summary)
-            summary['out_dir'] = str(out_dir)
+            folder.write_results(summary.to_json())
+            summary.out_dir = str(out_dir)
     return summary
 
 
 def _one_seed(experiment: Experiment, seed: int, checkpoints: Optional[RunFolder],
-              folder: Optional[RunFolder], tensorboard: bool) -> Dict[str, Any]:
+              folder: Optional[RunFolder], tensorboard: bool) -> SeedResult:
     start = time.perf_counter()
     seed_everything(seed)
     model = experiment.build()
     with _baselines_named(experiment, seed):  # random init, training-free
-        run: Dict[str, Any] = {'seed': seed, **experiment.random_init(model, seed)}
+        baselines = experiment.random_init(model, seed)
     train_start = time.perf_counter()
     history = experiment.train(model, seed, checkpoints.checkpoint_path(seed)
                                if checkpoints is not None else None)
     train_seconds = time.perf_counter() - train_start
     embeddings = experiment.embed(model)
     with waiting(f"seed {seed}: probe of the trained embeddings"):  # above the probe's bars
-        run.update(experiment.probe(embeddings, seed))
-    run.update({'epochs': history.epochs, 'best_epoch': history.best_epoch,
-                'final_loss': history.best_loss, 'train_seconds': train_seconds,
-                'seconds': time.perf_counter() - start,
-                'epoch_seconds': history.epoch_seconds, 'losses': history.losses})
+        scores = experiment.probe(embeddings, seed)
+        baselines.update(experiment.baselines_beside(seed))
+    run = SeedResult(seed, scores, baselines, history.epochs, history.best_epoch,
+                     history.best_loss, train_seconds, time.perf_counter() - start,
+                     history.epoch_seconds, history.losses)
     line = experiment.seed_note(run)
     if line:
         note(line)  # each seed's figure as it ends, not only in the final summary
     if folder is not None:
         folder.write_seed(seed, model, history, experiment.config.lr,
-                          experiment.kept_embeddings(embeddings))
+                          experiment.kept_embeddings(embeddings),
+                          experiment.scored_embeddings())
         if tensorboard:
             from ..logs import write_tensorboard
             write_tensorboard(history, experiment.config.lr, folder.tensorboard_dir(seed))
