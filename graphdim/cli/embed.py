@@ -2,6 +2,8 @@
 
 Node-level runs embed the nodes of their graph (or another named dataset, or your own graph
 file), graph-level runs every graph of their dataset, image runs the test images of theirs.
+On the run's own data (and reinforcement) these are the embeddings its probe scored, which the
+run folder keeps: read, not computed again (a run written before they were kept: computed).
 """
 import contextlib
 import json
@@ -18,8 +20,9 @@ from ..experiments.image import image_embeddings
 from ..experiments.node import load_config_graph
 from ..experiments.scaling import node_embeddings
 from ..graph.checks import GraphInputError, check_graph
-from ..graph.reinforcement import MAX_HOPS, MODES, check_hops, reinforce
+from ..graph.reinforcement import MAX_HOPS, MODES, check_hops, check_mode, reinforce
 from ..experiments.reload import load_model
+from ..experiments.results import RunSummary
 from ..export import output_paths, save_embeddings
 from ..runs import RunFolder
 from ..plots import reinforcement_name
@@ -77,8 +80,12 @@ def _sizes(sizes) -> str:
 
 
 def _embed_nodes(args, model, config, saved, device):
+    own = not (args.graph or args.dataset)
+    kept = _scored_node_embeddings(args, config) if own and args.hops is None else None
+    if kept is not None and config.graph is None:  # a named dataset: no node ids to read
+        return kept[0], None, kept[2], 'nodes', kept[1]
     source = config  # the run's own graph: a named dataset or a file of its own
-    if args.graph or args.dataset:
+    if not own:
         source = replace(config, dataset=args.dataset or config.dataset, graph=args.graph,
                          features=args.features, labels=None,
                          missing_features=args.missing_features)
@@ -88,6 +95,8 @@ def _embed_nodes(args, model, config, saved, device):
         dataset = load_config_graph(replace(source, root=args.root or config.root, labels=None))
     data = dataset.data
     check_graph(data)
+    if kept is not None and kept[0].size(0) == data.num_nodes:  # the graph's node ids only
+        return kept[0], getattr(data, 'node_ids', None), dataset.name, 'nodes', kept[1]
     _check_input_size(saved, {'in_channels': data.num_features})
     with waiting(f"embedding {data.num_nodes} nodes"):
         embeddings = node_embeddings(config, model, data, device, progress=enabled())
@@ -96,9 +105,32 @@ def _embed_nodes(args, model, config, saved, device):
         with waiting(f"reinforcing: {reinforcement_name(hops, mode)}"):
             embeddings = reinforce(embeddings, data.edge_index, hops,
                                    getattr(data, 'edge_weight', None), mode=mode)
-    which = {'embeddings': 'reinforced' if hops else 'plain', 'hops': hops,
-             'form': (FORMS[mode] if hops else 'z'), 'reinforcement_source': why}
-    return embeddings, getattr(data, 'node_ids', None), dataset.name, 'nodes', which
+    return (embeddings, getattr(data, 'node_ids', None), dataset.name, 'nodes',
+            _which(hops, mode, why))
+
+
+def _which(hops: int, mode: str, why: str):
+    """What OUT.json says of node embeddings: plain or reinforced, K, form, why this K."""
+    return {'embeddings': 'reinforced' if hops else 'plain', 'hops': hops,
+            'form': (FORMS[mode] if hops else 'z'), 'reinforcement_source': why}
+
+
+def _scored_node_embeddings(args, config):
+    """``(embeddings, which, dataset name)``: those the seed's probe scored on the run's own
+    graph (plain, or reinforced as it chose), kept by the run; None where the folder lacks
+    them or its results.json (a run written before they were kept, an unfinished run)."""
+    folder = RunFolder(args.run_dir)
+    seed = folder.seed_or_first(args.seed)
+    results = folder.read_results()
+    name = RunSummary.from_json(results, 'node').dataset if results is not None else None
+    if name is None:
+        return None
+    hops, mode, why = _run_reinforcement(args, config)
+    if check_hops(hops):  # (a config.json changed by hand: refused as when reinforcing)
+        check_mode(mode)
+    with waiting(f"reading the embeddings seed {seed}'s probe scored"):
+        embeddings = folder.read_embeddings(seed, scored=bool(hops))
+    return None if embeddings is None else (embeddings, _which(hops, mode, why), name)
 
 
 def _run_reinforcement(args, config):
@@ -114,18 +146,27 @@ def _run_reinforcement(args, config):
     if results is None:
         raise ValueError(f"{args.run_dir} chose --hops on validation but holds no "
                          f"results.json (an unfinished run): pass --hops K")
-    chosen = [run for run in results.get('runs', []) if run.get('seed') == seed]
-    hops = chosen[0].get('hops') if chosen else None
-    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= MAX_HOPS \
-            or chosen[0].get('reinforcement') not in MODES:  # bounded: 10**12 never ends
+    run = RunSummary.from_json(results, 'node').run(seed)
+    hops, mode = (run.scores.hops, run.scores.reinforcement) if run else (None, None)
+    if hops is None or not 0 <= hops <= MAX_HOPS or mode not in MODES:  # 10**12: no end
         raise ValueError(f"{folder.results_path} records no chosen hops (0 .. {MAX_HOPS}) for "
                          f"seed {seed}: pass --hops K")
-    return (chosen[0]['hops'], chosen[0]['reinforcement'],
-            f"chosen on validation for seed {seed} (results.json)")
+    return hops, mode, f"chosen on validation for seed {seed} (results.json)"
+
+
+def _kept_embeddings(args):
+    """The seed's embeddings the run kept (its own data's: those its probe scored), or None."""
+    folder = RunFolder(args.run_dir)
+    seed = folder.seed_or_first(args.seed)
+    with waiting(f"reading the embeddings seed {seed}'s probe scored"):
+        return folder.read_embeddings(seed)
 
 
 def _embed_graphs(args, model, config, saved, device):
     name = args.dataset or config.dataset
+    kept = _kept_embeddings(args) if not args.dataset else None
+    if kept is not None:
+        return kept, None, name, 'graphs', PLAIN
     # The model's own preparation of every graph too (a diffusion view), as in training.
     with waiting(f"loading {name}"):
         dataset = load_config_dataset(replace(config, dataset=name,
@@ -138,6 +179,9 @@ def _embed_graphs(args, model, config, saved, device):
 
 def _embed_images(args, model, config, saved, device):
     name = args.dataset or config.dataset
+    kept = _kept_embeddings(args) if not args.dataset else None
+    if kept is not None:
+        return kept, None, name, 'test images', PLAIN
     with waiting(f"loading {name}"):
         dataset = load_image_dataset(name, args.root or config.root, config.download)
     _check_input_size(saved, {'image_size': dataset.image_size, 'channels': dataset.channels})
