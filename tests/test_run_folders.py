@@ -9,6 +9,7 @@ import torch
 import graphdim as gd
 from graphdim import cli
 from graphdim.cli.common import read_config_source
+from graphdim.registry import flat_options
 from graphdim.runs import RunFolder
 
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -122,8 +123,11 @@ def test_a_config_json_without_kind_is_a_node_level_run(node_run):
     path.write_text(json.dumps(saved))
     model, config = gd.load_model(node_run)
     assert isinstance(config, gd.NodeConfig) and model.hidden_channels == 8
-    assert read_config_source(path) == ('node', saved['config'])
-    assert read_config_source(node_run) == ('node', saved['config'])  # the folder itself
+    # Read as the command line names options: a model's options flat beside the level's.
+    flat = flat_options(saved['config'])
+    assert 'model_options' in saved['config'] and 'model_options' not in flat
+    assert read_config_source(path) == ('node', flat)
+    assert read_config_source(node_run) == ('node', flat)  # the folder itself
 
 
 def test_seeds_and_kinds_a_run_does_not_hold_are_clear_errors(node_run, tmp_path, capsys):
