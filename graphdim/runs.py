@@ -290,8 +290,8 @@ class RunFolder:
         atomic_save(model.state_dict(), self.model_path(seed))
         for tensor, path in ((embeddings, self.embeddings_path(seed)),
                              (scored, self.embeddings_path(seed, scored=True))):
-            if tensor is not None:
-                atomic_save(tensor, path)
+            if tensor is not None:  # on the CPU: a GPU run's folder loads anywhere
+                atomic_save(tensor.detach().cpu(), path)
         write_epoch_log(history, lr, self.log_path(seed))
 
     def write_results(self, summary: Dict[str, Any]) -> None:
