@@ -8,6 +8,7 @@ import torch
 from torch_geometric.data import Data
 
 import graphdim
+from graphdim.graph.corruptions import PermutedRows
 from graphdim.graph.propagation import _PReLU, PReLU, PropagationReport, _sparse_features
 
 
@@ -157,9 +158,12 @@ def test_fast_path_is_skipped_where_the_matrix_cannot_be_a_constant_or_a_gcn_one
     assert 'requires gradients' in model.propagation.reason
 
 
-def test_prelu_equals_torch_prelu_and_passes_gradcheck():
+def test_permutation_and_prelu_functions_pass_gradcheck():
     torch.manual_seed(0)
     x = torch.randn(6, 3, dtype=torch.float64, requires_grad=True)
+    shuffled = PermutedRows(x.detach(), torch.randperm(6))
+    assert torch.autograd.gradcheck(shuffled.of, (x, ))
+    assert torch.equal(shuffled.of(x), x[shuffled.permutation])
     weight = torch.full((3, ), 0.25, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(_PReLU.apply, (x, weight))
     shared = torch.full((1, ), 0.1, dtype=torch.float64, requires_grad=True)

@@ -97,7 +97,7 @@ class PermutedRows(DerivedFeatures):
     def of(self, h: Tensor) -> Tensor:
         """``h[permutation]``: the same permutation of the rows of ``h`` (e.g. of
         ``source @ W``)."""
-        return h[self.permutation]
+        return _PermuteRows.apply(h, self.permutation)
 
 
 class MaskedColumns(DerivedFeatures):
@@ -107,6 +107,23 @@ class MaskedColumns(DerivedFeatures):
 
     def derive(self) -> Tensor:
         return self.source * self.keep.to(self.source.dtype)
+
+
+class _PermuteRows(torch.autograd.Function):
+    """``h[permutation]`` whose backward gathers with the inverse permutation. Indexing's own
+    backward (an accumulating scatter) is slower where torch runs on several threads:
+    measured on Cora's DGI step (512 units, 2 threads, median of 60 epochs), 30.1 ms with
+    indexing, 26.4 ms with this (1 thread: within 1%)."""
+    @staticmethod
+    def forward(ctx, h: Tensor, permutation: Tensor) -> Tensor:
+        inverse = torch.empty_like(permutation)
+        inverse[permutation] = torch.arange(permutation.numel(), device=permutation.device)
+        ctx.inverse = inverse
+        return h[permutation]
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return grad[ctx.inverse], None
 
 
 class RowShuffle(torch.nn.Module):

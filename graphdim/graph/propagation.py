@@ -158,12 +158,6 @@ def graph_inputs(data) -> tuple:
 class Transient:
     """Values kept between calls for speed only: left out of copies and pickles (sparse CSR
     tensors, and tensors in an autograd graph, can be neither)."""
-    def __init__(self):
-        self.clear()
-
-    def clear(self):
-        pass
-
     def __getstate__(self) -> dict:
         return {}  # the constructor's arguments, nothing kept
 
@@ -176,14 +170,6 @@ class Transient:
         return copied
 
 
-def _versions(tensors) -> Tuple:
-    return tuple(t._version if isinstance(t, Tensor) else t for t in tensors)
-
-
-def _refs(tensors) -> Tuple:
-    return tuple(weakref.ref(t) if isinstance(t, Tensor) else None for t in tensors)
-
-
 class GraphCache(Transient):
     """What was built from the last ``capacity`` groups of tensors (two: a model's graph
     and one seen beside it, e.g. an edge-dropped copy, without evicting the graph),
@@ -192,10 +178,7 @@ class GraphCache(Transient):
     memory nor their ids can be mistaken for a later tensor's."""
     def __init__(self, capacity: int = 2):
         self.capacity = capacity
-        super().__init__()
-
-    def clear(self):
-        self._entries: List[Tuple[Tuple, Tuple, Any]] = []
+        self._entries: List[Tuple[Tuple, Tuple, Any]] = []  # (weak refs, versions, value)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -207,14 +190,15 @@ class GraphCache(Transient):
 
     def get(self, build: Callable[..., Any], *key) -> Any:
         """``build(*key)``, cached for exactly these tensors (and equal other values)."""
-        versions = _versions(key)
+        versions = tuple(t._version if isinstance(t, Tensor) else t for t in key)
         for position, (refs, seen, value) in enumerate(self._entries):
             if seen == versions and all(
                     ref is None or ref() is item for ref, item in zip(refs, key)):
                 self._entries.insert(0, self._entries.pop(position))
                 return value
         value = build(*key)
-        self._entries = [(_refs(key), versions, value)] + self._entries[:self.capacity - 1]
+        refs = tuple(weakref.ref(t) if isinstance(t, Tensor) else None for t in key)
+        self._entries = [(refs, versions, value)] + self._entries[:self.capacity - 1]
         return value
 
     def __getstate__(self) -> dict:
@@ -224,6 +208,9 @@ class GraphCache(Transient):
 class _KeptTransform(Transient):
     """The last :math:`XW` a layer computed of constant features, kept for the permuted
     view of the same features that follows it (and dropped when it is used)."""
+    def __init__(self):
+        self.clear()
+
     def clear(self):
         self.source, self.key, self.value = None, None, None
 
