@@ -20,7 +20,7 @@ error naming it and the range that fits), and every result is checked to be fini
 non-empty (a near-singular PPR or an overflowing heat kernel is an error, not a view of NaN).
 Sparsification, as in GDC: keep the ``top_k`` largest entries of every column, or the entries
 of at least ``eps``. The result is a sparse ``[N, N]`` matrix (rows = targets), built once per
-graph, for :func:`graphdim.graph.propagation.operator_from_matrix`.
+graph, for :meth:`graphdim.graph.propagation.PropagationMatrix.from_matrix`.
 """
 import math
 import warnings
