@@ -51,7 +51,7 @@ def plot_run(run_dir: Union[str, Path], out_dir: Optional[Union[str, Path]] = No
     """``tsne_seed<s>.<format>`` for the run's first seed (``seed``: another seed of the run,
     or ``'all'``: one map per seed with embeddings; at most ``max_points`` rows, a seeded
     sample) and ``loss.<format>`` for all seeds of a run of any kind (node, graph or image).
-    Every picture is written, or none (:func:`save_figures`).
+    Every picture is written, or none (:func:`graphdim.plot_figures.save_figures`).
 
     The t-SNE shows the embeddings the headline accuracy was measured on: a node-level run
     whose probe used reinforcement (``--hops``) shows the reinforced embeddings its probe

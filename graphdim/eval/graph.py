@@ -88,7 +88,7 @@ def nested_cross_validate(candidates: Dict[str, Tensor], labels: Tensor,
     to the earlier candidate and the smaller ``C``), so no outer test fold takes part in any
     choice. Each fold's result names its choice in ``val_scores`` (``{name: inner-CV
     accuracy}``) and in ``chosen_candidate``. With ``jobs`` above 1, the worker processes
-    end with the search (:func:`_workers_ended`)."""
+    end with the search (``_workers_ended``)."""
     jobs = capped_jobs(jobs)
     with _workers_ended(jobs):
         return _nested_cross_validate(candidates, labels, classifier, folds, inner_folds,
