@@ -67,7 +67,7 @@ def _csr(rows: Tensor, cols: Tensor, values: Tensor, shape: Tuple[int, int]) -> 
         return to_torch_csr_tensor(torch.stack([rows, cols]), values, shape)
 
 
-@dataclass
+@dataclass(eq=False)
 class PropagationMatrix:
     """A constant propagation matrix :math:`S` ``[N, N]`` given by its entries: ``S[target,
     source] = edge_weight`` for each column ``(source, target)`` of ``edge_index`` (PyG's
@@ -255,22 +255,30 @@ class CachedGCNConv(GCNConv):
         self._kept = _KeptTransform()
 
     def forward(self, x: Tensor, edge_index, edge_weight: Optional[Tensor] = None) -> Tensor:
+        """:math:`S (X W) + b`; ``edge_index`` a PyG graph, or a :class:`PropagationMatrix`
+        :math:`S` used as it is."""
         given = isinstance(edge_index, PropagationMatrix)
         why = 'fast_path=False' if not self.fast_path \
             else None if given else _why_not_cached(edge_index, edge_weight)
         if why is not None:
-            self.report = PropagationReport('message-passing', why)
-            if not given:
-                return super().forward(x, edge_index, edge_weight)
-            out = self.propagate(edge_index.edge_index, x=self.lin(x),
-                                 edge_weight=edge_index.edge_weight)
-            return out if self.bias is None else out + self.bias
+            return self._message_passing(x, edge_index, edge_weight, why)
         matrix = edge_index if given else self.graph_cache.get(
             self._gcn_matrix, edge_index, edge_weight, x.size(0), x.dtype)
         self.report = PropagationReport(matrix.name)
         out = matrix.propagate(self.transform(x))
         # in place: the product is a fresh tensor that nothing saves for backward
         return out if self.bias is None else out.add_(self.bias)
+
+    def _message_passing(self, x: Tensor, edge_index, edge_weight: Optional[Tensor],
+                         why: str) -> Tensor:
+        """PyG's own computation: ``GCNConv.forward``, or message passing over a given
+        matrix's entries as they are."""
+        self.report = PropagationReport('message-passing', why)
+        if not isinstance(edge_index, PropagationMatrix):
+            return super().forward(x, edge_index, edge_weight)
+        out = self.propagate(edge_index.edge_index, x=self.lin(x),
+                             edge_weight=edge_index.edge_weight)
+        return out if self.bias is None else out + self.bias
 
     def _gcn_matrix(self, edge_index: Tensor, edge_weight: Optional[Tensor], num_nodes: int,
                     dtype: torch.dtype) -> PropagationMatrix:
