@@ -108,7 +108,9 @@ class GGD(EncoderFastPath, torch.nn.Module):
         scored)."""
         pos_z, neg_z = self(*graph_inputs(data))
         seeds = getattr(data, 'batch_size', None)
-        return self.loss(pos_z[:seeds], neg_z[:seeds])
+        if seeds is not None:  # (a slice of all rows would still copy the gradient back)
+            pos_z, neg_z = pos_z[:seeds], neg_z[:seeds]
+        return self.loss(pos_z, neg_z)
 
     def embed(self, data: Data) -> Tensor:
         """The encoder's features of the clean graph (of a batch's seeds), not reinforced."""
