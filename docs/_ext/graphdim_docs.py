@@ -14,7 +14,7 @@ sets, written as command-line flags from the parser, so the list cannot leave a 
     ```
 
 ``literalinclude`` of a script under ``examples/`` shows it as a user runs it: the test
-suite's switch (``GRAPHDIM_EXAMPLE_SMOKE``, a tiny setting for ``tests/test_examples.py``) is
+suite's switch (``GRAPHDIM_EXAMPLE_SMOKE``, a tiny setting for ``tests/repo/test_examples.py``) is
 taken out of the shown code (:func:`strip_test_switches`); the file itself keeps it.
 
 At the end of reading, every name of ``graphdim.__all__`` must have a reference entry

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from conftest import benchmark_module
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 render_readme = benchmark_module('render_readme')
 README = (REPO / 'README.md').read_text()
 

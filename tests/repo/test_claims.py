@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import benchmark_module
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 PAGES = [REPO / 'README.md', *sorted(p for p in (REPO / 'docs').rglob('*.md')
                                      if '_build' not in p.parts)]
 

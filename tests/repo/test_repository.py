@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _readme_commands():
@@ -53,7 +53,7 @@ def test_cli_calling_tests_find_the_data_without_graphdim_data(tmp_path):
         pytest.skip(message)
     env = {k: v for k, v in os.environ.items() if k != 'GRAPHDIM_DATA'}
     env['CI'] = 'true'  # a dataset root not found fails rather than skips
-    test = 'tests/test_registry.py::test_every_graph_model_makes_the_round_trip[infograph]'
+    test = 'tests/core/test_registry.py::test_every_graph_model_makes_the_round_trip[infograph]'
     done = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
                            '-m', '', '--basetemp', str(tmp_path / 'inner'), test],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from graphdim.registry import LEVELS, model_names
 
-PACKAGE = Path(__file__).resolve().parent.parent / 'graphdim'
+PACKAGE = Path(__file__).resolve().parents[2] / 'graphdim'
 
 
 def _module_name(path: Path) -> str:

@@ -18,7 +18,7 @@ from graphdim.cli import build_parser
 
 pytest.importorskip('sphinx', reason="the site needs the docs extra: pip install -e '.[docs]'")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / 'docs'
 PAGES = sorted(DOCS.rglob('*.md'))
 RESULTS_TABLE = re.compile(r'^```\{results-table\} ([\w-]+)$', re.MULTILINE)
@@ -153,7 +153,7 @@ def _fenced(path: Path, language: str) -> list:
 
 
 def test_the_docs_python_is_the_examples_which_the_tests_run():
-    """Tutorials show examples/*.py (run by tests/test_examples.py) through literalinclude,
+    """Tutorials show examples/*.py (run by tests/repo/test_examples.py) through literalinclude,
     so they cannot drift from the code; no page carries Python of its own."""
     included = set()
     for page in PAGES:
