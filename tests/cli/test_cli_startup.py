@@ -14,7 +14,7 @@ import pytest
 
 from graphdim import cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 HEAVY = ('torch', 'torch_geometric', 'sklearn')
 
 

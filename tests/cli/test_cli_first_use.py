@@ -20,7 +20,7 @@ from graphdim.eval.graph import cross_validate
 from graphdim.graph.reinforcement import reinforce
 from graphdim.runs import RunFolder
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 # A short karate run: every phase of `graphdim train` in a few seconds.
 KARATE = ['train', '--dataset', 'karate', '--epochs', '4', '--min-epochs', '0', '--hidden',
           '16']
@@ -84,7 +84,7 @@ def test_header_comes_first_before_loading(monkeypatch, capsys):
                      '--device', 'cpu']) == 2
     err = _lines(capsys.readouterr().err)
     assert err[0].startswith('graphdim: GGD on karate | ') and 'device cpu' in err[0]
-    header = ' '.join(err[:-1])  # wrapped to 100 columns (tests/test_progress.py)
+    header = ' '.join(err[:-1])  # wrapped to 100 columns (tests/core/test_progress.py)
     assert 'reinforcement K in 0, 1' in header and 'at most 1000 epochs' in header
     assert err[-1] == 'graphdim: error: loading stopped here'
 

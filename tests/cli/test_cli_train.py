@@ -134,7 +134,7 @@ def test_absent_gpu_is_a_clear_error(capsys):
     assert 'cuda' in capsys.readouterr().err
 
 
-# The command's own THP_MEM_ALLOC_ENABLE, set before torch loads: tests/test_cli_startup.py
+# The command's own THP_MEM_ALLOC_ENABLE, set before torch loads: tests/cli/test_cli_startup.py
 
 
 def test_cpu_allocator_tuning_is_idempotent_and_can_be_turned_off():

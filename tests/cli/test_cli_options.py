@@ -42,7 +42,7 @@ def test_every_config_field_is_an_option_with_its_flag_help_and_default(command,
     actions = _actions(command)
     nothing_given = _parse([command])
     for field in fields(config_class):
-        if field.name == 'model_options':  # the model's own: tests/test_model_options.py
+        if field.name == 'model_options':  # its own: tests/experiments/test_model_options.py
             continue
         action = actions[field.name]  # every field is an option of its command
         declared = _declaring_field(config_class, field.name)
