@@ -1,6 +1,6 @@
 """MI estimators: values against independent float64 hand computations, stability, gradients,
-errors (the known-MI check and the properties: tests/test_known_mi.py,
-tests/test_properties.py)."""
+errors (the known-MI check and the properties: tests/core/test_estimators_known_mi.py,
+tests/core/test_estimators_properties.py)."""
 import math
 
 import numpy as np
