@@ -22,7 +22,7 @@ from graphdim.data.safe_load import CorruptDatasetError
 from graphdim.graph.checks import GraphInputError
 from graphdim.registry import ModelEntry, register_model, unregister_model
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def _path_edges(tmp_path, num_nodes):

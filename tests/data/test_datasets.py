@@ -1,4 +1,4 @@
-"""Datasets by name (offline roots, errors); the splits and probes are in test_eval.py."""
+"""Datasets by name (offline roots, errors); splits and probes: tests/eval/test_probes.py."""
 import os
 from pathlib import Path
 
