@@ -154,9 +154,12 @@ def test_every_property_test_is_derandomized_bounded_and_never_shrinks():
     """The fast tier never fails by chance nor spends minutes shrinking (issue 36): every
     Hypothesis test of every test module runs under conftest's ``graphdim`` profile, or
     settings of its own that keep to it."""
-    modules = sorted(path.stem for path in Path(__file__).parent.glob('test_*.py')
-                     if 'from hypothesis import' in path.read_text())
-    assert 'test_fuzz_run_folders' in modules and len(modules) >= 3, modules
+    paths = sorted(path for path in Path(__file__).parents[1].rglob('test_*.py')
+                   if 'from hypothesis import' in path.read_text())
+    modules = [path.stem for path in paths]
+    assert 'test_run_folders_fuzz' in modules and len(modules) >= 3, modules
+    for folder in {str(path.parent) for path in paths} - set(sys.path):
+        sys.path.append(folder)  # each tests/ subfolder, as pytest's rootdir import mode adds it
     tests = [getattr(module, name) for module in map(importlib.import_module, modules)
              for name in dir(module) if hasattr(getattr(module, name), 'hypothesis')]
     assert len(tests) >= 20

@@ -20,7 +20,7 @@ from conftest import lock_holder
 from graphdim import cli
 from graphdim.runs import RunFolder
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--quiet']
 
 
