@@ -1,7 +1,7 @@
 """Every model family on a CUDA device: the same function as on the CPU, tensors where expected.
 
 Skipped where no CUDA device is present (CI has none); run on a GPU machine with
-``pytest tests/test_cuda.py``.
+``pytest tests/graph/test_models_on_cuda.py``.
 """
 import copy
 

@@ -1,6 +1,6 @@
 """Node-level model: encoders, DeepGraphInfomax as a PyG drop-in, edge weights.
 
-Readouts and corruptions: tests/test_readouts_corruptions.py."""
+Readouts and corruptions: tests/graph/test_readouts_corruptions.py."""
 import copy
 
 import pytest
