@@ -202,7 +202,7 @@ def test_no_file_is_left_outside_the_run_folder(tmp_path):
 
 
 def test_a_run_shaped_config_file_under_another_name_is_read_as_it_is(tmp_path):
-    # Found by tests/core/test_inputs_fuzz.py: it was looked up as config.json beside it instead.
+    # Found by tests/experiments/test_config_fuzz.py: it was looked up as config.json beside it.
     path = tmp_path / 'recipe.json'
     path.write_text(json.dumps({'kind': 'graph', 'config': {'epochs': 2}}))
     assert read_config_source(path) == ('graph', {'epochs': 2})

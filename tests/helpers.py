@@ -1,0 +1,45 @@
+"""Helpers shared by the property-based fuzz tests (imported as ``from helpers import ...``):
+their Hypothesis settings, the strategies they share, and a sandbox that checks nothing is
+written outside it."""
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings, strategies as st
+
+FUZZ = settings(max_examples=int(os.environ.get('GRAPHDIM_FUZZ_EXAMPLES', 60)), deadline=None,
+                database=None, suppress_health_check=[HealthCheck.too_slow])
+FALLBACKS = st.sampled_from([None, 'degree', 'ones', 'identity'])
+
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-3, 10 ** 12),
+                               st.floats(allow_nan=False), st.text(max_size=8)),
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+@contextmanager
+def sandbox():
+    """A temporary folder that is also the working directory; afterwards nothing may have
+    appeared outside it (the parent folder lists the same entries)."""
+    parent = Path(tempfile.gettempdir())
+    with tempfile.TemporaryDirectory() as folder:
+        before = set(os.listdir(parent))
+        previous = os.getcwd()
+        os.chdir(folder)
+        try:
+            yield Path(folder)
+        finally:
+            os.chdir(previous)
+        created = {name for name in set(os.listdir(parent)) - before
+                   if not name.startswith(('tmp', 'pytest', 'graphdim-hypothesis'))}
+        assert not created, f"files created outside the sandbox: {created}"
+
+
+@contextmanager
+def no_warnings():
+    """Warnings silenced: the fuzz asks only whether a call works or names its problem."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        yield
