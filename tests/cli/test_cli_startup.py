@@ -211,3 +211,27 @@ def test_sigterm_while_the_command_starts_is_one_line():
     done = _python(code)
     assert done.returncode == 143, done.stderr
     assert done.stderr.strip() == 'graphdim: interrupted while starting; nothing was written'
+
+
+CTRL_C_WHILE_IMPORTING = '''
+import builtins, os, signal, sys
+sys.argv = ['graphdim', 'train', '--dataset', 'karate', '--epochs', '1']
+real = builtins.__import__
+def hook(name, *args, **kwargs):
+    if name == 'torch':  # the first heavy import: Ctrl-C arrives while it loads
+        builtins.__import__ = real
+        os.kill(os.getpid(), signal.SIGINT)
+    return real(name, *args, **kwargs)
+builtins.__import__ = hook
+from graphdim.cli import main  # what the console script does
+sys.exit(main())
+'''
+
+
+def test_16_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path):
+    done = subprocess.run([sys.executable, '-c', CTRL_C_WHILE_IMPORTING], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, 'PYTHONPATH': str(REPO)})
+    assert done.returncode == 130, done.stderr
+    assert 'Traceback' not in done.stderr
+    assert done.stderr.strip() == 'graphdim: interrupted while starting; nothing was written'

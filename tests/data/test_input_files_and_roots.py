@@ -1,28 +1,20 @@
-"""Issue 27, inputs: one test per cause 6, 7, 8, 10, 11, 12, 14, 16, 17 and 18 (labels files,
-the edge-list parser, API misuse, --jobs, corrupt raw datasets, large features in the probe,
-Ctrl-C while starting, ``~user`` roots, concurrent first loads and a full cache disk)."""
+"""Input files and data roots (issue 27, causes 6, 7, 11, 12, 17 and 18): labels files, the
+edge-list parser, corrupt raw datasets, ``~user`` roots, concurrent first loads of a dataset and
+a full cache disk, each one error naming the file or the fix. The other causes of that round:
+API misuse in tests/core/test_api_misuse.py, the probe's limits in tests/eval/
+test_probe_limits.py, Ctrl-C while starting in tests/cli/test_cli_startup.py."""
 import errno
-import os
 import shutil
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from torch_geometric.data import Data
 
-import graphdim as gd
 from graphdim.data import load_graph_dataset, load_node_dataset, read_edge_list
 from graphdim.data.images import load_image_dataset
 from graphdim.data.roots import load_with_pyg
 from graphdim.data.safe_load import CorruptDatasetError
 from graphdim.graph.checks import GraphInputError
-from graphdim.registry import ModelEntry, register_model, unregister_model
-
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def _path_edges(tmp_path, num_nodes):
@@ -63,94 +55,6 @@ def test_7_a_utf8_byte_order_mark_is_dropped(tmp_path):
     path.write_bytes('\ufeff0 1\n1 2\n'.encode('utf-8'))
     data = read_edge_list(path, missing_features='ones')
     assert data.num_nodes == 3 and data.edge_index.size(1) == 4
-
-
-# 8 -----------------------------------------------------------------------------------------
-
-def _probe_inputs():
-    labels = torch.arange(20) % 2
-    return torch.randn(20, 4) + labels[:, None], labels, gd.random_split(labels, 0, 0.4, 0.2)
-
-
-def _resume_with_other_epochs(tmp_path):
-    data = gd.data.karate_club()
-    model = gd.DeepGraphInfomax(16, gd.GraphEncoder(data.num_features, 16))
-    checkpoint = tmp_path / 'checkpoint.pt'
-    gd.fit(model, data, epochs=3, checkpoint=checkpoint, checkpoint_every=1, progress=False,
-           patience=0, min_epochs=0)
-    gd.fit(model, data, epochs=5, checkpoint=checkpoint, checkpoint_every=1, resume=True,
-           progress=False, patience=0, min_epochs=0)
-
-
-def _register(**fields):
-    entry = ModelEntry(**{'name': 'r4toy', 'level': 'node', 'description': 'test',
-                          'build': lambda config, n: None, **fields})
-    try:
-        register_model(entry)
-    finally:
-        unregister_model('node', 'r4toy')
-
-
-EDGES = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
-Z = torch.randn(3, 4)
-
-API_MISUSE = {
-    'c_grid negative': (lambda: gd.linear_probe(*_probe_inputs(), c_grid=(-1.0, )), 'c_grid'),
-    'c_grid empty': (lambda: gd.linear_probe(*_probe_inputs(), c_grid=()), 'c_grid'),
-    'c_grid zero': (lambda: gd.linear_probe(*_probe_inputs(), c_grid=(0, )), 'c_grid'),
-    'negative weights': (lambda: gd.reinforce(Z, EDGES, 1, edge_weight=-torch.ones(4)),
-                         'edge_weight'),
-    'NaN weights': (lambda: gd.reinforce(Z, EDGES, 1, edge_weight=torch.full((4, ), np.nan)),
-                    'edge_weight'),
-    'float edge_index': (lambda: gd.reinforce(Z, EDGES.float(), 1), 'edge_index'),
-    'transposed edge_index': (lambda: gd.reinforce(Z, EDGES.t(), 1), 'edge_index'),
-    'train_fraction 1.5': (lambda: gd.random_split(torch.arange(10) % 2, 0, 1.5),
-                           'train_fraction'),
-    'resume, epochs changed': (None, 'epochs'),
-    'build None': (lambda: _register(build=None), 'build'),
-    'unknown option': (lambda: _register(options=('no_such_option', )), 'options'),
-    'mlp epochs 0': (lambda: gd.mlp_probe(*_probe_inputs(), epochs=0), 'epochs'),
-    'public_split without masks': (lambda: gd.public_split(Data(x=Z, edge_index=EDGES)),
-                                   'train_mask'),
-    'check_graph(None)': (lambda: gd.check_graph(None), 'check_graph'),
-}
-
-
-@pytest.mark.parametrize('case', list(API_MISUSE))
-def test_8_api_misuse_is_a_value_error_naming_the_argument(case, tmp_path):
-    call, argument = API_MISUSE[case]
-    with pytest.raises(ValueError, match=argument):
-        call() if call is not None else _resume_with_other_epochs(tmp_path)
-
-
-def test_8_embed_works_on_a_model_without_parameters():
-    class Features(torch.nn.Module):
-        def embed(self, batch):
-            return batch.x
-    data = Data(x=torch.randn(3, 2), edge_index=EDGES)
-    assert torch.equal(gd.embed(Features(), data), data.x)
-
-
-# 10 ----------------------------------------------------------------------------------------
-
-def test_10_jobs_are_capped_at_the_usable_cpus(monkeypatch):
-    import sklearn.model_selection
-    import graphdim.runtime
-    asked = []
-    real = sklearn.model_selection.GridSearchCV
-
-    def grid_search(*args, **kwargs):
-        asked.append(kwargs.get('n_jobs'))
-        return real(*args, **kwargs)
-    monkeypatch.setattr(sklearn.model_selection, 'GridSearchCV', grid_search)
-    monkeypatch.setattr(graphdim.runtime, 'usable_cpus', lambda: 1)
-    monkeypatch.setattr(graphdim.runtime, '_CAPPED_JOBS', set())  # warned once per process
-    labels = torch.arange(16) % 2
-    embeddings = torch.randn(16, 3) + 3 * labels[:, None]
-    with pytest.warns(UserWarning, match='--jobs 100000 is more than the 1 CPU'):
-        gd.cross_validate(embeddings, labels, 'logreg', folds=2, inner_folds=2,
-                          c_grid=(1.0, ), jobs=100000)
-    assert asked and set(asked) == {1}
 
 
 # 11 ----------------------------------------------------------------------------------------
@@ -236,53 +140,6 @@ def test_12_corrupt_mnist_files_are_one_error_naming_the_file(damage, tmp_path, 
     message = str(info.value)
     assert str(folder / 'test.npz') in message and 'images uint8 [N, H, W, C]' in message
     assert '\n' not in message
-
-
-# 14 ----------------------------------------------------------------------------------------
-
-def test_14_large_finite_features_do_not_overflow_the_probe():
-    generator = torch.Generator().manual_seed(0)
-    labels = torch.arange(40) % 2
-    embeddings = torch.randn(40, 4, generator=generator) + 2 * labels[:, None]
-    split = gd.random_split(labels, 0, 0.5, 0.2)
-    for scale in (1e10, 1e30):
-        result = gd.linear_probe(embeddings * scale, labels, split, c_grid=(1.0, ),
-                                 normalizations=('none', ))
-        assert result.test_score > 0.7
-    # The fit is the same problem rescaled: weights for x * 2**40 at C are those for x at
-    # C * 2**80, scaled back.
-    from graphdim.eval.linear import fit_logistic_regression
-    x = embeddings * 2.0 ** 40
-    weight, bias = fit_logistic_regression(x, labels, 2, c=1.0)
-    assert torch.isfinite(weight).all() and torch.isfinite(bias).all()
-    accuracy = float(((x @ weight.t() + bias).argmax(1) == labels).float().mean())
-    assert accuracy > 0.7
-
-
-# 16 ----------------------------------------------------------------------------------------
-
-CTRL_C_WHILE_IMPORTING = '''
-import builtins, os, signal, sys
-sys.argv = ['graphdim', 'train', '--dataset', 'karate', '--epochs', '1']
-real = builtins.__import__
-def hook(name, *args, **kwargs):
-    if name == 'torch':  # the first heavy import: Ctrl-C arrives while it loads
-        builtins.__import__ = real
-        os.kill(os.getpid(), signal.SIGINT)
-    return real(name, *args, **kwargs)
-builtins.__import__ = hook
-from graphdim.cli import main  # what the console script does
-sys.exit(main())
-'''
-
-
-def test_16_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path):
-    done = subprocess.run([sys.executable, '-c', CTRL_C_WHILE_IMPORTING], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, 'PYTHONPATH': str(REPOSITORY)})
-    assert done.returncode == 130, done.stderr
-    assert 'Traceback' not in done.stderr
-    assert done.stderr.strip() == 'graphdim: interrupted while starting; nothing was written'
 
 
 # 17 ----------------------------------------------------------------------------------------
