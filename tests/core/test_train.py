@@ -1,4 +1,6 @@
 """Training: a real DGI run on Cora, and the training loop's rules on deterministic models."""
+import math
+
 import pytest
 import torch
 
@@ -117,3 +119,13 @@ def test_on_epoch_sees_every_epoch_with_the_model_as_it_stands():
         on_epoch=lambda epoch, m: seen.append((epoch, float(m.w))))
     assert [epoch for epoch, _ in seen] == [1, 2, 3, 4]
     assert len({w for _, w in seen}) == 4  # a step between every two calls
+
+
+@pytest.mark.parametrize('option, value', [
+    ('patience', -1), ('min_epochs', -5), ('epochs', 0), ('lr', math.nan), ('lr', 0.0),
+    ('lr', math.inf), ('weight_decay', math.nan), ('weight_decay', -1.0), ('patience', 2.5),
+])
+def test_fit_refuses_impossible_settings(option, value):
+    model = torch.nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=option):
+        fit(model, torch.zeros(1), **{option: value}, progress=False)
