@@ -1,10 +1,13 @@
-"""Helpers shared by the property-based fuzz tests (imported as ``from helpers import ...``):
-their Hypothesis settings, the strategies they share, and a sandbox that checks nothing is
-written outside it."""
+"""Helpers shared by test files in several folders (imported as ``from helpers import ...``):
+the fuzz tests' Hypothesis settings, shared strategies and a sandbox that checks nothing is
+written outside it; the karate club written as your own graph files."""
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+import networkx as nx
+import numpy as np
 
 from hypothesis import HealthCheck, settings, strategies as st
 
@@ -43,3 +46,16 @@ def no_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         yield
+
+
+def karate_files(folder: Path, with_labels: bool = True):
+    """Karate club as an edge list (with a comment, one duplicate and one self-loop) + features."""
+    graph = nx.karate_club_graph()
+    lines = ['# karate club, both clubs'] + [f'{u} {v}' for u, v in graph.edges()]
+    lines += ['0 1', '5 5']  # a duplicate edge and a self-loop, cleaned up on reading
+    (folder / 'edges.txt').write_text('\n'.join(lines) + '\n')
+    np.save(folder / 'x.npy', np.eye(34, dtype=np.float32))
+    if with_labels:
+        clubs = [int(graph.nodes[n]['club'] == 'Officer') for n in graph.nodes]
+        np.savetxt(folder / 'y.txt', clubs, fmt='%d')
+    return folder / 'edges.txt', folder / 'x.npy', folder / 'y.txt'

@@ -1,6 +1,6 @@
-"""Everyday use: your own graph, saved runs, embed, plot, logs, configs and presets."""
+"""Your own graph through the command line (train, embed, plot, logs, TensorBoard) and the
+presets and config files that set a run (reading the files: tests/data/test_custom_graphs.py)."""
 import json
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -11,21 +11,9 @@ import graphdim as gd
 from graphdim import cli
 from graphdim.cli.common import apply_config_defaults
 from graphdim.cli.options import config_from_args
+from helpers import karate_files
 
 QUICK = ['--epochs', '20', '--hidden', '16', '--quiet']
-
-
-def _karate_files(folder: Path, with_labels: bool = True):
-    """Karate club as an edge list (with a comment, one duplicate and one self-loop) + features."""
-    graph = nx.karate_club_graph()
-    lines = ['# karate club, both clubs'] + [f'{u} {v}' for u, v in graph.edges()]
-    lines += ['0 1', '5 5']  # a duplicate edge and a self-loop, cleaned up on reading
-    (folder / 'edges.txt').write_text('\n'.join(lines) + '\n')
-    np.save(folder / 'x.npy', np.eye(34, dtype=np.float32))
-    if with_labels:
-        clubs = [int(graph.nodes[n]['club'] == 'Officer') for n in graph.nodes]
-        np.savetxt(folder / 'y.txt', clubs, fmt='%d')
-    return folder / 'edges.txt', folder / 'x.npy', folder / 'y.txt'
 
 
 def _run_cli(argv, capsys):
@@ -34,63 +22,8 @@ def _run_cli(argv, capsys):
     return code, captured.out, captured.err
 
 
-# --- your own graph -------------------------------------------------------------------------
-
-def test_from_networkx_cleans_directed_duplicate_and_self_loop_edges():
-    graph = nx.MultiDiGraph()
-    graph.add_nodes_from([('a', {'f': [1.0, 0.0], 'kind': 'x'}), ('b', {'f': [0.0, 1.0], 'kind': 'y'}),
-                          ('c', {'f': [1.0, 1.0], 'kind': 'x'}), ('lonely', {'f': [0.5, 0.5], 'kind': 'y'})])
-    graph.add_edges_from([('a', 'b'), ('a', 'b'), ('b', 'c'), ('c', 'c')])
-    data = gd.from_networkx(graph, label_attribute='kind')
-    assert data.node_ids == ['a', 'b', 'c', 'lonely']
-    assert data.x.shape == (4, 2) and data.y.tolist() == [0, 1, 0, 1]
-    edges = set(map(tuple, data.edge_index.t().tolist()))
-    assert edges == {(0, 1), (1, 0), (1, 2), (2, 1)}  # undirected, merged, no self-loop
-    gd.check_graph(data)  # the isolated node 'lonely' is fine
-
-
-def test_from_networkx_keeps_direction_and_self_loops_when_asked():
-    graph = nx.DiGraph([(0, 1), (1, 1)])
-    for n in graph.nodes:
-        graph.nodes[n]['w'] = 1.0
-    data = gd.from_networkx(graph, undirected=False, self_loops='keep')
-    assert set(map(tuple, data.edge_index.t().tolist())) == {(0, 1), (1, 1)}
-
-
-def test_a_graph_without_features_needs_a_documented_fallback():
-    graph = nx.path_graph(5)
-    with pytest.raises(gd.GraphInputError, match="no node features.*missing_features"):
-        gd.from_networkx(graph)
-    data = gd.from_networkx(graph, missing_features='degree')
-    assert data.x.shape[0] == 5 and torch.equal(data.x.sum(dim=1), torch.ones(5))
-
-
-def test_read_edge_list_with_features_and_labels(tmp_path):
-    edges, x, y = _karate_files(tmp_path)
-    data = gd.read_edge_list(edges, x, y)
-    assert data.num_nodes == 34 and data.y.numel() == 34
-    assert data.edge_index.size(1) == 2 * nx.karate_club_graph().number_of_edges()
-
-
-@pytest.mark.parametrize('line, message', [('0 1 2 3', "expected 'u v' or 'u v weight'"),
-                                           ('0 x', 'node ids must be integers'),
-                                           ('0 99', r'node ids must be in \[0, 34\)')])
-def test_read_edge_list_names_the_bad_line(tmp_path, line, message):
-    edges, x, _ = _karate_files(tmp_path)
-    edges.write_text(edges.read_text() + line + '\n')
-    with pytest.raises(gd.GraphInputError, match=message):
-        gd.read_edge_list(edges, x)
-
-
-def test_read_edge_list_rejects_a_label_count_mismatch(tmp_path):
-    edges, x, _ = _karate_files(tmp_path)
-    np.savetxt(tmp_path / 'short.txt', [0, 1, 0], fmt='%d')
-    with pytest.raises(gd.GraphInputError, match='3 labels for 34 nodes'):
-        gd.read_edge_list(edges, x, tmp_path / 'short.txt')
-
-
 def test_train_embed_and_plot_your_own_graph_from_the_cli(tmp_path, capsys):
-    edges, x, y = _karate_files(tmp_path)
+    edges, x, y = karate_files(tmp_path)
     run_dir = tmp_path / 'run'
     code, out, err = _run_cli(['train', '--graph', str(edges), '--features', str(x), '--labels',
                                str(y), '--out', str(run_dir), '--plot', '--json', *QUICK], capsys)
@@ -117,7 +50,7 @@ def test_train_embed_and_plot_your_own_graph_from_the_cli(tmp_path, capsys):
 
 
 def test_a_graph_without_labels_is_trained_but_not_probed(tmp_path, capsys):
-    edges, x, _ = _karate_files(tmp_path, with_labels=False)
+    edges, x, _ = karate_files(tmp_path, with_labels=False)
     code, out, err = _run_cli(['train', '--graph', str(edges), '--features', str(x), '--json',
                                *QUICK], capsys)
     assert code == 0, err
