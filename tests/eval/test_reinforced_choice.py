@@ -1,17 +1,13 @@
-"""The frontier recipes' parts: GGD as its authors run it (--mask-clean, a fixed epoch budget),
-the reinforcement chosen by cross-validation, the training-free baseline, and that no choice
-sees a test label."""
-import json
-
+"""The reinforcement chosen by cross-validation (graphdim.eval.reinforced): stratified folds,
+hand cases, and no choice that sees a test label (the recipes' options through the command
+line: tests/cli/test_cli_recipe_options.py)."""
 import pytest
 import torch
 from torch_geometric.data import Data
 
 import graphdim as gd
-from graphdim import cli
 from graphdim.eval.reinforced import cross_validated_accuracy
 from graphdim.eval.splits import Split
-from graphdim.presets import preset_defaults
 
 
 def _labelled_graph(seed: int = 0, nodes: int = 120, classes: int = 3):
@@ -88,46 +84,6 @@ def test_cross_validation_reads_no_test_row():
     before = cross_validated_accuracy(x, data.y, split, 2)
     x[split.test] = 1e3 * torch.randn(int(split.test.sum()), x.size(1))
     assert cross_validated_accuracy(x, data.y, split, 2) == before
-
-
-def test_ggd_presets_follow_the_authors_code():
-    for name, hidden, lr in (('ggd-cora', None, None), ('ggd-citeseer', 1536, 0.0005),
-                             ('ggd-pubmed', 1024, None)):
-        values = preset_defaults('train', name)
-        assert values['model'] == 'ggd' and values['mask_clean'] is True
-        assert (values['epochs'], values['patience']) == (500, 0)  # no early stopping
-        assert (values['hops'], values['reinforcement']) == ([5], ['add'])
-        assert values.get('hidden_channels') == hidden and values.get('lr') == lr
-
-
-def test_mask_clean_and_hops_cv_from_the_command_line(tmp_path, capsys):
-    out = tmp_path / 'run'
-    assert cli.main(['train', '--model', 'ggd', '--dataset', 'karate', '--mask-clean',
-                     '--epochs', '6', '--patience', '0', '--hidden', '8', '--hops', '0', '2',
-                     '--hops-cv', '2', '--quiet', '--json', '--out', str(out)]) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    config = summary['config']  # the model's options under model_options
-    assert config['model_options']['mask_clean'] is True and config['hops_cv'] == 2
-    assert summary['runs'][0]['epochs'] == 6  # --patience 0: the whole budget
-    assert summary['runs'][0]['hops'] in (0, 2)
-    model, _ = gd.load_model(out)
-    assert model.mask_clean is True
-    # an option of GGD's given to DGI is refused, naming who reads it
-    assert cli.main(['train', '--model', 'dgi', '--dataset', 'karate', '--mask-clean']) == 2
-    error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and '--mask-clean' in error[0] and 'ggd' in error[0]
-
-
-def test_random_baseline_brings_the_training_free_baseline(capsys):
-    assert cli.main(['train', '--dataset', 'karate', '--epochs', '3', '--hidden', '8',
-                     '--seeds', '2', '--random-baseline', '--quiet', '--json']) == 0
-    output = capsys.readouterr().out.strip().splitlines()
-    summary = json.loads(output[-1])
-    runs = summary['runs']
-    assert all(r['training_free_hops'] in gd.eval.HOPS_GRID for r in runs)
-    assert summary['training_free_test_acc_mean'] == pytest.approx(
-        sum(r['training_free_test_acc'] for r in runs) / 2)
-    assert any(line.startswith('training-free baseline') for line in output)
 
 
 def test_every_fold_trains_on_every_class():
