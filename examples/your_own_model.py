@@ -15,7 +15,6 @@ import torch
 from torch_geometric.nn import GCNConv
 
 import graphdim as gd
-from graphdim.registry import option
 
 smoke = os.environ.get('GRAPHDIM_EXAMPLE_SMOKE') == '1'
 
@@ -25,7 +24,7 @@ class TinyOptions:
     """TinyDIM's own options, declared beside it: each is a command-line option in the
     model's group (``graphdim train --model tiny --help``) and a key of a run's
     ``model_options``; given with another ``--model``, it is refused."""
-    critic: str = option('dot', 'score nodes against the summary by their dot product or '
+    critic: str = gd.option('dot', 'score nodes against the summary by their dot product or '
                                 'cosine (default %(default)s)', choices=('dot', 'cosine'),
                          search=['dot', 'cosine'])
 

@@ -29,7 +29,7 @@ _PUBLIC = {
     '.graph.models.ggd': ('GGD', ),
     '.graph.reinforcement': ('reinforce', ),
     '.graph.minibatch': ('MiniBatchDGI', 'layerwise_embed'),
-    '.registry': ('ModelEntry', 'register_model'),
+    '.registry': ('ModelEntry', 'register_model', 'option'),
     '.image.encoders': ('ConvEncoder', ),
     '.image.dim': ('ImageDIM', ),
     # Data, training, evaluation.

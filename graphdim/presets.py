@@ -5,6 +5,7 @@ turn into option defaults of the command: options given on the command line stil
 ``--preset dgi-cora --seeds 3`` runs the recipe with three seeds. Config files are read by
 :func:`graphdim.cli.common.read_config_source`.
 """
+import warnings
 from typing import Any, Dict
 
 # Embedding reinforcement with its form and depth chosen on validation (graphdim.eval.choose_hops).
@@ -67,6 +68,10 @@ def all_presets() -> Dict[str, tuple]:
     for level in LEVELS:
         for entry in model_entries(level):
             for name, values in entry.presets.items():
+                if name in PRESETS:  # graphdim's own recipe keeps its name
+                    warnings.warn(f"model {entry.name!r}: its preset {name!r} is one of "
+                                  f"graphdim's own, which stays; name it otherwise")
+                    continue
                 implied = {'level': 'graph'} if level == 'graph' else {}
                 presets[name] = ('train', {**implied, 'model': entry.name, **values})
     return presets

@@ -250,13 +250,12 @@ def _check_options(entry: ModelEntry) -> None:
 
 
 def _check_presets(entry: ModelEntry) -> None:
-    from .presets import PRESETS  # names and values only: imports nothing
+    # (A name graphdim's own presets hold is refused where they meet: presets.all_presets.)
     others = {name for level in LEVELS for other in _MODELS[level].values()
               if (other.level, other.name) != (entry.level, entry.name) for name in other.presets}
     presets = entry.presets if isinstance(entry.presets, Mapping) else {repr(entry.presets): 0}
     for name, values in presets.items():
-        if not isinstance(name, str) or not isinstance(values, Mapping) or \
-                name in PRESETS or name in others:
+        if not isinstance(name, str) or not isinstance(values, Mapping) or name in others:
             raise ValueError(f"model {entry.name!r}: presets must map new preset names to "
                              f"option values; {name!r} is taken or not a name")
 
