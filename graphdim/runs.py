@@ -97,19 +97,14 @@ class RunFolder:
         """Check that the folder may take a run of ``kind`` with ``config`` (plain values);
         nothing is deleted or written here.
 
-        A new or empty folder is used as it is. One that holds a run is refused, unless
-        ``resume`` continues it (the same kind and settings) or ``overwrite`` replaces it.
-        A folder holding anything that is not a run file (``RUN_FILES``) is refused
-        even with ``overwrite``, naming such a file: graphdim never deletes files it did not
-        write. ``resume`` and ``overwrite`` together are refused.
-
-        The two-step contract: call ``begin`` before loading anything (a refusal costs
-        nothing), then :meth:`clear` once the config, data and model have been checked, so a
-        run that fails on its inputs leaves the old run in place. A run that calls
-        ``begin(overwrite=True)`` but never :meth:`clear` still gets the folder cleared, by
-        the first ``write_*`` call.
-        """
-        from .checkpoints import config_changes
+        A new or empty folder is used as it is; one that holds a run is refused, unless
+        ``resume`` continues it (same kind and settings) or ``overwrite`` replaces it (not
+        both). A folder holding anything but run files (``RUN_FILES``) is refused even with
+        ``overwrite``, naming one: graphdim never deletes files it did not write.
+        Two steps: ``begin`` before loading anything (a refusal costs nothing), then
+        :meth:`clear` once the config, data and model are checked, so a run that fails on its
+        inputs leaves the old run in place (without :meth:`clear`, the first ``write_*`` call
+        clears the folder of a ``begin(overwrite=True)``)."""
         if kind not in KINDS:
             raise ValueError(f"unknown run kind {kind!r}; one of {', '.join(KINDS)}")
         if resume and overwrite:
@@ -134,6 +129,11 @@ class RunFolder:
             raise ValueError(f"{self.path} already holds {held}; pass --overwrite to replace "
                              f"it" + (", --resume to continue it" if self.exists() else "")
                              + ", or choose another --out")
+        self._check_resumable(kind, config)
+
+    def _check_resumable(self, kind: str, config: Dict[str, Any]) -> None:
+        """``--resume``: the folder's unfinished run has this kind and these settings."""
+        from .checkpoints import config_changes
         saved = self.read_config()
         if saved['kind'] != kind:
             raise ValueError(f"--resume: {self.path} holds a {saved['kind']}-level run, not a "
@@ -152,7 +152,7 @@ class RunFolder:
         if not any(self.checkpoint_path(s).is_file() for s in saved['seeds']):
             warnings.warn(f"--resume: {self.path} holds no checkpoint (they are written with "
                           f"--checkpoint-every K); training starts from epoch 1",
-                          UserWarning, stacklevel=2)
+                          UserWarning, stacklevel=3)
 
     def foreign_files(self) -> List[Path]:
         """What the folder holds besides run files (``RUN_FILES``), relative to it, in

@@ -156,3 +156,17 @@ def lock_holder(folder, seconds: int = 120):
     holder = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == 'locked'
     return holder
+
+
+# The run-folder tests' finished run: made once per test module, changed only on copies
+# (helpers.copy_run).
+FINISHED_RUN = ['train', '--dataset', 'karate', '--epochs', '2', '--hidden', '8', '--quiet']
+
+
+@pytest.fixture(scope='module')
+def finished_run(tmp_path_factory):
+    """A finished karate run (2 epochs, 8 units); tests work on copies (``helpers.copy_run``)."""
+    from graphdim import cli
+    out = tmp_path_factory.mktemp('finished') / 'fin'
+    assert cli.main([*FINISHED_RUN, '--out', str(out)]) == 0
+    return out

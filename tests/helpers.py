@@ -2,6 +2,7 @@
 the fuzz tests' Hypothesis settings, shared strategies and a sandbox that checks nothing is
 written outside it; the karate club written as your own graph files."""
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,3 +60,9 @@ def karate_files(folder: Path, with_labels: bool = True):
         clubs = [int(graph.nodes[n]['club'] == 'Officer') for n in graph.nodes]
         np.savetxt(folder / 'y.txt', clubs, fmt='%d')
     return folder / 'edges.txt', folder / 'x.npy', folder / 'y.txt'
+
+
+def copy_run(run: Path, tmp_path: Path, name: str = 'run') -> Path:
+    """A copy of the run folder ``run`` as ``tmp_path / name``, for a test to change."""
+    shutil.copytree(run, tmp_path / name)
+    return tmp_path / name

@@ -17,25 +17,12 @@ import pytest
 import torch
 
 from conftest import lock_holder
+from helpers import copy_run
 from graphdim import cli
 from graphdim.runs import RunFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--quiet']
-
-
-@pytest.fixture(scope='module')
-def finished_run(tmp_path_factory):
-    """A finished karate run, made once; tests work on copies (:func:`_copy`)."""
-    out = tmp_path_factory.mktemp('round4') / 'fin'
-    assert cli.main([*TRAIN, '--hidden', '8', '--out', str(out)]) == 0
-    return out
-
-
-def _copy(run: Path, tmp_path: Path, name: str = 'run') -> Path:
-    target = tmp_path / name
-    shutil.copytree(run, target)
-    return target
 
 
 def _snapshot(folder: Path) -> dict:
@@ -82,7 +69,7 @@ def _deadline(seconds: int):
 ])
 def test_cause1_overwrite_checks_the_whole_config_before_clearing(finished_run, tmp_path,
                                                                    capsys, options, needle):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     args = [a for a in TRAIN if a not in ('--dataset', 'karate')] if '--level' in options \
         else TRAIN
@@ -93,7 +80,7 @@ def test_cause1_overwrite_checks_the_whole_config_before_clearing(finished_run, 
 
 def test_cause1_image_level_float32_overflow_is_refused_before_clearing(finished_run,
                                                                         tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     assert cli.main(['image', '--epochs', '1', '--lr', '1e300', '--out', str(run),
                      '--overwrite', '--quiet']) == 2
@@ -108,7 +95,7 @@ def test_cause1_a_run_that_fails_after_the_checks_puts_the_old_run_back(
     """A value no check can foresee (--lr 1e30 turns the loss NaN), or Ctrl-C: the old run
     was set aside, not deleted, and comes back."""
     import graphdim.experiments.node as node
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
 
     def fails(*args, **kwargs):
@@ -131,7 +118,7 @@ def test_cause1_a_run_that_fails_after_the_checks_puts_the_old_run_back(
                                     'seed_0/embeddings.npy'])
 def test_cause2_embed_out_may_not_replace_the_runs_own_files(finished_run, tmp_path, capsys,
                                                              inside):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     assert cli.main(['embed', str(run), '--out', str(run / inside)]) == 2
     _one_error_line(capsys, '--out', 'outside')
@@ -142,7 +129,7 @@ def test_cause2_embed_out_may_not_replace_the_runs_own_files(finished_run, tmp_p
 # --- cause 3: one writer per run folder -----------------------------------------------------
 def test_cause3_a_second_writer_is_refused_while_a_run_is_written(finished_run, tmp_path,
                                                                   capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     holder = lock_holder(run)
     try:
@@ -161,7 +148,7 @@ def test_cause3_a_second_writer_is_refused_while_a_run_is_written(finished_run, 
 
 def test_cause3_a_stale_lock_of_a_dead_process_is_reported_and_taken_over(finished_run,
                                                                           tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     dead = subprocess.Popen([sys.executable, '-c', 'pass'])
     dead.wait()
     (run / '.graphdim.lock').write_text(f'pid={dead.pid} command=graphdim_train '
@@ -193,7 +180,7 @@ def test_cause3_a_live_writers_temporary_file_is_never_deleted(tmp_path):
 # --- cause 4: embed writes .npy through a temporary file ------------------------------------
 def test_cause4_embed_leaves_no_torn_npy_on_a_full_disk(finished_run, tmp_path, capsys,
                                                         monkeypatch):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     out = tmp_path / 'z'
     real_save = np.save
 
@@ -256,7 +243,7 @@ def test_cause5_embed_features_without_graph_is_refused(finished_run, capsys, tm
 
 # --- cause 9: hops read from a run folder are bounded ---------------------------------------
 def test_cause9_tampered_hops_are_refused_not_run_for_ever(finished_run, tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     saved = json.loads((run / 'config.json').read_text())
     saved['config']['hops'] = [10 ** 12]
     (run / 'config.json').write_text(json.dumps(saved))
@@ -311,7 +298,7 @@ def test_cause13_enospc_of_a_text_file_names_the_disk(tmp_path, monkeypatch):
 
 # --- cause 15: inconsistent run folders are one line naming the file -----------------------
 def test_cause15_labels_shorter_than_the_embeddings(finished_run, tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     torch.save(torch.load(run / 'labels.pt')[:10], run / 'labels.pt')
     assert cli.main(['plot', str(run)]) == 2
     _one_error_line(capsys, 'labels.pt', '10 labels for 34')
@@ -320,7 +307,7 @@ def test_cause15_labels_shorter_than_the_embeddings(finished_run, tmp_path, caps
 @pytest.mark.parametrize('content', ['[]', '{"runs": 3}', '{"runs": [1]}', '{not json'])
 def test_cause15_a_tampered_results_json_names_the_file(finished_run, tmp_path, capsys,
                                                         content):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     saved = json.loads((run / 'config.json').read_text())
     saved['config'].update(hops=[0, 1], reinforcement=['add'])  # embed reads results.json
     (run / 'config.json').write_text(json.dumps(saved))

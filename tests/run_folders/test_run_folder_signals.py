@@ -18,21 +18,10 @@ from pathlib import Path
 import pytest
 
 from graphdim import cli
+from helpers import copy_run
 from graphdim.runs import PREVIOUS, RunFolder
 
 TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--quiet']
-
-
-@pytest.fixture(scope='module')
-def finished_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp('signals') / 'fin'
-    assert cli.main([*TRAIN, '--hidden', '8', '--out', str(out)]) == 0
-    return out
-
-
-def _copy(run: Path, tmp_path: Path, name: str = 'run') -> Path:
-    shutil.copytree(run, tmp_path / name)
-    return tmp_path / name
 
 
 def _snapshot(folder: Path) -> dict:
@@ -76,6 +65,16 @@ def _group_members(pgid: int):
     return members
 
 
+def _terminate_and_check_the_group_ends(proc: subprocess.Popen) -> None:
+    """SIGTERM to ``proc``; its output ends and no process of its group outlives it."""
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)  # returns only once every holder of the pipes ended
+    deadline = time.time() + 10
+    while _group_members(proc.pid) and time.time() < deadline:
+        time.sleep(0.1)
+    assert _group_members(proc.pid) == []
+
+
 def _end_group(pgid: int) -> None:
     """Kill what is left of a test's own process group (a failed test's leftovers)."""
     try:
@@ -103,7 +102,7 @@ def test_sigterm_in_an_api_overwrite_puts_the_old_run_back(finished_run, tmp_pat
     is restored afterwards."""
     import graphdim.experiments.node as node
     from graphdim import NodeConfig, run_node_experiment
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     handler = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -126,7 +125,7 @@ def test_sigterm_in_an_overwrite_after_a_parallel_probe_is_still_an_interrupt(
     import torch
     import graphdim.experiments.node as node
     from graphdim import NodeConfig, cross_validate, run_node_experiment
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     handler = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -151,7 +150,7 @@ def test_sigterm_during_an_api_overwrite_puts_the_old_run_back(finished_run, tmp
     """``run_node_experiment(overwrite=True)`` killed with SIGTERM while it trains (or
     probes): the old run is back, no ``.previous`` is left, the process ends by the
     interrupt, not silently by the signal."""
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     ready = tmp_path / 'ready'
     target = 'fit' if phase == 'fit' else 'choose_hops'
@@ -182,7 +181,7 @@ def test_sigterm_during_an_api_overwrite_puts_the_old_run_back(finished_run, tmp
 
 @pytest.mark.slow  # a real command, killed
 def test_sigterm_during_a_cli_overwrite_puts_the_old_run_back(finished_run, tmp_path):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     proc = subprocess.Popen([sys.executable, '-m', 'graphdim', 'train', '--dataset', 'karate',
                              '--epochs', '1000000', '--patience', '0', '--hidden', '16',
@@ -201,7 +200,7 @@ def test_sigterm_during_a_cli_overwrite_puts_the_old_run_back(finished_run, tmp_
 
 
 def test_overwrite_refuses_a_previous_holding_a_users_file(finished_run, tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     (run / PREVIOUS).mkdir()
     (run / PREVIOUS / 'notes.txt').write_text('mine\n')
     before = _snapshot(run)
@@ -215,7 +214,7 @@ def test_overwrite_refuses_a_previous_holding_a_users_file(finished_run, tmp_pat
 def _killed_overwrite(finished_run: Path, tmp_path: Path) -> Path:
     """What ``kill -9`` during an ``--overwrite`` leaves: the old, finished run in
     ``.previous/`` and the new run's first files beside it."""
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     (run / PREVIOUS).mkdir()
     for entry in list(run.iterdir()):
         if entry.name not in (PREVIOUS, '.graphdim.lock'):
@@ -257,7 +256,7 @@ def test_a_failed_overwrite_after_a_killed_one_puts_the_finished_run_back(
 
 # --- cause 12 (part): --resume of a finished run ------------------------------------------
 def test_resume_of_a_finished_run_says_so_and_touches_nothing(finished_run, tmp_path, capsys):
-    run = _copy(finished_run, tmp_path)
+    run = copy_run(finished_run, tmp_path)
     before = _snapshot(run)
     assert cli.main([*TRAIN, '--hidden', '8', '--out', str(run), '--resume']) == 2
     lines = _error_lines(capsys.readouterr().err)
@@ -284,12 +283,7 @@ def test_pool_workers_end_with_a_script_killed_between_searches(tmp_path):
     try:
         _wait_for(ready, proc)
         assert len(_group_members(proc.pid)) > 1  # the pool's workers are there
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)  # returns only once every holder of the pipes ended
-        deadline = time.time() + 10
-        while _group_members(proc.pid) and time.time() < deadline:
-            time.sleep(0.1)
-        assert _group_members(proc.pid) == []
+        _terminate_and_check_the_group_ends(proc)
     finally:
         _end_group(proc.pid)
 
@@ -308,12 +302,7 @@ def test_pool_workers_end_with_a_killed_graph_level_command(tmp_path):
             assert proc.poll() is None and time.time() < deadline, proc.communicate()
             time.sleep(0.1)
         time.sleep(1)
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-        deadline = time.time() + 10
-        while _group_members(proc.pid) and time.time() < deadline:
-            time.sleep(0.1)
-        assert _group_members(proc.pid) == []
+        _terminate_and_check_the_group_ends(proc)
     finally:
         _end_group(proc.pid)
     assert not (tmp_path / 'run' / 'results.json').exists()

@@ -9,14 +9,8 @@ import pytest
 from graphdim import cli
 from graphdim.runlock import LOCK_NAME, RunInUseError, run_lock
 
+
 TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--hidden', '8', '--quiet']
-
-
-@pytest.fixture(scope='module')
-def finished_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp('runlock') / 'fin'
-    assert cli.main([*TRAIN, '--out', str(out)]) == 0
-    return out
 
 
 @pytest.fixture
