@@ -189,7 +189,7 @@ class NodeExperiment(Experiment):
     def check_inputs(self) -> None:
         """A labelled graph's probe, before training: the split of the first seed must give
         every split rows and the training rows two classes, and ``--hops-cv FOLDS`` at most
-        as many folds as training and validation rows. The sizes are every seed's (the
+        as many folds as the largest class has training and validation rows. The sizes are every seed's (the
         random split takes the same share of each class whatever the seed)."""
         labels, folds = getattr(self.data, 'y', None), self.config.hops_cv
         if folds == 1:
@@ -206,11 +206,13 @@ class NodeExperiment(Experiment):
         except ValueError as error:
             raise ValueError(f"the labels of {self.data_name()} cannot be probed "
                              f"({split.description} split): {error}") from None
-        rows = int((train | val).sum())
-        if folds > rows:
-            raise ValueError(f"--hops-cv {folds}: {folds}-fold cross-validation needs at "
-                             f"least {folds} labelled training and validation rows; "
-                             f"{self.data_name()} has {rows}")
+        # Stratified folds (eval.reinforced) need a class with a row in every fold.
+        largest = int(torch.bincount(labels[train | val]).max())
+        if folds > largest:
+            raise ValueError(f"--hops-cv {folds}: {folds}-fold stratified cross-validation "
+                             f"needs a class with at least {folds} labelled training and "
+                             f"validation rows; the largest of {self.data_name()} has "
+                             f"{largest}")
 
     def data_name(self) -> str:
         config = self.config

@@ -67,6 +67,9 @@ def _labels(tmp_path, labels):
     (lambda tmp: ['--level', 'graph', '--folds', '1000'], '--folds 1000'),
     (lambda tmp: ['--level', 'graph', '--inner-folds', '1000'], '--inner-folds 1000'),
     (lambda tmp: ['--hops', '1', '2', '--hops-cv', '1000'], '--hops-cv 1000'),
+    # enough rows, but stratified folds need a class with a row in each (3 rows per class)
+    (lambda tmp: [*_labels(tmp, [0, 1] * 15), '--hops', '1', '2', '--hops-cv', '5'],
+     '--hops-cv 5'),
     (lambda tmp: _labels(tmp, [0] * 30), 'one class'),  # a probe of one class
     (lambda tmp: _labels(tmp, list(range(30))), 'split is empty'),  # one node per class
     (lambda tmp: ['image', '--val-size', '0'], 'val_size'),
