@@ -13,11 +13,14 @@ from graphdim.runlock import LOCK_NAME, RunInUseError, run_lock
 TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--hidden', '8', '--quiet']
 
 
+PRECIOUS = 'export PATH=precious\n'
+
+
 @pytest.fixture
 def victim(tmp_path):
-    path = tmp_path / 'bashrc'
-    path.write_text('export PATH=precious\n')
-    return path
+    """A user's file outside the run folder, which nothing may change."""
+    (tmp_path / 'bashrc').write_text(PRECIOUS)
+    return tmp_path / 'bashrc'
 
 
 def _link_lock(folder, victim, how):
@@ -35,7 +38,7 @@ def test_a_linked_lock_file_is_refused_and_its_target_kept(tmp_path, victim, how
     with pytest.raises(RunInUseError, match='not a plain file'):
         with run_lock(folder, 'plot'):
             pass
-    assert victim.read_text() == 'export PATH=precious\n'
+    assert victim.read_text() == PRECIOUS
 
 
 def test_a_fifo_lock_file_is_refused_without_blocking(tmp_path):
@@ -64,7 +67,7 @@ def test_every_writer_leaves_a_linked_lock_target_alone(finished_run, tmp_path, 
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert 'not a plain file' in err and 'Traceback' not in err, err
-    assert victim.read_text() == 'export PATH=precious\n'
+    assert victim.read_text() == PRECIOUS
     assert {p.name: p.stat().st_mtime_ns for p in run.iterdir() if p.is_file()} == before
 
 
@@ -74,5 +77,5 @@ def test_a_new_run_into_a_folder_holding_only_the_link(tmp_path, victim, capsys)
     _link_lock(run, victim, 'symlink')
     assert cli.main([*TRAIN, '--out', str(run)]) == 2
     assert 'not a plain file' in capsys.readouterr().err
-    assert victim.read_text() == 'export PATH=precious\n'
+    assert victim.read_text() == PRECIOUS
     assert sorted(p.name for p in run.iterdir()) == [LOCK_NAME]
