@@ -123,16 +123,22 @@ def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int
     return float(correct.max()) / rows.numel()
 
 
-def _stratified_folds(classes: Tensor, folds: int) -> List[Tuple[Tensor, Tensor]]:
-    """``folds`` (fitted, held-out) positions into ``classes`` (each row's class index),
-    stratified and shuffled with seed 0; a ValueError when no class has ``folds`` rows
-    (scikit-learn's own message names no option)."""
-    from sklearn.model_selection import StratifiedKFold
+def check_fold_count(classes: Tensor, folds: int) -> None:
+    """A ValueError when no class of ``classes`` (the labelled training and validation rows'
+    class indices) has ``folds`` rows: stratified folds need one with a row in every fold."""
     largest = int(torch.bincount(classes).max()) if classes.numel() else 0
     if largest < folds:
         raise ValueError(f"{folds}-fold stratified cross-validation needs a class with at "
                          f"least {folds} labelled training and validation rows; the largest "
                          f"has {largest}")
+
+
+def _stratified_folds(classes: Tensor, folds: int) -> List[Tuple[Tensor, Tensor]]:
+    """``folds`` (fitted, held-out) positions into ``classes`` (each row's class index),
+    stratified and shuffled with seed 0; a ValueError when no class has ``folds`` rows
+    (scikit-learn's own message names no option)."""
+    from sklearn.model_selection import StratifiedKFold
+    check_fold_count(classes, folds)
     with warnings.catch_warnings():  # a class smaller than folds is simply in fewer folds
         warnings.filterwarnings('ignore', 'The least populated class', UserWarning)
         splitter = StratifiedKFold(folds, shuffle=True, random_state=0)

@@ -10,6 +10,7 @@ from typing import (Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Seq
                     Union, get_args, get_origin, get_type_hints)
 
 # option: the configs below and the model files declare their fields with it.
+from ..graph.checks import shown as shown_literally
 from ..registry import (MODEL_OPTIONS, model_entry, model_names, model_option_fields,
                         nested_options, option, option_readers)  # noqa: F401
 
@@ -36,10 +37,9 @@ SHOWN_CHARS = 80
 
 
 def shown(value: Any) -> str:
-    """``repr(value)``, cut to :data:`SHOWN_CHARS` characters: a value from a file, shown
-    literally in one error line, however long it is."""
-    text = repr(value)
-    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS - 3]}..."
+    """A value from a file or the command line as one error line shows it: literally, cut to
+    about :data:`SHOWN_CHARS` characters (graphdim.graph.checks.shown)."""
+    return shown_literally(value, SHOWN_CHARS)
 
 
 def _number(value: float) -> str:

@@ -21,7 +21,7 @@ from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
 from ..eval import choose_hops, public_split, random_split
 from ..eval.linear import probe_inputs
-from ..eval.reinforced import HOPS_GRID, training_free_probe
+from ..eval.reinforced import HOPS_GRID, check_fold_count, training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.encoders import ACTIVATIONS
@@ -206,13 +206,11 @@ class NodeExperiment(Experiment):
         except ValueError as error:
             raise ValueError(f"the labels of {self.data_name()} cannot be probed "
                              f"({split.description} split): {error}") from None
-        # Stratified folds (eval.reinforced) need a class with a row in every fold.
-        largest = int(torch.bincount(labels[train | val]).max())
-        if folds > largest:
-            raise ValueError(f"--hops-cv {folds}: {folds}-fold stratified cross-validation "
-                             f"needs a class with at least {folds} labelled training and "
-                             f"validation rows; the largest of {self.data_name()} has "
-                             f"{largest}")
+        if folds:
+            try:
+                check_fold_count(labels[train | val], folds)
+            except ValueError as error:
+                raise ValueError(f"--hops-cv {folds} on {self.data_name()}: {error}") from None
 
     def data_name(self) -> str:
         config = self.config
