@@ -1,7 +1,8 @@
 """Issue 37, causes 8-12: every option bounded by what the computation takes, every value of
 a --config file checked as data (typed, bounded, shown cut to one line), every check that can
 run before the run folder is touched run before it, nothing silently ignored, and no output
-path that is a device or other special file."""
+path that is a device or other special file. Issue 27, cause 5: an option that acts only with
+another is refused without it, and accepted with it."""
 import json
 import os
 
@@ -11,6 +12,7 @@ import pytest
 from graphdim import cli
 
 FAST = ['--epochs', '2', '--hidden', '8', '--quiet']
+TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--quiet']
 
 
 def _one_error_line(capsys, *words) -> str:
@@ -123,3 +125,47 @@ def test_cause12_integers_are_bounded_and_embed_writes_only_plain_files(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         'busy.pt', 'folder', 'pipe', 'plain', 'run']  # nothing written beside them
     assert cli.main(['embed', str(run), '--out', str(tmp_path / 'new' / 'z'), '--quiet']) == 0
+
+
+# --- issue 27, cause 5: options that act only with another are refused, not ignored ---------
+@pytest.mark.parametrize('options, flag', [
+    (['--features', 'x.npy'], '--features'),
+    (['--labels', 'y.txt'], '--labels'),
+    (['--missing-features', 'degree'], '--missing-features'),
+    (['--dataset', 'Cora', '--graph', 'g.txt'], '--dataset'),
+    (['--corruption-p', '0.3'], '--corruption-p'),
+    (['--model', 'mvgrl', '--diffusion-time', '3'], '--diffusion-time'),
+    (['--model', 'mvgrl', '--diffusion', 'heat', '--alpha', '0.3'], '--alpha'),
+    (['--model', 'mvgrl', '--subgraphs', '8'], '--subgraphs'),
+    (['--reinforcement', 'replace'], '--reinforcement'),
+])
+def test_cause5_options_without_the_option_they_act_with_are_refused(tmp_path, capsys,
+                                                                      options, flag):
+    argv = [a for a in TRAIN if a not in ('--dataset', 'karate')] \
+        if '--dataset' in options else TRAIN
+    assert cli.main([*argv, *options, '--out', str(tmp_path / 'new')]) == 2
+    line = _one_error_line(capsys, flag)
+    assert 'drop' in line or 'give one' in line
+    assert not (tmp_path / 'new').exists()
+
+
+def test_cause5_what_acts_is_still_accepted():
+    from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
+    # (from_dict: the model's options flat beside the level's, as the command line gives them)
+    NodeConfig.from_dict(dict(corruption='edge_drop', corruption_p=0.3))
+    NodeConfig.from_dict(dict(model='ggd', corruption_p=0.3))  # GGD's older name: drop_feature_p
+    NodeConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
+    NodeConfig.from_dict(dict(model='mvgrl', sample_size=20, subgraphs=8))
+    NodeConfig(hops=(0, 2), reinforcement=('add', 'replace'))
+    GraphConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
+    ImageConfig(probes=('linear', 'mlp'), mlp_epochs=5)
+    with pytest.raises(ValueError, match='--mlp-epochs'):
+        ImageConfig(mlp_epochs=5)
+    with pytest.raises(ValueError, match='--diffusion-time'):
+        GraphConfig.from_dict(dict(model='mvgrl', diffusion_time=3.0))
+
+
+def test_cause5_embed_features_without_graph_is_refused(finished_run, capsys, tmp_path):
+    assert cli.main(['embed', str(finished_run), '--features', 'x.npy',
+                     '--out', str(tmp_path / 'z')]) == 2
+    _one_error_line(capsys, '--features', '--graph')

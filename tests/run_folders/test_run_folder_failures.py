@@ -1,10 +1,10 @@
 """Issue 27 (run folders, configuration, disks): one test per cause, each failing before its
-fix. Causes 1, 2, 3, 4, 5, 9, 13 and 15; karate runs of 2 epochs, in process."""
+fix. Causes 1, 2, 3, 4, 9, 13 and 15 (cause 5, options that act only with another:
+tests/experiments/test_config_option_bounds.py); karate runs of 2 epochs, in process."""
 import errno
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -195,50 +195,6 @@ def test_cause4_embed_leaves_no_torn_npy_on_a_full_disk(finished_run, tmp_path, 
     monkeypatch.undo()
     assert cli.main(['embed', str(run), '--out', str(out)]) == 0
     assert np.load(tmp_path / 'z.npy').shape[0] == 34
-
-
-# --- cause 5: options that act only with another are refused, not ignored -------------------
-@pytest.mark.parametrize('options, flag', [
-    (['--features', 'x.npy'], '--features'),
-    (['--labels', 'y.txt'], '--labels'),
-    (['--missing-features', 'degree'], '--missing-features'),
-    (['--dataset', 'Cora', '--graph', 'g.txt'], '--dataset'),
-    (['--corruption-p', '0.3'], '--corruption-p'),
-    (['--model', 'mvgrl', '--diffusion-time', '3'], '--diffusion-time'),
-    (['--model', 'mvgrl', '--diffusion', 'heat', '--alpha', '0.3'], '--alpha'),
-    (['--model', 'mvgrl', '--subgraphs', '8'], '--subgraphs'),
-    (['--reinforcement', 'replace'], '--reinforcement'),
-])
-def test_cause5_options_without_the_option_they_act_with_are_refused(tmp_path, capsys,
-                                                                      options, flag):
-    argv = [a for a in TRAIN if a not in ('--dataset', 'karate')] \
-        if '--dataset' in options else TRAIN
-    assert cli.main([*argv, *options, '--out', str(tmp_path / 'new')]) == 2
-    line = _one_error_line(capsys, flag)
-    assert 'drop' in line or 'give one' in line
-    assert not (tmp_path / 'new').exists()
-
-
-def test_cause5_what_acts_is_still_accepted():
-    from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
-    # (from_dict: the model's options flat beside the level's, as the command line gives them)
-    NodeConfig.from_dict(dict(corruption='edge_drop', corruption_p=0.3))
-    NodeConfig.from_dict(dict(model='ggd', corruption_p=0.3))  # GGD's older name: drop_feature_p
-    NodeConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
-    NodeConfig.from_dict(dict(model='mvgrl', sample_size=20, subgraphs=8))
-    NodeConfig(hops=(0, 2), reinforcement=('add', 'replace'))
-    GraphConfig.from_dict(dict(model='mvgrl', diffusion='heat', diffusion_time=3.0))
-    ImageConfig(probes=('linear', 'mlp'), mlp_epochs=5)
-    with pytest.raises(ValueError, match='--mlp-epochs'):
-        ImageConfig(mlp_epochs=5)
-    with pytest.raises(ValueError, match='--diffusion-time'):
-        GraphConfig.from_dict(dict(model='mvgrl', diffusion_time=3.0))
-
-
-def test_cause5_embed_features_without_graph_is_refused(finished_run, capsys, tmp_path):
-    assert cli.main(['embed', str(finished_run), '--features', 'x.npy',
-                     '--out', str(tmp_path / 'z')]) == 2
-    _one_error_line(capsys, '--features', '--graph')
 
 
 # --- cause 9: hops read from a run folder are bounded ---------------------------------------
