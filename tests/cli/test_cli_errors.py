@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import graphdim.cli as cli
+import graphdim.runtime as runtime
 
 
 def _raise(error):
@@ -59,3 +60,12 @@ def test_image_mi_units_is_one_cli_line(data_root, capsys):
                      '--epochs', '1', '--quiet'])
     err = capsys.readouterr().err
     assert code == 2 and 'lower --mi-units' in err and err.count('\n') == 1, err
+
+
+def test_a_tu_dataset_degree_cap_that_cannot_fit_names_max_degree(data_root, monkeypatch,
+                                                                 capsys):
+    monkeypatch.setattr(runtime, 'available_memory_bytes', lambda: 10 ** 8)
+    code = cli.main(['train', '--level', 'graph', '--dataset', 'IMDB-BINARY', '--root',
+                     str(data_root), '--max-degree', '100000', '--quiet'])
+    err = capsys.readouterr().err
+    assert code == 2 and 'lower --max-degree' in err and err.count('\n') == 1, err

@@ -54,6 +54,11 @@ def test_unknown_device_is_a_value_error_naming_the_choices():
         resolve_device('tpu')
 
 
+def test_the_meta_device_is_refused():
+    with pytest.raises(ValueError, match="device 'meta' cannot train"):
+        resolve_device('meta')
+
+
 def test_atomic_writes_get_the_usual_mode_and_clear_stale_temporaries(tmp_path):
     import os
     stale = tmp_path / '.model.pt.abc123.tmp'  # what a writer killed mid-write leaves

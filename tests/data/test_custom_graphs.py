@@ -1,13 +1,20 @@
 """Your own graph in Python or in files (graphdim.data.custom): from_networkx cleans or keeps
 edges as asked and needs a feature fallback; read_edge_list reads features and labels and names
-a bad line or a label count that does not match."""
+a bad line or a label count that does not match; features made for a graph without any
+(identity, degree) are refused before allocating more memory than there is."""
 import networkx as nx
 import numpy as np
 import pytest
 import torch
+from torch_geometric.data import Data
 
 from helpers import karate_files
 import graphdim as gd
+import graphdim.runtime as runtime
+from graphdim.data.custom import degree_features, prepare_graph
+from graphdim.runtime import NotEnoughMemoryError
+
+EDGES = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
 
 
 def test_from_networkx_cleans_directed_duplicate_and_self_loop_edges():
@@ -61,3 +68,19 @@ def test_read_edge_list_rejects_a_label_count_mismatch(tmp_path):
     np.savetxt(tmp_path / 'short.txt', [0, 1, 0], fmt='%d')
     with pytest.raises(gd.GraphInputError, match='3 labels for 34 nodes'):
         gd.read_edge_list(edges, x, tmp_path / 'short.txt')
+
+
+def test_available_memory_is_known_here():
+    assert runtime.available_memory_bytes() > 0
+
+
+def test_identity_features_of_a_million_nodes_are_refused_before_allocating():
+    data = Data(edge_index=torch.tensor([[0], [999_999]]), num_nodes=1_000_000)
+    with pytest.raises(NotEnoughMemoryError, match='--missing-features identity.*degree'):
+        prepare_graph(data, missing_features='identity')
+
+
+def test_a_degree_cap_that_cannot_fit_names_max_degree(monkeypatch):
+    monkeypatch.setattr(runtime, 'available_memory_bytes', lambda: 10 ** 6)
+    with pytest.raises(NotEnoughMemoryError, match='lower --max-degree'):
+        degree_features(EDGES, 3, max_degree=100_000)

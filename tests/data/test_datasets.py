@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from graphdim import DatasetNotFoundError, load_node_dataset, public_split
-from graphdim.data import ENV_ROOT
+from graphdim.data import ENV_ROOT, load_graph_dataset
 
 PLANETOID = {  # name: (nodes, features, classes, train, val, test)
     'Cora': (2708, 1433, 7, 140, 500, 1000),
@@ -122,3 +122,19 @@ def test_missing_dataset_download_failure_is_explained(tmp_path, private_cache, 
     assert 'ind.cora.x' in message and str(tmp_path / 'empty') in message
     assert 'download failed' in message
     assert '--root' in message and ENV_ROOT in message
+
+
+@pytest.mark.parametrize('name', ['../../etc', '/etc', 'a/b', '..', '.hidden', '', 'x' * 300,
+                                  'ogbg-../x', None, 3])
+def test_graph_dataset_names_are_plain_names(name, tmp_path, monkeypatch):
+    monkeypatch.setenv('GRAPHDIM_CACHE', str(tmp_path / 'cache'))
+    with pytest.raises(ValueError, match='dataset must be a name'):
+        load_graph_dataset(name, root=str(tmp_path), download=False)
+    assert not (tmp_path / 'cache').exists()  # nothing created
+
+
+def test_nothing_is_written_by_a_refused_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError):
+        load_graph_dataset('../escape', root=str(tmp_path), download=False)
+    assert os.listdir(tmp_path) == []

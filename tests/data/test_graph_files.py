@@ -2,6 +2,7 @@
 never a traceback from numpy, torch, pickle or networkx, and nothing is silently dropped."""
 import pickle
 
+import networkx as nx
 import numpy as np
 import pytest
 import torch
@@ -95,3 +96,52 @@ def test_a_plain_tensor_file_still_loads(edges, tmp_path):
     path = tmp_path / 'x.pt'
     torch.save(torch.eye(4), path)
     assert read_edge_list(edges, features=path).x.shape == (4, 4)
+
+
+def test_graphml_edge_weights_are_kept(tmp_path):
+    graph = nx.Graph()
+    graph.add_edge('a', 'b', weight=2.5)
+    graph.add_edge('b', 'c', weight=0.5)
+    path = tmp_path / 'g.graphml'
+    nx.write_graphml(graph, path)
+    data = read_graph_file(path, missing_features='ones')
+    assert sorted(data.edge_weight.tolist()) == [0.5, 0.5, 2.5, 2.5]
+
+
+def test_graphml_label_attribute_is_named_by_labels(tmp_path):
+    graph = nx.karate_club_graph()
+    for node in graph.nodes:
+        graph.nodes[node]['size'] = float(node)
+    path = tmp_path / 'k.graphml'
+    nx.write_graphml(graph, path)
+    data = read_graph_file(path, labels='club')
+    assert data.y.tolist().count(0) == 17 and data.x.shape == (34, 1)
+    with pytest.raises(GraphInputError, match="'clubb' is missing.*club, size"):
+        read_graph_file(path, labels='clubb')
+
+
+def test_a_non_numeric_graphml_weight_is_named(tmp_path):
+    graph = nx.Graph()
+    graph.add_edge(0, 1, weight='heavy')
+    path = tmp_path / 'g.graphml'
+    nx.write_graphml(graph, path)
+    with pytest.raises(GraphInputError, match="'weight' must be a number.*heavy"):
+        read_graph_file(path, missing_features='ones')
+
+
+def test_negative_weights_in_an_edge_list_are_refused_before_training(tmp_path):
+    import graphdim as gd
+    path = tmp_path / 'g.txt'
+    path.write_text('0 1 -1\n1 2 1\n')
+    config = gd.NodeConfig(graph=str(path), missing_features='ones', epochs=2,
+                           hidden_channels=4)
+    with pytest.raises(GraphInputError, match='negative'):
+        gd.run_node_experiment(config, progress=False)
+
+
+def test_huge_label_ids_in_a_file_are_refused(tmp_path):
+    (tmp_path / 'g.txt').write_text('0 1\n1 2\n')
+    (tmp_path / 'y.txt').write_text('0\n1000000000\n0\n')
+    with pytest.raises(GraphInputError, match='run to 1000000000 but only 2 distinct'):
+        read_graph_file(tmp_path / 'g.txt', labels=str(tmp_path / 'y.txt'),
+                        missing_features='ones')

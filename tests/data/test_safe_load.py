@@ -101,3 +101,17 @@ def test_a_truncated_raw_file_is_one_message_through_the_cli(cora_root, private_
     err = capsys.readouterr().err
     assert 'could not read the raw files' in err and "dataset's original files" in err
     assert 'Traceback' not in err
+
+
+def test_a_symlinked_processed_cache_is_not_trusted(data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv('GRAPHDIM_CACHE', str(tmp_path / 'cache'))
+    first = load_node_dataset('cora', str(data_root))
+    mirror = next((tmp_path / 'cache' / 'mirrors').glob('*/planetoid/Cora'))
+    fake = tmp_path / 'fake_processed'
+    (mirror / 'processed').rename(fake)
+    torch.save({'tampered': True}, fake / 'data.pt')  # what an attacker left
+    (mirror / 'processed').symlink_to(fake, target_is_directory=True)
+    again = load_node_dataset('cora', str(data_root))
+    assert torch.equal(again.data.x, first.data.x)
+    assert not (mirror / 'processed').is_symlink()
+    assert (fake / 'data.pt').is_file()  # the link is removed, not what it points at

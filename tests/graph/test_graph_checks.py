@@ -11,6 +11,7 @@ from graphdim.data import NodeDataset, karate_club
 from conftest import random_graph
 
 EDGES = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
+PATH_OF_3 = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])  # 0 - 1 - 2, both directions
 
 
 def graph(**overrides):
@@ -156,3 +157,22 @@ def test_experiment_on_karate_works():
     assert result['dataset'] == 'karate' and result['num_nodes'] == 34
     assert 0.0 <= result['test_acc_mean'] <= 100.0
     assert result['epochs_mean'] == 5
+
+
+@pytest.mark.parametrize('x, problem', [
+    (torch.ones(3, 2, dtype=torch.float64), r'float32.*got torch.float64'),
+    (torch.ones(3, 2, dtype=torch.half), r'float32.*got torch.float16'),
+    (torch.ones(3, 2).to_sparse(), r'dense tensor.*to_dense\(\)'),
+])
+def test_feature_dtypes_are_refused_with_the_fix(x, problem):
+    with pytest.raises(GraphInputError, match=problem):
+        check_graph(Data(x=x, edge_index=PATH_OF_3, num_nodes=3))
+
+
+@pytest.mark.parametrize('weight, problem', [
+    (torch.tensor([1, 1, 2, 2]), r'float32.*\.float\(\)'),
+    (torch.tensor([1.0, 1.0, -2.0, -2.0]), 'negative'),
+])
+def test_edge_weights_of_the_wrong_kind_are_refused(weight, problem):
+    with pytest.raises(GraphInputError, match=problem):
+        check_graph(Data(x=torch.ones(3, 2), edge_index=PATH_OF_3, edge_weight=weight, num_nodes=3))
