@@ -1,5 +1,6 @@
 """The command's first moments and its signals: `graphdim --help` and `--version` load no
-torch, `import graphdim` changes nothing of the process, the command itself asks for huge
+torch, `--version` prints the package's version, the command says it is starting before torch
+loads, `import graphdim` changes nothing of the process, the command itself asks for huge
 pages before torch loads, and SIGTERM is handled like Ctrl-C (graphdim/_startup.py)."""
 import contextlib
 import io
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import graphdim
 from graphdim import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,6 +70,35 @@ def test_the_top_level_says_what_every_commands_parser_says():
     with contextlib.redirect_stdout(io.StringIO()) as out, pytest.raises(SystemExit):
         full.parse_args(['--version'])
     assert _printed(['--version']) == out.getvalue()
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(['--version'])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f'graphdim {graphdim.__version__}'
+
+
+def test_the_command_says_it_is_starting_before_torch_loads(monkeypatch):
+    """On a terminal, `graphdim train ...` prints a line before the seconds of importing torch
+    and PyG (graphdim.cli.main calls _startup.install first); --quiet and pipes stay
+    silent."""
+    from graphdim import _startup
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for argv, terminal, shown in ((['graphdim', 'train'], True, True),
+                                  (['graphdim', 'train', '--quiet'], True, False),
+                                  (['graphdim', 'train'], False, False),
+                                  (['graphdim', '--version'], True, False)):
+        stderr = Terminal() if terminal else io.StringIO()
+        monkeypatch.setattr('sys.argv', argv)
+        monkeypatch.setattr('sys.stderr', stderr)
+        _startup.install()
+        _startup.restore()
+        assert ('starting (loading PyTorch and PyG)' in stderr.getvalue()) is shown
 
 
 # import graphdim ---------------------------------------------------------------------------

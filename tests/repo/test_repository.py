@@ -1,8 +1,11 @@
-"""The repository's promises: the README's commands are the ones CI and users run."""
+"""The repository's promises: the README's commands are the ones CI and users run, the
+troubleshooting page documents the namespace-package trap, and the package's source compiles
+without invalid escape sequences."""
 import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,16 @@ def test_cli_calling_tests_find_the_data_without_graphdim_data(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert re.search(r'\b\d+ passed', done.stdout) and 'skipped' not in done.stdout, done.stdout
+
+
+def test_namespace_package_trap_is_documented():
+    text = (REPO / 'docs' / 'troubleshooting.md').read_text()
+    assert "module 'graphdim' has no attribute 'load_node_dataset'" in text
+    assert 'python -P' in text and 'editable_mode=compat' in text
+
+
+def test_no_invalid_escape_sequences_in_the_package():
+    for path in sorted((REPO / 'graphdim').rglob('*.py')):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')  # SyntaxWarning / DeprecationWarning: '\h'
+            compile(path.read_text(), str(path), 'exec')

@@ -1,12 +1,13 @@
-"""What a new user meets first (issue 30): ``--version``, ``--plot`` without matplotlib, plots
-fit for a paper, ``graphdim embed`` saying which embeddings it writes, the namespace-package
-trap, clean docstrings, a line before torch loads (progress on every long phase:
+"""Plots and embeddings through the command line (issue 30): ``train --plot`` without
+matplotlib fails before training, ``graphdim plot`` draws plots fit for a paper, and ``graphdim
+embed`` says which embeddings it writes (the rest of issue 30: --version and the line before
+torch loads in tests/cli/test_cli_startup.py, the namespace-package trap and clean docstrings
+in tests/repo/test_repository.py, progress on every long phase in
 tests/core/test_progress_in_runs.py).
 
 All in-process and small (karate, tiny epochs): seconds each."""
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,6 @@ from graphdim import cli
 from graphdim.graph.reinforcement import reinforce
 from graphdim.runs import RunFolder
 
-REPO = Path(__file__).resolve().parents[2]
 # A short karate run: every phase of `graphdim train` in a few seconds.
 KARATE = ['train', '--dataset', 'karate', '--epochs', '4', '--min-epochs', '0', '--hidden',
           '16']
@@ -31,15 +31,7 @@ def reinforced_run(tmp_path_factory):
     return out
 
 
-# 1. --version ---------------------------------------------------------------------------------
-def test_version_prints_the_package_version(capsys):
-    with pytest.raises(SystemExit) as info:
-        cli.main(['--version'])
-    assert info.value.code == 0
-    assert capsys.readouterr().out.strip() == f'graphdim {graphdim.__version__}'
-
-
-# 2. --plot without matplotlib ------------------------------------------------------------------
+# --plot without matplotlib ---------------------------------------------------------------------
 @pytest.mark.parametrize('argv', [
     ['train', '--dataset', 'Cora', '--plot'],  # the issue's command: no --out either
     [*KARATE, '--plot', '--out', 'unused'],
@@ -58,7 +50,7 @@ def test_plot_without_matplotlib_fails_before_training_in_one_line(argv, monkeyp
     assert "pip install 'graphdim[plot]'" in err[0]
 
 
-# 4. plots ----------------------------------------------------------------------------------------
+# plots -------------------------------------------------------------------------------------------
 def test_tsne_plots_the_headline_embeddings_with_legend_and_title(reinforced_run, monkeypatch,
                                                                   tmp_path):
     pytest.importorskip('matplotlib')
@@ -98,7 +90,7 @@ def test_plot_command_writes_pngs_and_is_quiet_on_request(reinforced_run, tmp_pa
     assert (tmp_path / 'tsne_seed0.png').is_file() and (tmp_path / 'loss.png').is_file()
 
 
-# 5. graphdim embed -------------------------------------------------------------------------------
+# graphdim embed ----------------------------------------------------------------------------------
 def test_embed_says_which_embeddings_it_writes(reinforced_run, tmp_path, capsys):
     out = tmp_path / 'emb'
     assert cli.main(['embed', str(reinforced_run), '--out', str(out), '--quiet']) == 0
@@ -119,41 +111,3 @@ def test_embed_says_which_embeddings_it_writes(reinforced_run, tmp_path, capsys)
     assert info['embeddings'] == 'plain' and info['hops'] == 0 and info['form'] == 'z'
     # The JSON is one of the run's own files: --overwrite may still replace the folder.
     assert RunFolder(reinforced_run).foreign_files() == []
-
-
-# 6. a script beside the clone folder ----------------------------------------------------------
-def test_namespace_package_trap_is_documented():
-    text = (REPO / 'docs' / 'troubleshooting.md').read_text()
-    assert "module 'graphdim' has no attribute 'load_node_dataset'" in text
-    assert 'python -P' in text and 'editable_mode=compat' in text
-
-
-# 7. docstrings ---------------------------------------------------------------------------------
-def test_no_invalid_escape_sequences_in_the_package():
-    for path in sorted((REPO / 'graphdim').rglob('*.py')):
-        with warnings.catch_warnings():
-            warnings.simplefilter('error')  # SyntaxWarning / DeprecationWarning: '\h'
-            compile(path.read_text(), str(path), 'exec')
-
-
-def test_the_command_says_it_is_starting_before_torch_loads(monkeypatch):
-    """On a terminal, `graphdim train ...` prints a line before the seconds of importing torch
-    and PyG (graphdim.cli.main calls _startup.install first); --quiet and pipes stay
-    silent."""
-    import io
-    from graphdim import _startup
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    for argv, terminal, shown in ((['graphdim', 'train'], True, True),
-                                  (['graphdim', 'train', '--quiet'], True, False),
-                                  (['graphdim', 'train'], False, False),
-                                  (['graphdim', '--version'], True, False)):
-        stderr = Terminal() if terminal else io.StringIO()
-        monkeypatch.setattr('sys.argv', argv)
-        monkeypatch.setattr('sys.stderr', stderr)
-        _startup.install()
-        _startup.restore()
-        assert ('starting (loading PyTorch and PyG)' in stderr.getvalue()) is shown
