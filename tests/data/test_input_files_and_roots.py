@@ -1,7 +1,7 @@
 """Input files and data roots (issue 27, causes 6, 7, 11, 12, 17 and 18): labels files, the
 edge-list parser, corrupt raw datasets, ``~user`` roots, concurrent first loads of a dataset and
 a full cache disk, each one error naming the file or the fix. The other causes of that round:
-API misuse in tests/core/test_api_misuse.py, the probe's limits in tests/eval/
+API misuse in tests/core/test_api_argument_errors.py, the probe's limits in tests/eval/
 test_probe_limits.py, Ctrl-C while starting in tests/cli/test_cli_startup.py."""
 import errno
 import shutil
