@@ -34,10 +34,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     return run(argv)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``graphdim`` parser with every command's options (imports every command)."""
+def build_parser(argv: Optional[List[str]] = None) -> argparse.ArgumentParser:
+    """The ``graphdim`` parser with every command's options (imports every command);
+    ``train``'s are those of the level the command line ``argv`` trains (default: node)."""
     from .commands import build_parser as build_full_parser
-    return build_full_parser()
+    return build_full_parser(argv)
+
+
+def build_graph_level_parser() -> argparse.ArgumentParser:
+    """The ``graphdim`` parser whose ``train`` has the graph level's options
+    (``graphdim train --level graph``; the documentation's reference of them)."""
+    return build_parser(['train', '--level', 'graph'])
 
 
 if __name__ == '__main__':

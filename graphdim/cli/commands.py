@@ -7,7 +7,7 @@ import argparse
 import signal
 import sys
 import warnings
-from typing import List
+from typing import List, Optional
 
 from .._startup import restore as restore_startup_signals
 from ..data import DatasetNotFoundError
@@ -31,11 +31,17 @@ with warnings.catch_warnings():
 COMMANDS = [train, image, embed, plot]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``graphdim`` parser with every command's options."""
+def build_parser(argv: Optional[List[str]] = None) -> argparse.ArgumentParser:
+    """The ``graphdim`` parser with every command's options; ``train``'s are those of the
+    level the command line ``argv`` trains (:func:`graphdim.cli.train.train_level`; none
+    given: the node level's)."""
     parser, subparsers = top_level_parser()
+    level = train.train_level(argv[1:]) if argv and argv[0] == 'train' else 'node'
     for command in COMMANDS:
-        command.add_parser(subparsers)
+        if command is train:
+            command.add_parser(subparsers, level)
+        else:
+            command.add_parser(subparsers)
     parser.command_parsers = subparsers.choices  # name -> sub-parser, for config defaults
     return parser
 
@@ -48,11 +54,12 @@ EXPECTED_ERRORS = (DatasetNotFoundError, GraphInputError, ValueError, FloatingPo
 
 def run(argv: List[str]) -> int:
     """Parse ``argv`` (``--debug`` anywhere: tracebacks kept) and run its command."""
-    parser = build_parser()
     debug = '--debug' in argv  # anywhere on the line: before or after the command
     argv = [a for a in argv if a != '--debug']
-    args = parser.parse_args(argv)
+    parser = build_parser(argv)
+    args = argparse.Namespace(command=argv[0] if argv else None)
     try:
+        args = parser.parse_args(argv)  # an option of train's other level: a ValueError
         # From here on Ctrl-C, and SIGTERM (what `kill`, `timeout`, Slurm and docker send),
         # are a KeyboardInterrupt, handled below: every `finally` on the way runs (an
         # --overwrite puts the old run back, worker pools end).

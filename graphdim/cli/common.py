@@ -68,6 +68,25 @@ def apply_config_defaults(parser: argparse.ArgumentParser, args: argparse.Namesp
     return parser.parse_args(argv)
 
 
+def level_of_config_source(command: str, preset: Optional[str],
+                           config: Optional[str]) -> Optional[str]:
+    """The level (``'node'``, ``'graph'``) that ``--config`` (a graph run's, or a file
+    setting ``level``), else ``--preset``, asks ``command`` for; None where neither says, or
+    where either cannot be read (the run reads it again and says what is wrong)."""
+    try:
+        if config:
+            kind, values = read_config_source(config)
+            level = replay_values(kind, values).get('level')
+            if level in LEVELS:
+                return level
+        if preset:
+            level = preset_defaults(command, preset).get('level')
+            return level if level in LEVELS else None
+    except (ValueError, OSError):
+        return None
+    return None
+
+
 def _checked_values(parser: argparse.ArgumentParser, command: str, values: Dict[str, Any],
                     source: str) -> Dict[str, Any]:
     """``values`` (a config file's or a preset's) if each names an option of ``command`` that

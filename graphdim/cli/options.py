@@ -19,7 +19,7 @@ from dataclasses import Field, fields
 from typing import Any, Dict, Iterable, Optional, Set, Tuple
 
 from ..experiments.config import STR_OPTION_MAX, checked_value, option_flag, shown
-from ..registry import LEVELS, MODEL_OPTIONS, model_entries, model_option_fields, option_readers
+from ..registry import MODEL_OPTIONS, model_entries, model_option_fields, option_readers
 
 
 def option_help(field: Field) -> Optional[str]:
@@ -39,9 +39,8 @@ def _value_type(annotation) -> Tuple[type, bool]:
     return annotation, False
 
 
-def _argument_settings(field: Field, annotation, help: Optional[str],
-                       choices: Optional[Tuple] = None) -> Dict[str, Any]:
-    """``add_argument`` keywords of one field (``choices`` replaces the field's)."""
+def _argument_settings(field: Field, annotation, help: Optional[str]) -> Dict[str, Any]:
+    """``add_argument`` keywords of one field."""
     # argparse %-formats help texts once more: a literal % must reach it as %%.
     settings = {'dest': field.name, 'default': argparse.SUPPRESS,
                 'help': None if help is None else help.replace('%', '%%')}
@@ -49,7 +48,7 @@ def _argument_settings(field: Field, annotation, help: Optional[str],
     if value_type is bool:
         settings['action'] = 'store_false' if field.default else 'store_true'
         return settings
-    settings.update(type=value_type, choices=choices or field.metadata.get('choices'),
+    settings.update(type=value_type, choices=field.metadata.get('choices'),
                     metavar=field.metadata.get('metavar'))
     if several:
         settings['nargs'] = '+'
@@ -58,28 +57,26 @@ def _argument_settings(field: Field, annotation, help: Optional[str],
 
 def add_config_arguments(parser, config_class, names: Optional[Iterable[str]] = None,
                          helps: Optional[Dict[str, str]] = None,
-                         choices: Optional[Dict[str, Tuple]] = None) -> None:
+                         declared: Optional[Dict[str, Field]] = None) -> None:
     """Add an option to ``parser`` (or an argument group) for each field of
-    ``config_class`` named in ``names`` (default: all, in field order); ``helps`` and
-    ``choices`` replace the help text and choices of the fields they name (an option both
-    levels share, with each level's own choices)."""
+    ``config_class`` named in ``names`` (default: all, in field order); ``helps`` replaces
+    the help text of the fields it names, ``declared`` the fields themselves (flag, choices,
+    help and default: the graph level's options that NodeConfig declares)."""
     hints = typing.get_type_hints(config_class)
-    by_name = {f.name: f for f in fields(config_class)}
+    by_name = {**{f.name: f for f in fields(config_class)}, **(declared or {})}
     for name in ([f.name for f in fields(config_class) if f.name != MODEL_OPTIONS]
                  if names is None else names):
         field = by_name[name]
         help = (helps or {}).get(name, option_help(field))
         action = parser.add_argument(option_flag(field), **_argument_settings(
-            field, hints[name], help, (choices or {}).get(name)))
+            field, hints[name], help))
         action.config_field = (field, hints[name])  # for values given as data (--config)
 
 
-def readers_note(name: str) -> str:
-    """Which models read model option ``name``, as its help ends: ``(--model A, B)``, and
-    at graph level too where both levels' models read it."""
-    readers = {level: option_readers(level).get(name, ()) for level in LEVELS}
-    parts = [f"--model {', '.join(models)}" for models in readers.values() if models]
-    return f"({parts[0]}; --level graph: {parts[1]})" if len(parts) == 2 else f"({parts[0]})"
+def readers_note(level: str, name: str) -> str:
+    """Which models of ``level`` read model option ``name``, as its help ends:
+    ``(--model A, B)``."""
+    return f"(--model {', '.join(option_readers(level)[name])})"
 
 
 def model_group_title(level: str, entry) -> str:
@@ -100,7 +97,7 @@ def add_model_groups(parser, level: str, added: Set[str]) -> None:
             f"also reads {', '.join(earlier)} (above)" if earlier else None))
         names = [name for name in by_name if name not in added]
         add_config_arguments(group, entry.options, names, {
-            name: ' '.join(filter(None, (option_help(by_name[name]), readers_note(name))))
+            name: ' '.join(filter(None, (option_help(by_name[name]), readers_note(level, name))))
             for name in names})
         added.update(names)
         actions.update({action.dest: action for action in group._group_actions})
@@ -154,6 +151,8 @@ def checked_option_value(action: argparse.Action, value: Any) -> Any:
     each level's config checks its own bounds and choices), a switch's true or false, one of
     a choice's values, or a string; else a ``ValueError`` showing it (cut to one line)."""
     name = action.dest
+    if hasattr(action, 'refuse'):  # an option of the other level (graphdim.cli.train)
+        action.refuse()
     if hasattr(action, 'config_field'):
         field, annotation = action.config_field
         return checked_value(name, value, annotation, {'flag': field.metadata.get('flag')})

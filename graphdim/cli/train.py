@@ -1,15 +1,25 @@
-"""``graphdim train``: train DIM on a graph, probe the embeddings, print a summary."""
+"""``graphdim train``: train DIM on a graph, probe the embeddings, print a summary.
+
+One parser per level: ``graphdim train`` parses the node level's options (NodeConfig's and
+the node-level models'), ``graphdim train --level graph`` the graph level's
+(:mod:`graphdim.cli.train_graph`). Which one a command line gets is decided before parsing
+(:func:`train_level`: ``--level``, else the ``--preset``'s or ``--config``'s level, else node).
+An option of the other level is refused in one line that names its level.
+"""
+import argparse
 import json
+from typing import List, Optional
 
 from ..experiments import NodeConfig
 from ..experiments.node import node_run_summary
 from ..experiments.results import RunSummary, SeedResult
 from ..progress import fit_width
-from ..registry import flat_options, model_entry, models_help
-from .common import add_config_options, add_output_options
-from .options import ModelHelpAction, add_config_arguments, add_model_groups, config_from_args
-from .train_graph import (add_graph_level_options, both_levels_choices, both_levels_helps,
-                          reject_graph_only_options, run_graph_level)
+from ..registry import LEVELS, flat_options, model_entry, model_option_fields, models_help
+from .common import add_config_options, add_output_options, level_of_config_source
+from .options import ModelHelpAction, add_config_arguments, add_model_groups, config_from_args, \
+    option_flag
+from .train_graph import add_graph_level_arguments, any_level_model, graph_level_fields, \
+    run_graph_level
 
 # Your own graph instead of --dataset: shown right after --dataset.
 OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'label_names', 'missing_features')
@@ -17,39 +27,103 @@ OWN_GRAPH_OPTIONS = ('graph', 'features', 'labels', 'label_names', 'missing_feat
 # their own, after the other options.
 SCALING_OPTIONS = ('batch_size', 'num_neighbors', 'inference_batch_size', 'distributed',
                    'checkpoint_every', 'resume')
+# The command's own options that one level only honours (not config fields): level -> flags.
+COMMAND_OPTIONS = {'node': {'tensorboard': '--tensorboard'}, 'graph': {}}
 
 
-def add_parser(subparsers) -> None:
+def train_level(argv: List[str]) -> str:
+    """The level a ``graphdim train`` command line trains: its ``--level``, else its
+    ``--preset``'s or ``--config``'s, else ``'node'``. A preset or config that cannot be read
+    says nothing here: the run reads it again and reports what is wrong."""
+    words = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    for flag in ('--level', '--preset', '--config'):
+        words.add_argument(flag)
+    given, _ = words.parse_known_args(argv)
+    if given.level is not None:
+        return given.level if given.level in LEVELS else 'node'  # argparse refuses it later
+    return level_of_config_source('train', given.preset, given.config) or 'node'
+
+
+def level_options(level: str) -> dict:
+    """Every option of ``level``: its config's fields, its models' options, its command's
+    own options -> the flag."""
+    fields = graph_level_fields() if level == 'graph' else {
+        name: f for name, f in NodeConfig.__dataclass_fields__.items()}
+    return {**{name: option_flag(f) for name, f in {**model_option_fields(level),
+                                                     **fields}.items()},
+            **COMMAND_OPTIONS[level]}
+
+
+class OtherLevelOption(argparse.Action):
+    """An option only the other level has: refused when given (typed, or by a preset or
+    config: :meth:`refuse`), naming its level and what to do."""
+    def __init__(self, option_strings, dest, level: str, **kwargs):
+        super().__init__(option_strings, dest, nargs='*', default=argparse.SUPPRESS,
+                         help=argparse.SUPPRESS)
+        self.level = level
+
+    def refuse(self):
+        flag = self.option_strings[0]
+        raise ValueError(f"{flag} applies to graph-level DIM only; add --level graph"
+                         if self.level == 'node' else
+                         f"{flag} applies to node-level DIM only, not to --level graph "
+                         "(graph-level runs train their own models on whole datasets of "
+                         "graphs): drop it")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        self.refuse()
+
+
+def _refuse_other_level(p, level: str) -> None:
+    other = 'graph' if level == 'node' else 'node'
+    ours = level_options(level)
+    for name, flag in level_options(other).items():
+        if name not in ours:
+            p.add_argument(flag, dest=name, action=OtherLevelOption, level=level)
+
+
+def add_parser(subparsers, level: str = 'node') -> None:
+    """The ``train`` parser of ``level``'s options."""
     p = subparsers.add_parser(
         'train', help='train a graph DIM model and probe the embeddings',
         description='Train a DIM model (--model) on a graph, then fit a logistic-regression '
                     'probe on the frozen embeddings (penalty chosen on the validation split); '
                     'with --level graph, a graph-level model on a dataset of graphs. Each '
                     "model's own options are a group below: --model NAME --help shows that "
-                    "model's only.", add_help=False)
+                    "model's only; --level graph --help shows the graph level's options.",
+        add_help=False)
     p.add_argument('-h', '--help', action=ModelHelpAction,
                    help="show this help and exit (after --model NAME: that model's options "
                         "only)")
-    helps = {**both_levels_helps(),
-             'model': f"node level: {models_help('node')}; graph level (--level graph): "
-                      f"{models_help('graph')}"}
+    p.add_argument('--level', choices=LEVELS, default=level,
+                   help='node: node embeddings (default); graph: graph embeddings on TU '
+                        '(MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) or OGB '
+                        '(ogbg-molbace, ogbg-molbbbp) datasets, with the graph level\'s own '
+                        'options and defaults (--level graph --help)')
+    if level == 'graph':
+        add_graph_level_arguments(p)
+    else:
+        _add_node_level_arguments(p)
+    _refuse_other_level(p, level)
+    p.set_defaults(run=run)
+
+
+def _add_node_level_arguments(p) -> None:
     others = [name for name in NodeConfig.field_names()
               if name not in ('model', 'dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
     add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others],
-                         helps, both_levels_choices())
+                         {'model': f"{models_help('node')} (graph-level models: --level "
+                                   "graph --help)"},
+                         {'model': any_level_model(NodeConfig.__dataclass_fields__['model'])})
     add_output_options(p, 'write config, results, model state and embeddings here')
     p.add_argument('--plot', action='store_true',
                    help='also draw tsne_seed<s>.png and loss.png into --out DIR')
     p.add_argument('--tensorboard', action='store_true',
                    help='also write TensorBoard logs to --out DIR/tensorboard (needs tensorboard)')
     add_config_options(p)
-    added = set()  # an option two models read is in the first one's group
-    add_model_groups(p, 'node', added)
+    add_model_groups(p, 'node', set())
     add_config_arguments(p.add_argument_group('large graphs, several processes, checkpoints'),
-                         NodeConfig, SCALING_OPTIONS, helps)
-    p.set_defaults(run=run)
-    add_graph_level_options(p)
-    add_model_groups(p, 'graph', added)
+                         NodeConfig, SCALING_OPTIONS)
 
 
 def _print_node_summary(summary: RunSummary) -> None:
@@ -111,12 +185,18 @@ def _seed_line(run: SeedResult, reinforced: bool) -> str:
 
 
 def _training_free_choice(summary: RunSummary) -> str:
-    """How the training-free baseline was chosen and what it chose: the raw features
-    propagated (the form and K of HOPS_GRID, on validation or by --hops-cv folds)."""
-    forms = {'add': 'X + A^K X', 'replace': 'A^K X'}
-    chosen = [('X' if baseline.hops == 0 else
-               f"{forms[baseline.reinforcement]}, K={baseline.hops}")
-              for baseline in (run.baselines['training_free'] for run in summary.runs)]
+    """How the training-free baseline was chosen and what it chose: the raw features, or
+    their multi-scale average (K and alpha, on validation or by --hops-cv folds); older runs'
+    single powers (A^K X, X + A^K X) as they were."""
+    forms = {'add': 'X + A^K X', 'replace': 'A^K X', 'multiscale': 'α X + (1-α)/K Σ A^k X'}
+
+    def form(baseline) -> str:
+        if baseline.hops == 0:
+            return 'X'
+        alpha = f", α={baseline.alpha:g}" if baseline.alpha is not None else ''
+        shown = forms.get(baseline.reinforcement, str(baseline.reinforcement))
+        return f"{shown}, K={baseline.hops}{alpha}"
+    chosen = [form(run.baselines['training_free']) for run in summary.runs]
     folds = summary.config.get('hops_cv')
     how = f"by {folds}-fold cross-validation on train + val" if folds else 'on validation'
     what = chosen[0] if len(set(chosen)) == 1 else 'per seed: ' + '; '.join(chosen)
@@ -131,7 +211,8 @@ def _graph_name(summary: RunSummary) -> str:
 def run(args) -> None:
     if args.level == 'graph':
         return run_graph_level(args)
-    reject_graph_only_options(args)
+    if hasattr(args, 'model'):
+        model_entry('node', args.model)  # a graph-level name: says to add --level graph
     if args.plot:
         from ..plots import check_plot_dependencies
         check_plot_dependencies()  # before training, not after it

@@ -1,110 +1,67 @@
-"""``graphdim train --level graph``: a graph-level model (graphdim.registry) on a
-graph-classification dataset.
+"""``graphdim train --level graph``: the graph level's parser, and its run: a graph-level
+model (graphdim.registry) on a graph-classification dataset.
 
-The ``train`` command's options are those of both levels: NodeConfig's fields, then, in the
-graph-level group, GraphConfig's that NodeConfig lacks, and each model's group of options. An
-option of one level only (a node-level model's, ``--folds``) is refused at the other. An
-option that was not given takes the default of the level's dataclass (``--level graph``:
-GraphConfig's, the default graph model's recipe); one that was given is used as given, even
-where it equals the other level's default.
+Its options are GraphConfig's fields and the graph-level models' options. An option GraphConfig
+shares with NodeConfig keeps NodeConfig's flag and choices, with the graph level's own default
+(and help, where GraphConfig gives one): ``--hidden`` is 32 here, 512 at node level.
 """
+import dataclasses
 import json
+from typing import Dict
 
 from ..experiments import NodeConfig
 from ..experiments.graph import GraphConfig, graph_run_summary
 from ..experiments.results import RunSummary, SeedResult
 from ..progress import fit_width
 from ..experiments.config import ModelChoices
-from ..registry import flat_options, model_entry, model_option_fields
-from .options import add_config_arguments, config_field, config_from_args, option_flag, option_help
-
-# Options of graph-level DIM only: giving one with --level node is an error.
-GRAPH_ONLY = tuple(name for name in GraphConfig.field_names()
-                   if name not in NodeConfig.field_names())
-_SHARED = tuple(name for name in NodeConfig.field_names() if name in GraphConfig.field_names())
-# The train command's own options that a graph-level run does not honour.
-NODE_ONLY_COMMAND_OPTIONS = {'tensorboard': '--tensorboard'}
+from ..registry import LEVELS, flat_options, model_entry, models_help
+from .common import add_config_options, add_output_options
+from .options import add_config_arguments, add_model_groups, config_from_args
 
 
-def both_levels_choices() -> dict:
-    """Choices of the shared options whose levels choose among different values: all of them
-    (each level's config then refuses the other's, naming the level)."""
-    merged = {'model': ModelChoices('node', 'graph')}
-    for name in _SHARED:
-        if name == 'model':
+def graph_level_fields() -> Dict[str, dataclasses.Field]:
+    """GraphConfig's fields as the graph level's options: a field NodeConfig also has takes
+    NodeConfig's flag, choices and help, with GraphConfig's default and any metadata
+    GraphConfig gives itself (its help, bounds)."""
+    node = NodeConfig.__dataclass_fields__
+    merged = {}
+    for name, graph_field in GraphConfig.__dataclass_fields__.items():
+        if name not in node:
+            merged[name] = graph_field
             continue
-        node, graph = (config_field(c, name).metadata.get('choices') or ()
-                       for c in (NodeConfig, GraphConfig))
-        if set(node) != set(graph):
-            merged[name] = tuple(dict.fromkeys((*node, *graph)))
+        declared = dataclasses.field(default=graph_field.default, metadata={
+            **node[name].metadata, **{k: v for k, v in graph_field.metadata.items()
+                                      if v is not None}})
+        declared.name = name
+        merged[name] = declared
+    merged['model'] = any_level_model(merged['model'])
     return merged
 
 
-def both_levels_helps() -> dict:
-    """Help texts of the shared options whose GraphConfig field has its own help: both."""
-    helps = {}
-    for name in _SHARED:
-        graph_help = option_help(config_field(GraphConfig, name))
-        if graph_help is not None:
-            helps[name] = (f"node level: {option_help(config_field(NodeConfig, name))}; "
-                           f"graph level: {graph_help}")
-    return helps
+def any_level_model(model: dataclasses.Field) -> dataclasses.Field:
+    """``--model`` taking the names of both levels' models: a name of the other level's is
+    refused by the run, saying which ``--level`` it needs (graphdim.registry.model_entry)."""
+    declared = dataclasses.field(default=model.default, metadata={
+        **model.metadata, 'choices': ModelChoices(*LEVELS)})
+    declared.name = model.name
+    return declared
 
 
-def _graph_defaults() -> str:
-    """The shared options whose default differs at graph level, as flags with values."""
-    node, graph = NodeConfig(), GraphConfig()
-    return ' '.join(f"{option_flag(config_field(NodeConfig, name))} {getattr(graph, name)}"
-                    for name in _SHARED if getattr(graph, name) != getattr(node, name))
-
-
-def add_graph_level_options(p) -> None:
-    """Add ``--level`` and the graph-level options to the ``train`` parser ``p``."""
-    g = p.add_argument_group('graph level (--level graph: graph-level models, graph '
-                             'classification)')
-    g.add_argument('--level', choices=('node', 'graph'), default='node',
-                   help='node: node embeddings (default); graph: graph embeddings on TU '
-                        '(MUTAG, PTC_MR, PROTEINS, IMDB-BINARY, IMDB-MULTI) or OGB '
-                        '(ogbg-molbace, ogbg-molbbbp) datasets. At graph level the defaults '
-                        f"are the graph level's own: {_graph_defaults()}")
-    add_config_arguments(g, GraphConfig, GRAPH_ONLY)
-
-
-def level_options(level: str) -> dict:
-    """Every option of ``level`` (its config's fields and its models' options) -> its field."""
-    config_class = NodeConfig if level == 'node' else GraphConfig
-    return {**model_option_fields(level),
-            **{name: config_field(config_class, name) for name in config_class.field_names()}}
-
-
-def _reject_given(args, level: str, why: str) -> None:
-    """Refuse the options given that only ``level`` has (the other level is the run's)."""
-    other = level_options('graph' if level == 'node' else 'node')
-    only = level_options(level)
-    given = [name for name in only if name not in other and hasattr(args, name)]
-    if given:
-        raise ValueError(f"{option_flag(only[given[0]])} {why}")
-
-
-def reject_graph_only_options(args) -> None:
-    """At node level, fail on options (and values) that only the graph level uses."""
-    if hasattr(args, 'model'):
-        model_entry('node', args.model)  # a graph-level name: says to add --level graph
-    _reject_given(args, 'graph', 'applies to graph-level DIM only; add --level graph')
+def add_graph_level_arguments(p) -> None:
+    """The ``train`` parser's options at ``--level graph``."""
+    add_config_arguments(p, GraphConfig, None, {'model': models_help('graph')},
+                         graph_level_fields())
+    add_output_options(p, 'write config, results, model state and embeddings here')
+    p.add_argument('--plot', action='store_true',
+                   help='also draw tsne_seed<s>.png and loss.png into --out DIR')
+    add_config_options(p)
+    add_model_groups(p, 'graph', set())
 
 
 def graph_config_from_args(args) -> GraphConfig:
-    """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest);
-    an option of node-level runs only is refused, never dropped."""
+    """The :class:`GraphConfig` of the given options (GraphConfig's defaults for the rest)."""
     if hasattr(args, 'model'):
         model_entry('graph', args.model)
-    _reject_given(args, 'node', "applies to node-level DIM only, not to --level graph "
-                  "(graph-level runs train their own models on whole datasets of graphs): "
-                  "drop it")
-    for name, flag in NODE_ONLY_COMMAND_OPTIONS.items():
-        if getattr(args, name, False):
-            raise ValueError(f"{flag} applies to node-level DIM only, not to --level graph: "
-                             f"drop it")
     return config_from_args(GraphConfig, args)
 
 

@@ -16,7 +16,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from ..data.custom import MAX_DEGREE_FEATURE, degree_features
-from ..data.graphs import GraphDataset, load_graph_dataset
+from ..data.graphs import OGB_DATASETS, TU_DATASETS, GraphDataset, load_graph_dataset
 from ..eval import cross_validate, ogb_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..registry import flat_options, model_entry, model_names
@@ -39,7 +39,8 @@ class GraphConfig(RunConfig):
     model: str = option(model_names('graph')[0], 'the graph-level model (graphdim.registry)',
                         choices=ModelChoices('graph'))
     model_options: Any = model_options_field()
-    dataset: str = 'MUTAG'
+    dataset: str = option('MUTAG', f"a TU dataset ({', '.join(TU_DATASETS)}; default "
+                                   f"%(default)s) or an OGB one ({', '.join(OGB_DATASETS)})")
     root: Optional[str] = None
     hidden_channels: int = option(32, minimum=1)
     num_layers: int = option(5, minimum=1)

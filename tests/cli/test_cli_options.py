@@ -10,20 +10,22 @@ from graphdim.registry import models_help
 from graphdim import cli
 from graphdim.cli.common import apply_config_defaults
 from graphdim.cli.options import config_from_args, option_flag, option_help
-from graphdim.cli.train_graph import GRAPH_ONLY, graph_config_from_args
+from graphdim.cli.train_graph import graph_config_from_args, graph_level_fields
 from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
 
-# Each command with the config classes its options come from (train: both levels).
+# Each command with the config classes its options come from (train: one parser per level).
 COMMAND_CONFIGS = [('train', NodeConfig), ('train', GraphConfig), ('image', ImageConfig)]
 
 
 def _parse(argv):
-    parser = cli.build_parser()
+    parser = cli.build_parser(argv)
     return apply_config_defaults(parser, parser.parse_args(argv), argv)
 
 
-def _actions(command):
-    return {action.dest: action for action in cli.build_parser().command_parsers[command]._actions}
+def _actions(command, config_class=None):
+    argv = [command, '--level', 'graph'] if config_class is GraphConfig else [command]
+    return {action.dest: action
+            for action in cli.build_parser(argv).command_parsers[command]._actions}
 
 
 def _field(config_class, name):
@@ -31,16 +33,18 @@ def _field(config_class, name):
 
 
 def _declaring_field(config_class, name):
-    """The field an option is generated from: in `train`, NodeConfig's where both levels
-    have the field."""
-    shared = config_class is GraphConfig and name not in GRAPH_ONLY
-    return _field(NodeConfig if shared else config_class, name)
+    """The field an option is generated from: at graph level, GraphConfig's merged with
+    NodeConfig's where both levels have the field (its flag and choices)."""
+    if config_class is GraphConfig:
+        return graph_level_fields()[name]
+    return _field(config_class, name)
 
 
 @pytest.mark.parametrize('command, config_class', COMMAND_CONFIGS)
 def test_every_config_field_is_an_option_with_its_flag_help_and_default(command, config_class):
-    actions = _actions(command)
-    nothing_given = _parse([command])
+    actions = _actions(command, config_class)
+    nothing_given = _parse([command] + (['--level', 'graph'] if config_class is GraphConfig
+                                        else []))
     for field in fields(config_class):
         if field.name == 'model_options':  # its own: tests/experiments/test_model_options.py
             continue
@@ -50,12 +54,10 @@ def test_every_config_field_is_an_option_with_its_flag_help_and_default(command,
         assert action.default is argparse.SUPPRESS, field.name
         help = None if action.help is None else action.help % {}  # argparse's own formatting
         expected = option_help(declared)
-        if command == 'train' and field.name == 'model':  # the registry's models, both levels
-            expected = (f"node level: {models_help('node')}; graph level (--level graph): "
-                        f"{models_help('graph')}")
-        elif command == 'train' and field.name in ('batch_size', 'random_baseline'):  # both levels' help
-            expected = (f"node level: {option_help(declared)}; graph level: "
-                        f"{option_help(_field(GraphConfig, field.name))}")
+        if command == 'train' and field.name == 'model':  # the registry's models
+            expected = models_help(config_class.LEVEL) + (
+                ' (graph-level models: --level graph --help)' if config_class is NodeConfig
+                else '')
         assert help == expected, field.name
         assert field.name not in vars(nothing_given)
     assert config_from_args(config_class, nothing_given) == config_class()
@@ -66,20 +68,30 @@ def test_help_texts_and_shown_defaults_stay_as_they_were():
     helps = {action.dest: action.help for action in train._actions}
     assert helps['hidden_channels'] == 'embedding size (default 512)'
     assert helps['dataset'].startswith('karate (built in, default), Cora, CiteSeer')
-    assert helps['prior_weight'] == ('weight of adversarial prior matching (default 0: off; '
-                                     'the DIM papers use 0.1) (--model infograph)')
-    assert helps['batch_size'] == (
-        'node level: seed nodes per mini-batch (per process), 0 (default): full-batch; graph '
-        'level: graphs per batch, the others in the batch being the negatives (default 128)')
-    assert helps['max_degree'].endswith('(default 64)') and helps['folds'].endswith(
-        'default 10)')
-    assert "the graph level's own: --model infograph --dataset MUTAG --hidden 32 --layers 5 --estimator jsd --epochs 20 " \
-           '--patience 0 --min-epochs 0 --batch-size 128' in helps['level']
+    assert helps['batch_size'] == 'seed nodes per mini-batch (per process), 0 (default): full-batch'
     text = train.format_help()
     for flag in ('--hidden HIDDEN_CHANNELS', '--layers NUM_LAYERS', '--no-normalize-features',
                  '--num-neighbors F1,F2', '--checkpoint-every K', '--graph FILE',
-                 '--no-projection-heads', '--no-standardize', '--random-baseline'):
+                 '--random-baseline', '--level {node,graph}'):
         assert flag in text
+    for graph_only in ('--no-projection-heads', '--no-standardize', '--folds'):  # not shown
+        assert graph_only not in text
+    # the graph level's parser: its own defaults and helps, NodeConfig's flags
+    graph = cli.build_parser(['train', '--level', 'graph']).command_parsers['train']
+    helps = {action.dest: action.help for action in graph._actions}
+    assert helps['hidden_channels'] == 'embedding size (default 32)'
+    assert helps['dataset'].startswith('a TU dataset (MUTAG, PTC_MR')
+    assert helps['prior_weight'] == ('weight of adversarial prior matching (default 0: off; '
+                                     'the DIM papers use 0.1) (--model infograph)')
+    assert helps['batch_size'] == 'graphs per batch, the others in the batch being the ' \
+                                  'negatives (default 128)'
+    assert helps['max_degree'].endswith('(default 64)') and helps['folds'].endswith(
+        'default 10)')
+    text = graph.format_help()
+    for flag in ('--hidden HIDDEN_CHANNELS', '--no-projection-heads', '--no-standardize'):
+        assert flag in text
+    for node_only in ('--encoder', '--tensorboard', '--hops', '--graph FILE'):
+        assert node_only not in text
     image = {a.dest: a for a in cli.build_parser().command_parsers['image']._actions}
     assert image['mi_units'].help == "width of the critic heads (default 256; DIM's code: 2048)"
     assert image['probes'].nargs == '+' and list(image['probes'].choices) == ['linear', 'mlp']
@@ -152,3 +164,30 @@ def test_parsed_values_have_their_plain_types(tmp_path):
     path.write_text(json.dumps({'features': ['y', 'fc']}))  # JSON has lists, configs tuples
     assert config_from_args(ImageConfig, _parse(['image', '--config', str(path)])).features == \
         ('y', 'fc')
+
+
+def test_the_train_parser_is_the_level_the_command_line_trains(tmp_path):
+    """One parser per level: --level, else the preset's or the config's level, chooses it."""
+    from graphdim.cli.train import train_level
+    assert train_level([]) == 'node' and train_level(['--level', 'graph']) == 'graph'
+    assert train_level(['--preset', 'infograph-mutag']) == 'graph'
+    assert train_level(['--preset', 'infograph-mutag', '--level', 'node']) == 'node'
+    assert train_level(['--preset', 'no-such-preset']) == 'node'  # the run says what is wrong
+    graph_run = tmp_path / 'config.json'
+    graph_run.write_text(json.dumps({'kind': 'graph', 'config': {'model': 'infograph'},
+                                     'seeds': [0]}))
+    assert train_level(['--config', str(graph_run)]) == 'graph'
+    assert train_level(['--config', str(tmp_path / 'missing.json')]) == 'node'
+    # a graph-level option after a graph-level preset or config is the graph level's own
+    for argv in (['train', '--preset', 'infograph-mutag', '--folds', '3'],
+                 ['train', '--config', str(graph_run), '--folds', '3']):
+        assert graph_config_from_args(_parse(argv)).folds == 3
+
+
+def test_a_config_file_setting_the_other_levels_option_is_refused_in_one_line(tmp_path, capsys):
+    recipe = tmp_path / 'recipe.json'
+    recipe.write_text(json.dumps({'dataset': 'karate', 'folds': 3}))
+    assert cli.main(['train', '--config', str(recipe)]) == 2
+    error = capsys.readouterr().err
+    assert error.count('\n') == 1 and f'the config file {recipe}: --folds applies to ' \
+        'graph-level DIM only; add --level graph' in error

@@ -9,7 +9,8 @@ import torch
 
 import graphdim as gd
 from graphdim import cli
-from graphdim.cli.train_graph import graph_config_from_args, reject_graph_only_options
+from graphdim.cli.train import OtherLevelOption
+from graphdim.cli.train_graph import graph_config_from_args
 from graphdim.experiments import GraphConfig, NodeConfig
 from graphdim.cli.options import config_from_args
 from graphdim.registry import (ModelEntry, model_names, model_option_fields, option,
@@ -150,8 +151,9 @@ def test_unknown_and_other_level_models_name_the_choices(capsys):
 
 # --- every option of `graphdim train --help`, at both levels --------------------------------
 
-def _train_actions():
-    train = cli.build_parser().command_parsers['train']
+def _train_actions(level: str):
+    """The ``train`` parser's options at ``level`` (the other level's: refusals, hidden)."""
+    train = cli.build_parser(['train', '--level', level]).command_parsers['train']
     return [a for a in train._actions if a.dest not in ('help', )]
 
 
@@ -177,19 +179,19 @@ COMMAND_OPTIONS = {'out', 'overwrite', 'json', 'quiet', 'plot', 'tensorboard', '
 
 @pytest.mark.parametrize('level', ['node', 'graph'])
 def test_every_train_option_is_honoured_or_refused(level):
-    parser = cli.build_parser()
-    for action in _train_actions():
-        if action.dest in COMMAND_OPTIONS or action.dest == 'model':
+    """Every option of either level's parser, given at ``level``: it reaches the run's config,
+    or it is refused in one error naming it (the other level's options among them)."""
+    parser = cli.build_parser(['train', '--level', level])
+    for action in _train_actions('node') + _train_actions('graph'):
+        if action.dest in COMMAND_OPTIONS or action.dest == 'model' or \
+                isinstance(action, OtherLevelOption):  # the other parser holds the option
             continue
         argv = ['train', '--level', level, *_non_default_argv(action)]
-        args = parser.parse_args(argv)
-        given = getattr(args, action.dest)
         try:
-            if level == 'graph':
-                config = graph_config_from_args(args)
-            else:
-                reject_graph_only_options(args)
-                config = config_from_args(NodeConfig, args)
+            args = parser.parse_args(argv)  # the other level's option: refused here
+            given = getattr(args, action.dest)
+            config = graph_config_from_args(args) if level == 'graph' else \
+                config_from_args(NodeConfig, args)
         except ValueError as error:  # refused, naming the option
             assert action.option_strings[0] in str(error), (level, action.dest, error)
             continue
@@ -200,7 +202,7 @@ def test_every_train_option_is_honoured_or_refused(level):
             (level, action.dest)
     model_options = set(model_option_fields('node')) | set(model_option_fields('graph'))
     assert COMMAND_OPTIONS | {'model', 'help'} | model_options >= {
-        a.dest for a in parser.command_parsers['train']._actions
+        a.dest for a in _train_actions(level)
         if a.dest not in NodeConfig.field_names() + GraphConfig.field_names()}
 
 

@@ -20,7 +20,7 @@ _OPTION_NAMES = sorted(set(NodeConfig.field_names()) | set(GraphConfig.field_nam
 
 
 def _config_from(argv):
-    parser = build_parser()
+    parser = build_parser(argv)
     args = apply_config_defaults(parser, parser.parse_args(argv), argv)
     if args.command == 'image':
         return config_from_args(ImageConfig, args)

@@ -1,5 +1,6 @@
 """The documentation site (docs/): it builds strictly, documents every public name and every
 CLI option, shows the results rendered from benchmarks/results, and its code is code that runs."""
+import argparse
 import html
 import inspect
 import os
@@ -71,10 +72,11 @@ def test_every_cli_command_and_option_is_in_the_cli_reference(site):
     text = plain(page)
     parser = build_parser()
     assert len(parser.command_parsers) == 4
-    for command, subparser in parser.command_parsers.items():
+    graph_level = build_parser(['train', '--level', 'graph']).command_parsers['train']
+    for command, subparser in [*parser.command_parsers.items(), ('train', graph_level)]:
         assert f'graphdim {command}' in text, command
         options = [o for action in subparser._actions for o in action.option_strings
-                   if o not in ('-h', '--help')]
+                   if o not in ('-h', '--help') and action.help != argparse.SUPPRESS]
         assert options, command
         for option in options:
             assert f'<kbd>{option}</kbd>' in page or f'<kbd>{option} ' in page, \
@@ -187,7 +189,7 @@ def test_every_command_in_the_docs_parses():
     assert {'train', 'image', 'embed'} <= commands
     for page, words in lines:
         try:
-            build_parser().parse_args(words)
+            build_parser(words).parse_args(words)
         except SystemExit:
             pytest.fail(f"{page}: 'graphdim {' '.join(words)}' does not parse")
 

@@ -119,8 +119,8 @@ def test_a_run_config_json_that_recorded_resume_replays_as_a_new_run(tmp_path):
     folder.write_config('node', {'dataset': 'karate', 'resume': True}, [0], in_channels=34)
     from graphdim.cli import build_parser
     from graphdim.cli.common import apply_config_defaults
-    parser = build_parser()
     argv = ['train', '--config', str(folder.path)]
+    parser = build_parser(argv)
     args = apply_config_defaults(parser, parser.parse_args(argv), argv)
     assert not getattr(args, 'resume', False)
     assert read_config_source(folder.path)[1]['resume'] is True  # the record is kept
