@@ -25,10 +25,10 @@ def _print_warning(message, category, filename, lineno, file=None, line=None) ->
 # fails to load is one warning line (graphdim.registry.PluginWarning), not Python's two.
 with warnings.catch_warnings():
     warnings.showwarning = _print_warning
-    from . import embed, image, plot, train
+    from . import embed, image, plot, train, tune
     from .common import apply_config_defaults
 
-COMMANDS = [train, image, embed, plot]
+COMMANDS = [train, image, embed, plot, tune]
 
 
 def build_parser(argv: Optional[List[str]] = None) -> argparse.ArgumentParser:
@@ -105,6 +105,7 @@ OUT_OF_MEMORY_FIX = {
     'image': "lower --batch-size or --mi-units, or use --device cpu",
     'embed': "use --device cpu",
     'plot': "lower --max-points",
+    'tune': "narrow --search, fix a smaller --hidden, or use --device cpu",
 }
 
 

@@ -16,6 +16,7 @@ COMMANDS = {
     'image': 'train image DIM and probe its features',
     'embed': 'embed data with a trained model from a run directory',
     'plot': 'draw pictures of a run (t-SNE, loss curve)',
+    'tune': 'search a node-level recipe on validation accuracy (Optuna)',
 }
 
 

@@ -52,13 +52,18 @@ class NodeConfig(RunConfig):
                                'amazon-photo, amazon-computers, coauthor-cs, coauthor-physics')
     root: Optional[str] = option(None, 'local data root laid out as planetoid/Cora/raw/... '
                                        '(default: $GRAPHDIM_DATA, else download)')
-    hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden', minimum=1)
+    # search: what `graphdim tune` tries of the options every model reads (each model's own
+    # options declare theirs; graphdim.experiments.tune_space merges both).
+    hidden_channels: int = option(512, 'embedding size (default %(default)s)', flag='--hidden',
+                                  minimum=1, search=[256, 512, 1024, 1536, 2048])
     num_layers: int = option(1, flag='--layers', minimum=1)
     activation: str = option('prelu', choices=ACTIVATIONS)
     estimator: str = option('bce', choices=MEASURES)
-    lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX)
-    weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX)
-    epochs: int = option(1000, 'maximum epochs', minimum=1)
+    lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX,
+                       search={'low': 1e-4, 'high': 1e-2, 'log': True})
+    weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX,
+                                 search=[0.0, 1e-5, 1e-4, 1e-3])
+    epochs: int = option(1000, 'maximum epochs', minimum=1, search=[100, 200, 500])
     patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
     min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
     seeds: int = option(1, 'number of seeds', minimum=1)
@@ -67,7 +72,8 @@ class NodeConfig(RunConfig):
                                           'A^K z with K hops of the GCN-normalised adjacency '
                                           '(0, default: off); several values: K chosen on '
                                           'the validation split', metavar='K', minimum=0,
-                                   maximum=MAX_HOPS)
+                                   maximum=MAX_HOPS,
+                                   search=[(0, ), HOPS_GRID])  # off, or K chosen on validation
     reinforcement: Tuple[str, ...] = option(('add', ), "with --hops: add (z + A^K z) "
                                                     "and/or replace (A^K z); both: chosen on "
                                                     "validation with K", choices=MODES)
