@@ -3,13 +3,13 @@
     python benchmarks/training_free.py                      # Cora, CiteSeer, PubMed
     python benchmarks/training_free.py --table
 
-No encoder, no training: the linear probe on ``Â^K X`` or ``X + Â^K X`` (``Â`` GCN-normalised
-with self-loops, ``X`` the row-normalised features graphdim trains on), the form and ``K`` in
-0, 1, 2, 3, 5, 10 chosen on the validation split, ``C`` and the row normalisation on
-validation too, the test split read once (SGC's and GGCM's kind of baseline). It is what
-``graphdim train --random-baseline`` reports as ``training_free_test_acc``; on a public split
-it is the same for every seed and every model, so it is measured once per graph here and
-stands beside every node row of the README.
+No encoder, no training: the linear probe on ``X`` or S²GC's ``α X + (1-α)/K Σ_{k<=K} Â^k X``
+(``Â`` GCN-normalised with self-loops, ``X`` the row-normalised features graphdim trains on),
+``K`` in 2, 4, 8, 16 and ``α`` in 0, 0.05, 0.15 chosen on the validation split, ``C`` and the
+row normalisation on validation too, the test split read once (SGC's, S²GC's and GGCM's kind of
+baseline). It is what ``graphdim train --random-baseline`` reports as
+``training_free_test_acc``; on a public split it is the same for every seed and every model, so
+it is measured once per graph here and stands beside every node row of the README.
 """
 import argparse
 import json
@@ -32,9 +32,10 @@ def measure(dataset: str, root: str) -> dict:
     chosen = training_free_probe(data, gd.public_split(data))  # what --random-baseline runs
     return {'dataset': dataset, 'test_acc': 100 * chosen.test_score,
             'val_acc': 100 * chosen.val_score, 'hops': chosen.hops,
-            'reinforcement': chosen.mode, 'probe_c': chosen.result.c,
+            'reinforcement': chosen.mode, 'alpha': chosen.alpha, 'probe_c': chosen.result.c,
             'probe_normalization': chosen.result.normalization,
-            'val_scores': {f'{mode} {k}': 100 * v for (mode, k), v in chosen.val_scores.items()},
+            'val_scores': {' '.join(map(str, key)): 100 * v
+                           for key, v in chosen.val_scores.items()},
             'seconds': time.perf_counter() - start}
 
 
@@ -47,8 +48,16 @@ def table(rows: dict) -> str:
     return markdown_table(
         ['dataset', 'test acc %', 'form and K chosen on validation', 'val acc %'],
         [[name, f"{row['test_acc']:.2f}",
-          f"{'X + Â^K X' if row['reinforcement'] == 'add' else 'Â^K X'}, K = {row['hops']}",
+          _form(row),
           f"{row['val_acc']:.2f}"] for name, row in rows.items()])
+
+
+def _form(row: dict) -> str:
+    if row['reinforcement'] == 'multiscale':  # S²GC's: alpha X + (1 - alpha) mean of Â^k X
+        return f"α X + (1-α)/K Σ Â^k X, K = {row['hops']}, α = {row['alpha']:g}"
+    if row['hops'] == 0:
+        return 'X'
+    return f"{'X + Â^K X' if row['reinforcement'] == 'add' else 'Â^K X'}, K = {row['hops']}"
 
 
 def main() -> None:

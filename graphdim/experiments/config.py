@@ -97,7 +97,7 @@ def _checked_list(name: str, value: tuple, annotation, optional: bool, metadata)
     if len(value) > LIST_OPTION_MAX:
         raise ValueError(f"{name} must be a list of at most {LIST_OPTION_MAX} values; got "
                          f"{shown(list(value))} ({len(value)} values)")
-    unnamed = {**metadata, 'flag': None}
+    unnamed = {**metadata, 'flag': f'--{name}'}  # `name` names the flag already: not twice
     return tuple(checked_value(name, v, element[0], unnamed) for v in value)
 
 

@@ -20,8 +20,8 @@ from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..estimators import MEASURES
 from ..eval import choose_hops, public_split, random_split
-from ..eval.linear import probe_inputs
-from ..eval.reinforced import HOPS_GRID, check_fold_count, training_free_probe
+from ..eval.linear import C_GRIDS, probe_inputs
+from ..eval.reinforced import HOPS_GRID, MULTISCALE_HOPS, check_fold_count, training_free_probe
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.encoders import ACTIVATIONS
@@ -81,6 +81,15 @@ class NodeConfig(RunConfig):
                              'cross-validation on the training and validation labels '
                              'together (0, default: on the validation split alone)',
                           metavar='FOLDS', minimum=0)
+    # The probe's penalties: C_GRIDS['node'] (1e-6 .. 1e6: far past any C the probe needs,
+    # and finite in float32 at n = 1e6 training rows, where the penalty is 1 / (2 C n)).
+    probe_c: Tuple[float, ...] = option(C_GRIDS['node'], 'the inverse L2 penalties C the '
+                                                         'linear probe chooses among on '
+                                                         'validation (default %(default)s); '
+                                                         'a single value fixes it',
+                                        metavar='C', minimum=1e-6, maximum=1e6,
+                                        search=[(0.001, 0.01, 0.1), C_GRIDS['node'],
+                                                (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)])
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
     seed: int = option(0, 'first seed', maximum=SEED_MAX)
@@ -287,7 +296,8 @@ class NodeExperiment(Experiment):
         split = self.split(seed)
         config, device = self.config, self.scaled.device
         chosen = choose_hops(embeddings, data, split, config.hops, config.reinforcement,
-                             device, config.hops_cv)  # K without test labels; (0, ): plain
+                             device, config.hops_cv,  # K without test labels; (0, ): plain
+                             config.probe_c)
         probe = chosen.result
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
             probe.test_acc = ogb_accuracy(self.dataset.name, data.y[split.test],
@@ -305,10 +315,8 @@ class NodeExperiment(Experiment):
         return public_split(data) if self.dataset.public_split else random_split(data.y, seed)
 
     def random_init(self, model, seed: int) -> Dict[str, NodeScores]:
-        """The untrained encoder's figures and, beside them, the training-free baseline's:
-        the raw features propagated, :math:`\\hat A^K X` or :math:`X + \\hat A^K X`, the
-        form and ``K`` of ``HOPS_GRID`` chosen as the run chooses its own (validation,
-        or ``--hops-cv`` folds), the same probe (SGC's and GGCM's kind of baseline)."""
+        """The untrained encoder's figures and, beside them, the training-free baseline's
+        (:meth:`training_free`)."""
         if getattr(self.data, 'y', None) is None:
             return {}  # nothing to probe
         baselines = super().random_init(model, seed)
@@ -317,15 +325,23 @@ class NodeExperiment(Experiment):
         return baselines
 
     def training_free(self, seed: int) -> NodeScores:
+        """The training-free baseline (SGC's, S²GC's and GGCM's kind): the same probe
+        (``--probe-c``) on the raw features ``X`` as the run normalises them, or on S²GC's
+        multi-scale features :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K}
+        \\hat A^k X`, ``K`` in ``MULTISCALE_HOPS`` and ``alpha`` in ``MULTISCALE_ALPHAS``,
+        the candidate chosen as the run chooses its own ``K`` (validation, or ``--hops-cv``
+        folds), never on test labels (:func:`graphdim.eval.reinforced.training_free_probe`).
+        A public split's is computed once and kept for every seed."""
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)
         if cached is None or cached[0] != split.description:  # the public split: once
-            with waiting(f"seed {seed}: training-free baseline (raw features, "
-                         f"propagated K times, K = {', '.join(map(str, HOPS_GRID))})"):
+            # (under 100 columns with ' ... 00:12': alpha's grid is in the docs)
+            with waiting(f"seed {seed}: training-free baseline (raw features, propagated K "
+                         f"times, K = {', '.join(map(str, MULTISCALE_HOPS))}, averaged)"):
                 chosen = training_free_probe(self.data, split, self.scaled.device,
-                                             self.config.hops_cv)
+                                             self.config.hops_cv, self.config.probe_c)
             cached = self._training_free = (split.description, NodeScores(
-                chosen.result, chosen.hops, chosen.mode))
+                chosen.result, chosen.hops, chosen.mode, alpha=chosen.alpha))
         return cached[1]
 
     def summarize(self, seeds, runs) -> RunSummary:

@@ -50,15 +50,18 @@ def _probe(test: Optional[float], val: Optional[float], scale: float = 100.0,
 class NodeScores:
     """A node-level probe of one set of embeddings: ``probe``, the linear probe of the chosen
     embeddings (None where the graph has no labels), the reinforcement chosen (``hops`` 0:
-    the embeddings as they are; ``reinforcement``, ``'add'`` or ``'replace'``) and
-    ``plain``, the probe of the embeddings as they are where several ``K`` were tried. The
-    trained encoder's scores also name the ``split`` and the ``propagation`` used."""
+    the embeddings as they are; ``reinforcement``, ``'add'`` or ``'replace'``, or the
+    training-free baseline's ``'multiscale'`` with its ``alpha``) and ``plain``, the probe of
+    the embeddings as they are where several ``K`` were tried. The trained encoder's scores
+    also name the ``split`` and the ``propagation`` used. ``alpha`` is written only where it
+    was chosen (a multi-scale form), so the other records keep their keys."""
     probe: Optional[ProbeResult] = None
     hops: Optional[int] = 0
     reinforcement: Optional[str] = 'add'
     plain: Optional[ProbeResult] = None
     split: Optional[str] = None
     propagation: Optional[Dict[str, Any]] = None
+    alpha: Optional[float] = None
 
     BASELINES = ('random_init', 'training_free')
 
@@ -83,6 +86,8 @@ class NodeScores:
             if not name:
                 record.update(probe_c=self.probe.c, probe_normalization=self.probe.normalization)
             record.update(hops=self.hops, reinforcement=self.reinforcement)
+            if self.alpha is not None:
+                record['alpha'] = self.alpha
         if not name:
             record['split'] = self.split
             if self.probe is not None:
@@ -104,7 +109,8 @@ class NodeScores:
         plain = _probe(json_number(get('plain_test_acc')), json_number(get('plain_val_acc')))
         propagation = get('propagation')
         return cls(probe, json_int(get('hops')), json_text(get('reinforcement')), plain,
-                   json_text(get('split')), propagation if isinstance(propagation, dict) else None)
+                   json_text(get('split')), propagation if isinstance(propagation, dict) else None,
+                   json_number(get('alpha')))
 
 
 @dataclass

@@ -8,7 +8,12 @@ reinforcement). :math:`\hat A^k Z` is ``k`` sparse products, :math:`\hat A` is n
 to a power, and nothing needs gradients: any frozen embedding tensor on any device.
 :func:`propagated_powers` gives several ``k`` for the cost of the largest (the validation
 choice of :func:`graphdim.eval.choose_hops`).
+
+:func:`multiscale_features` is S²GC's multi-scale smoothing (Zhu & Koniusz 2021), the
+training-free baseline's form: :math:`\alpha X + \frac{1-\alpha}{K}\sum_{k=1}^{K}\hat A^k X`,
+for several ``K`` and ``alpha`` from the same ``max(K)`` sparse products.
 """
+import math
 from typing import Iterator, Optional, Sequence, Tuple
 
 import torch
@@ -18,6 +23,9 @@ from .checks import check_edge_index, check_edge_weight
 from .propagation import PropagationMatrix
 
 MODES = ('add', 'replace')
+# The form multiscale_features computes, as results name it beside MODES' (not one of them:
+# it needs alpha, so --reinforcement does not offer it).
+MULTISCALE = 'multiscale'
 # The most hops reinforcement takes: K sparse products, so K is bounded wherever it is read
 # (a tampered config.json or results.json holding 10**12 would never finish); smoothing has
 # long converged to the graph's stationary vector by then (GGD uses K <= 10).
@@ -99,3 +107,46 @@ def reinforce(z: Tensor, edge_index: Tensor, hops: int, edge_weight: Optional[Te
         if hops == 0:
             return z
         return z + smoothed if mode == 'add' else smoothed
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` as a float, or a ``ValueError`` for anything but a number in [0, 1]."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or \
+            not (math.isfinite(alpha) and 0 <= alpha <= 1):
+        raise ValueError(f"alpha (the weight of the features themselves in the multi-scale "
+                         f"average) must be a number in [0, 1]; got {alpha!r}")
+    return float(alpha)
+
+
+def multiscale_features(x: Tensor, edge_index: Tensor, hops: Sequence[int],
+                        alphas: Sequence[float], edge_weight: Optional[Tensor] = None,
+                        num_nodes: Optional[int] = None
+                        ) -> Iterator[Tuple[int, float, Tensor]]:
+    r"""``(K, alpha, alpha x + (1 - alpha) / K * sum_{k=1..K} Â^k x)`` for each distinct ``K``
+    of ``hops`` (each at least 1) in increasing order and each ``alpha`` of ``alphas`` (in
+    [0, 1]): S²GC's multi-scale features, ``max(hops)`` sparse products in all
+    (:func:`propagated_powers`, the running sum kept in at least float32). Each is returned
+    in ``x``'s dtype; the inputs are checked on the call."""
+    steps = sorted({check_hops(k) for k in hops})
+    if not steps or steps[0] < 1:
+        raise ValueError(f"multi-scale features average the powers 1..K: every K must be at "
+                         f"least 1; got {list(hops)!r}")
+    weights = [check_alpha(a) for a in alphas]
+    if not weights:
+        raise ValueError("alphas needs at least one weight in [0, 1]")
+    powers = propagated_powers(x, edge_index, range(steps[-1] + 1), edge_weight, num_nodes)
+    return _multiscale(x.detach(), powers, set(steps), weights)
+
+
+@torch.no_grad()
+def _multiscale(x: Tensor, powers, steps, weights):
+    total_dtype = torch.promote_types(x.dtype, torch.float32)
+    features, total = x.to(total_dtype), None
+    for k, power in powers:
+        if k == 0:
+            continue
+        total = power.to(total_dtype) if total is None else total + power.to(total_dtype)
+        if k in steps:
+            mean = total / k
+            for alpha in weights:
+                yield k, alpha, (alpha * features + (1 - alpha) * mean).to(x.dtype)

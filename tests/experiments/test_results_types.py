@@ -40,6 +40,7 @@ OLD_KEYS = {
          'random_init_reinforcement', 'random_init_plain_test_acc', 'random_init_plain_val_acc',
          'training_free_test_acc', 'training_free_val_acc', 'training_free_hops',
          'training_free_reinforcement', 'test_acc', 'val_acc', 'probe_c', 'probe_normalization',
+         'training_free_alpha',  # the multi-scale form's weight on X, chosen on karate
          'hops', 'reinforcement', 'split', 'propagation', 'plain_test_acc', 'plain_val_acc',
          *TRAINING]),
     'graph --random-baseline': (
