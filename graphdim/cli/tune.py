@@ -127,7 +127,7 @@ def run(args) -> None:
     result = tune(base, settings, storage, on_trial=_trial_line(optuna, settings.trials),
                   progress=not args.quiet)
     _print_result(result)
-    written, notes = write_tune_outputs(out, result)
+    written, notes = write_tune_outputs(out, result, args.overwrite)
     for path in written:
         print(f"wrote {path}")
     print(f"rerun the best recipe: graphdim train --config {Path(out) / 'best_config.json'}")

@@ -164,11 +164,14 @@ def open_study(optuna, storage, settings: TuneSettings, record: Dict[str, Any]):
     try:
         study = optuna.create_study(
             storage=storage, study_name=settings.study_name, direction='maximize',
-            sampler=optuna.samplers.TPESampler(seed=settings.sampler_seed),
             pruner=optuna.pruners.MedianPruner(n_startup_trials=5), load_if_exists=True)
     except ValueError as error:  # a file that is not a journal: json's error
         raise ValueError(f"the study storage cannot be read as an Optuna study: {error}") \
             from None
+    # Seeded past the trials the study holds: a resumed search seeded as at its start would
+    # draw its first (random) recipes again, those of the trials it already has.
+    study.sampler = optuna.samplers.TPESampler(
+        seed=(settings.sampler_seed + len(study.trials)) % 2 ** 32)
     recorded = study.user_attrs.get(SETUP_ATTR)
     if recorded is None and study.trials:
         raise ValueError(f"the study {settings.study_name!r} was not started by graphdim tune; "
@@ -339,8 +342,11 @@ def tune_summary(result: TuneResult) -> Dict[str, Any]:
             'final': result.final.to_json() if result.final is not None else None}
 
 
-def write_tune_outputs(out: str, result: TuneResult) -> Tuple[List[Path], List[str]]:
-    """Write :data:`TUNE_FILES` into ``out``; ``(paths written, notes on what was not)``."""
+def write_tune_outputs(out: str, result: TuneResult,
+                       overwrite: bool = False) -> Tuple[List[Path], List[str]]:
+    """Write :data:`TUNE_FILES` into ``out``; ``(paths written, notes on what was not)``.
+    Checked again first: another search may have written there since it began."""
+    check_tune_folder(out, overwrite)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     table = io.StringIO()

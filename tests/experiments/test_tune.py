@@ -66,6 +66,7 @@ def test_a_resumed_study_runs_only_the_missing_trials(tmp_path):
     _tune(path, 2)
     study = _tune(path, 3).study
     assert finished_trials(optuna, study) == 3 and len(study.trials) == 3
+    assert len({t.params['lr'] for t in study.trials}) == 3  # not the first recipes again
     assert len(_tune(path, 3).study.trials) == 3  # complete: nothing more runs
 
 
@@ -152,7 +153,8 @@ def _finished_study(values):
 
 
 def test_the_outputs_and_a_folder_that_holds_them(tmp_path):
-    written, notes = write_tune_outputs(str(tmp_path), _finished_study([50.0, 75.0, 62.5]))
+    result = _finished_study([50.0, 75.0, 62.5])
+    written, notes = write_tune_outputs(str(tmp_path), result)
     assert [path.name for path in written] == ['best_config.json', 'trials.csv',
                                                'summary.json', 'history.png',
                                                'importances.png'] and notes == []
@@ -167,8 +169,10 @@ def test_the_outputs_and_a_folder_that_holds_them(tmp_path):
     summary = json.loads((tmp_path / 'summary.json').read_text())
     assert summary['best_trial'] == 1 and summary['final'] is None
     with pytest.raises(ValueError, match='holds the outputs of a search'):
-        check_tune_folder(str(tmp_path))
-    check_tune_folder(str(tmp_path), overwrite=True)
+        check_tune_folder(str(tmp_path))  # before a search
+    with pytest.raises(ValueError, match='holds the outputs of a search'):
+        write_tune_outputs(str(tmp_path), result)  # and after it: another may have written
+    assert len(write_tune_outputs(str(tmp_path), result, overwrite=True)[0]) == 5
 
 
 def test_importances_need_two_completed_trials(tmp_path):
