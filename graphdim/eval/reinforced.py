@@ -2,7 +2,7 @@
 probe on :math:`z + \\hat A^k z` (or :math:`\\hat A^k z`) for each ``k`` of a grid, the best
 validation accuracy (or, with ``folds``, the best cross-validated accuracy on the training
 and validation labels) wins, and only the chosen probe's test score is kept. The
-training-free baseline (:func:`training_free_probe`) chooses the same way among S²GC's
+training-free baseline (``training_free_probe``) chooses the same way among S²GC's
 multi-scale averages of the raw features."""
 import itertools
 import warnings
@@ -37,7 +37,7 @@ class ReinforcedProbe:
     (``hops=0``) where the grid holds 0: what reinforcement is measured against.
     ``embeddings`` are the chosen candidate's: those the test figure was measured on.
     ``alpha``: the weight of the features themselves where ``mode`` is ``'multiscale'``
-    (:func:`training_free_probe`; its ``val_scores`` keys are ``(mode, hops, alpha)``)."""
+    (``training_free_probe``; its ``val_scores`` keys are ``(mode, hops, alpha)``)."""
     result: ProbeResult
     hops: int
     mode: str

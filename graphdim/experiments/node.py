@@ -316,7 +316,7 @@ class NodeExperiment(Experiment):
 
     def random_init(self, model, seed: int) -> Dict[str, NodeScores]:
         """The untrained encoder's figures and, beside them, the training-free baseline's
-        (:meth:`training_free`)."""
+        (``training_free``)."""
         if getattr(self.data, 'y', None) is None:
             return {}  # nothing to probe
         baselines = super().random_init(model, seed)
@@ -330,7 +330,7 @@ class NodeExperiment(Experiment):
         multi-scale features :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K}
         \\hat A^k X`, ``K`` in ``MULTISCALE_HOPS`` and ``alpha`` in ``MULTISCALE_ALPHAS``,
         the candidate chosen as the run chooses its own ``K`` (validation, or ``--hops-cv``
-        folds), never on test labels (:func:`graphdim.eval.reinforced.training_free_probe`).
+        folds), never on test labels (``graphdim.eval.reinforced.training_free_probe``).
         A public split's is computed once and kept for every seed."""
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)

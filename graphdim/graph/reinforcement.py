@@ -9,7 +9,7 @@ to a power, and nothing needs gradients: any frozen embedding tensor on any devi
 :func:`propagated_powers` gives several ``k`` for the cost of the largest (the validation
 choice of :func:`graphdim.eval.choose_hops`).
 
-:func:`multiscale_features` is S²GC's multi-scale smoothing (Zhu & Koniusz 2021), the
+``multiscale_features`` is S²GC's multi-scale smoothing (Zhu & Koniusz 2021), the
 training-free baseline's form: :math:`\alpha X + \frac{1-\alpha}{K}\sum_{k=1}^{K}\hat A^k X`,
 for several ``K`` and ``alpha`` from the same ``max(K)`` sparse products.
 """
