@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Tuple
 
 from ..experiments import NodeConfig
-from ..experiments.tune import (FINAL_FIRST_SEED, TRIAL_SETS, TUNE_EXTRA,
-                                TuneResult, TuneSettings, check_tune_folder, finished_trials,
-                                import_optuna, study_storage, tune, tune_summary,
-                                write_tune_outputs)
+from ..experiments.tune import (FINAL_FIRST_SEED, TRIAL_SETS, TUNE_EXTRA, TuneResult,
+                                TuneSettings, finished_trials, import_optuna, study_storage,
+                                tune)
+from ..experiments.tune_outputs import check_tune_folder, tune_summary, write_tune_outputs
 from ..experiments.tune_space import described, search_space
 from ..presets import preset_defaults
 from ..progress import fit_width, note

@@ -16,31 +16,26 @@ setup (model, graph, base config, space, seeds) and refuses to resume with anoth
 At the end the best recipe is retrained on the real labels with ``final_seeds`` seeds from
 :data:`FINAL_FIRST_SEED` (never used by the search), the random-init encoder and the
 training-free baseline beside it (``random_baseline``): the one test figure of the search.
-:func:`write_tune_outputs` writes ``best_config.json`` (``graphdim train --config`` runs it),
-``trials.csv``, ``summary.json`` and the plots.
+:func:`graphdim.experiments.tune_outputs.write_tune_outputs` writes what it found.
 """
 import copy
-import csv
-import io
 import json
 import os
 import socket
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import psutil
 
 from ..data import NodeDataset
 from ..eval import public_split, random_split
+from ..progress import note
 from ..registry import flat_options
 from .node import NodeConfig, load_config_graph, node_run_summary
-from ..runtime import atomic_write_files
 from .results import RunSummary
-from .tune_space import (choice_label, decoded, idle_options, option_defaults, sample,
-                         search_space)
+from .tune_space import decoded, idle_options, option_defaults, sample, search_space
 
 TUNE_EXTRA = "pip install 'graphdim[tune]'"
 # The search's seeds are 0 .. trial_seeds - 1; the final run's start here, never searched.
@@ -211,20 +206,23 @@ def _abandoned(trial) -> bool:
 
 
 def fail_abandoned_trials(optuna, study) -> int:
-    """Mark FAIL each RUNNING trial whose process is gone (``kill -9``, a lost machine), and
-    queue its recipe once more (one retry). Why not at start-up every RUNNING trial: another
-    process may be running them on the same study. Why not Optuna's heartbeat: its journal
-    storage has none (only databases). A trial records its process (host, pid, start time)
-    first thing; this host's dead ones are failed here, and the rest never block: ``trials``
-    counts finished trials only."""
+    """Mark FAIL each RUNNING trial whose process on this machine is gone (``kill -9``, out
+    of memory), and queue its recipe once more (one retry). Why not every RUNNING trial at
+    start-up: another process may be running them on the same study. Why not Optuna's
+    heartbeat: its journal storage has none (only databases). A trial records its process
+    (host, pid, start time) first thing; this host's dead ones are failed here, and the rest
+    never block: ``trials`` counts finished trials only."""
     failed = 0
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING, )):
         if not _abandoned(trial):
             continue
         study.tell(trial.number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
-        failed += 1
-        if RETRY_ATTR not in trial.user_attrs and trial.params:
+        retry = RETRY_ATTR not in trial.user_attrs and bool(trial.params)
+        if retry:
             study.enqueue_trial(trial.params, user_attrs={RETRY_ATTR: trial.number})
+        note(f"trial #{trial.number} was left running by a process that is gone: marked "
+             f"failed" + (', its recipe queued again' if retry else ''))
+        failed += 1
     return failed
 
 
@@ -267,6 +265,9 @@ def tune(base: NodeConfig, settings: TuneSettings, storage, dataset: Optional[No
     study = open_study(optuna, storage, settings,
                        _record(base, graph, space, settings, split))
     missing = settings.trials - finished_trials(optuna, study)
+    if missing < settings.trials:
+        note(f"resuming the study {settings.study_name!r}: {settings.trials - missing} of "
+             f"{settings.trials} trials finished" + ('' if missing > 0 else ', none to run'))
     if missing > 0:
         states = optuna.trial.TrialState
         study.optimize(objective(optuna, base, space, hidden, settings.trial_seeds),
@@ -295,95 +296,3 @@ def final_run(optuna, study, base: NodeConfig, space, graph: NodeDataset,
         else None
     return TuneResult(study, space, best, final, split)
 
-
-# What a search writes into its folder (--out DIR); only these are ever replaced.
-TUNE_FILES = ('best_config.json', 'trials.csv', 'summary.json', 'history.png',
-              'importances.png')
-
-
-def check_tune_folder(out: str, overwrite: bool = False) -> None:
-    """Refuse, before the search, a folder holding a search's outputs (unless ``overwrite``)
-    or a path that is not a folder: nothing is replaced silently."""
-    folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out {out} is a file; give a folder")
-    held = [name for name in TUNE_FILES if (folder / name).exists()]
-    if held and not overwrite:
-        raise ValueError(f"--out {out} holds the outputs of a search ({', '.join(held)}): "
-                         f"give another --out DIR, or --overwrite to replace them")
-
-
-def best_config_values(config: NodeConfig) -> Dict[str, Any]:
-    """The options of ``config`` as ``graphdim train --config FILE`` reads them (flat, without
-    ``resume``: where a run writes is the command line's choice alone)."""
-    return {k: list(v) if isinstance(v, tuple) else v
-            for k, v in flat_options(asdict(config)).items() if k != 'resume'}
-
-
-def trials_rows(study, space) -> List[List[Any]]:
-    """The study's trials as rows (a header first): number, state, value, seconds, the
-    validation accuracy of each seed, and the options tried."""
-    rows = [['number', 'state', 'val_acc', 'seconds', 'val_acc_per_seed', *space]]
-    for trial in study.get_trials(deepcopy=False):
-        seconds = trial.duration.total_seconds() if trial.duration else None
-        values = decoded(space, trial.params)
-        rows.append([trial.number, trial.state.name, trial.value, seconds,
-                     ' '.join(f"{a:.2f}" for a in trial.user_attrs.get('val_acc_per_seed', [])),
-                     *(choice_label(values.get(name, '')) for name in space)])
-    return rows
-
-
-def tune_summary(result: TuneResult) -> Dict[str, Any]:
-    """``summary.json``: the best trial, its recipe, the split, the final run's summary."""
-    best = result.study.best_trial
-    return {'study': result.study.study_name, 'best_trial': best.number,
-            'best_val_acc': best.value, 'params': decoded(result.space, best.params),
-            'split': result.split, 'final_first_seed': FINAL_FIRST_SEED,
-            'final': result.final.to_json() if result.final is not None else None}
-
-
-def write_tune_outputs(out: str, result: TuneResult,
-                       overwrite: bool = False) -> Tuple[List[Path], List[str]]:
-    """Write :data:`TUNE_FILES` into ``out``; ``(paths written, notes on what was not)``.
-    Checked again first: another search may have written there since it began."""
-    check_tune_folder(out, overwrite)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    table = io.StringIO()
-    csv.writer(table).writerows(trials_rows(result.study, result.space))
-    texts = {'best_config.json': json.dumps(best_config_values(result.best_config), indent=2)
-             + '\n', 'trials.csv': table.getvalue(),
-             'summary.json': json.dumps(tune_summary(result), indent=2) + '\n'}
-    atomic_write_files([(folder / name, 'w', lambda file, text=text: file.write(text))
-                        for name, text in texts.items()])
-    written, notes = [folder / name for name in texts], []
-    try:
-        import matplotlib
-    except ImportError:
-        return written, ["history.png and importances.png not drawn: they need matplotlib "
-                         "(pip install 'graphdim[plot]')"]
-    matplotlib.use('Agg')  # files only, no display needed
-    completed = sum(t.state.name == 'COMPLETE' for t in result.study.get_trials(deepcopy=False))
-    for name, draw, enough in (('history.png', 'plot_optimization_history', 1),
-                               ('importances.png', 'plot_param_importances', 2)):
-        if completed < enough:  # importances compare the completed trials' values
-            notes.append(f"{name} not drawn: it needs {enough} completed trials; the study "
-                         f"has {completed}")
-            continue
-        written.append(_draw(result.study, draw, folder / name))
-    return written, notes
-
-
-def _draw(study, plot: str, path: Path) -> Path:
-    import warnings
-    import matplotlib.pyplot as plt
-    import optuna.visualization.matplotlib as optuna_plots
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # Optuna's "experimental" warning for its matplotlib plots
-        axes = getattr(optuna_plots, plot)(study)
-    figure = axes.figure
-    figure.set_size_inches(8, 5)
-    figure.tight_layout()
-    atomic_write_files([(path, 'wb', lambda file: figure.savefig(file, format='png', dpi=120))])
-    plt.close(figure)
-    return path

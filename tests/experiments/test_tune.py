@@ -1,5 +1,5 @@
-"""graphdim.experiments.tune: the search reads no test label, resumes a study (a killed
-trial included) and refuses to resume another setup; its space and outputs."""
+"""graphdim.experiments.tune and tune_outputs: the search reads no test label, resumes a
+study (a killed trial included) and refuses to resume another setup; its space and outputs."""
 import json
 import socket
 import subprocess
@@ -13,9 +13,9 @@ from graphdim.data import NodeDataset, load_node_dataset
 from graphdim.eval import random_split
 from graphdim.experiments import NodeConfig
 from graphdim.experiments.tune import (RETRY_ATTR, WORKER_ATTR, TuneResult, TuneSettings,
-                                       check_tune_folder, finished_trials, import_optuna,
-                                       split_graphs, study_storage, trial_config, tune,
-                                       write_tune_outputs)
+                                       finished_trials, import_optuna, split_graphs,
+                                       study_storage, trial_config, tune)
+from graphdim.experiments.tune_outputs import check_tune_folder, write_tune_outputs
 from graphdim.experiments.tune_space import decoded, idle_options, search_space
 
 BASE = NodeConfig(dataset='karate', epochs=2, hidden_channels=8, device='cpu')
