@@ -147,8 +147,11 @@ def trial_config(base: NodeConfig, values: Dict[str, Any], **sets) -> NodeConfig
 
 
 def _record(base: NodeConfig, dataset: NodeDataset, space, settings, split) -> Dict[str, Any]:
-    """What a study must have been started with to be resumed (JSON: lists, not tuples)."""
-    options = {k: v for k, v in flat_options(asdict(base)).items() if k not in NOT_RECORDED}
+    """What a study must have been started with to be resumed (JSON: lists, not tuples): the
+    base's options but those searched (their base values are never trained) and those that
+    change no figure."""
+    options = {k: v for k, v in flat_options(asdict(base)).items()
+               if k not in NOT_RECORDED and k not in space}
     return json.loads(json.dumps({'graph': dataset.name, 'split': split, 'base': options,
                                   'space': space, 'trial_seeds': settings.trial_seeds}))
 

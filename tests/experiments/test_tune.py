@@ -79,6 +79,8 @@ def test_a_study_refuses_to_resume_with_another_base_config(tmp_path):
     with pytest.raises(ValueError, match='started with another setup'):
         _tune(path, 2, only=('lr', ))  # another space
     assert len(_tune(path, 1).study.trials) == 1  # the same setup resumes
+    searched = NodeConfig(dataset='karate', epochs=2, hidden_channels=8, device='cpu', lr=0.05)
+    assert len(_tune(path, 1, base=searched).study.trials) == 1  # lr's base value: unused
 
 
 def _dead_process() -> dict:
