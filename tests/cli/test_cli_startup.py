@@ -141,7 +141,7 @@ def test_the_registry_has_graphdims_models_first_whoever_asks_first():
     model registered before anything else is loaded does not become the default."""
     done = _python(REGISTRY_FIRST)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ['dgi', 'mvgrl', 'ggd', 'toy']
+    assert done.stdout.split() == ['dgi', 'mvgrl', 'ggd', 'graphacl', 'toy']
 
 
 # Torch cannot be imported in the child: the variable is set before the command's first

@@ -197,7 +197,7 @@ def test_cli_trains_mvgrl_at_graph_level(data_root, capsys):
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--model', 'mvgrl', '--encoder', 'sage'], '--encoder applies to --model dgi, ggd only'),
+    (['--model', 'mvgrl', '--encoder', 'sage'], '--encoder applies to --model dgi, ggd, graphacl only'),
     (['--top-k', '4'], '--top-k applies to --model mvgrl only'),
     (['--model', 'infograph'], 'graph-level model: add --level graph'),
     (['--level', 'graph', '--model', 'dgi'], 'node-level model'),
@@ -212,7 +212,7 @@ def test_cli_refuses_options_the_chosen_model_would_ignore(argv, message, capsys
 
 
 def test_configs_refuse_options_of_another_model_on_construction():
-    with pytest.raises(ValueError, match='--encoder applies to --model dgi, ggd only'):
+    with pytest.raises(ValueError, match='--encoder applies to --model dgi, ggd, graphacl only'):
         gd.NodeConfig.from_dict({'model': 'mvgrl', 'encoder': 'sage'})  # flat, as the CLI
     with pytest.raises(ValueError, match='--top-k, --sample-size apply to --model mvgrl only'):
         gd.NodeConfig.from_dict({'top_k': 4, 'sample_size': 10})

@@ -71,7 +71,7 @@ def test_every_cli_command_and_option_is_in_the_cli_reference(site):
     page = (site / 'cli.html').read_text()
     text = plain(page)
     parser = build_parser()
-    assert len(parser.command_parsers) == 4
+    assert len(parser.command_parsers) == 5
     graph_level = build_parser(['train', '--level', 'graph']).command_parsers['train']
     for command, subparser in [*parser.command_parsers.items(), ('train', graph_level)]:
         assert f'graphdim {command}' in text, command
