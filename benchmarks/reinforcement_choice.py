@@ -39,16 +39,20 @@ RULES = {'fixed': ((5, ), ('add', ), 0), 'val': (GRID, ('add', 'replace'), 0),
          'val-add': (GRID, ('add', ), 0), 'cv-add': (GRID, ('add', ), 3)}
 
 
-def measure(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
-    """Train the preset into ``runs_dir/preset`` (a finished run there is reused: the rules
-    can be measured again without training again), then probe its embeddings by each rule."""
+def trained_preset(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
+    """The summary of the preset trained into ``runs_dir/preset``, as users run it; a
+    finished run there is reused (rules can be measured again without training again)."""
     run = runs_dir / preset
     if (run / 'results.json').is_file():
-        summary = json.loads((run / 'results.json').read_text())
-    else:
-        summary = run_cli_json(['train', '--preset', preset, '--seeds', str(seeds), '--out',
-                                str(run), '--root', root, '--json', '--quiet', '--overwrite'],
-                               preset)
+        return json.loads((run / 'results.json').read_text())
+    return run_cli_json(['train', '--preset', preset, '--seeds', str(seeds), '--out',
+                         str(run), '--root', root, '--json', '--quiet', '--overwrite'], preset)
+
+
+def measure(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
+    """Train the preset (:func:`trained_preset`), then probe its embeddings by each rule."""
+    run = runs_dir / preset
+    summary = trained_preset(preset, seeds, root, runs_dir)
     data = gd.load_node_dataset(summary['dataset'], root).data
     split = gd.public_split(data)
     rules = {name: [] for name in RULES}
