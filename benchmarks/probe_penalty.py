@@ -20,17 +20,13 @@ penalty ``C``, none of which reads a test label:
 Each preset is one line of ``--out`` (JSON lines): each rule's test accuracy (mean and
 standard deviation over seeds) and the ``C`` each rule chose.
 """
-import argparse
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 import graphdim as gd
 from graphdim.experiments.config import mean_std as sample_mean_std
-from reinforcement_choice import trained_preset
+from reinforcement_choice import preset_rules_main, trained_preset
 from tables import markdown_table, mean_std
 
 RESULTS = Path(__file__).resolve().parent / 'results' / 'probe_penalty.jsonl'
@@ -73,11 +69,6 @@ def measure(preset: str, seeds: int, root: str, runs_dir: Path) -> dict:
             'config': config, 'device': summary['device'], 'versions': summary['versions']}
 
 
-def read_rows(path: Path = RESULTS) -> list:
-    return [json.loads(line) for line in path.read_text().splitlines()] \
-        if path.is_file() else []
-
-
 def table(rows) -> str:
     body = []
     for row in rows:
@@ -93,22 +84,7 @@ def table(rows) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--preset', nargs='+', default=['ggd-citeseer'])
-    parser.add_argument('--seeds', type=int, default=3)
-    parser.add_argument('--root', default=os.environ.get('GRAPHDIM_DATA', '../shared/data'))
-    parser.add_argument('--out', type=Path, default=RESULTS)
-    parser.add_argument('--runs', type=Path, default=Path(tempfile.gettempdir()) /
-                        'graphdim-reinforcement-choice', help='where the trained runs are kept')
-    parser.add_argument('--table', action='store_true', help='print the table and stop')
-    args = parser.parse_args()
-    rows = read_rows(args.out)
-    if not args.table:
-        for preset in args.preset:
-            rows = [r for r in rows if r['preset'] != preset] + [
-                measure(preset, args.seeds, args.root, args.runs)]
-            args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    print(table(rows))
+    preset_rules_main(__doc__.splitlines()[0], RESULTS, measure, table, 'ggd-citeseer', 3)
 
 
 if __name__ == '__main__':

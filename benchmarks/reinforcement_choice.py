@@ -96,12 +96,16 @@ def table(rows) -> str:
                            'validation, add only', '3-fold CV, add only'], body)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--preset', nargs='+', default=['ggd-cora'])
-    parser.add_argument('--seeds', type=int, default=10)
+def preset_rules_main(description: str, results: Path, measure, table, default_preset: str,
+                      default_seeds: int) -> None:
+    """The command line of a benchmark that probes trained presets' embeddings by rules
+    (this one, probe_penalty.py): measure the ``--preset`` list into ``--out`` (a JSON line
+    each, replacing that preset's), then print ``table`` of every line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--preset', nargs='+', default=[default_preset])
+    parser.add_argument('--seeds', type=int, default=default_seeds)
     parser.add_argument('--root', default=os.environ.get('GRAPHDIM_DATA', '../shared/data'))
-    parser.add_argument('--out', type=Path, default=RESULTS)
+    parser.add_argument('--out', type=Path, default=results)
     parser.add_argument('--runs', type=Path, default=Path(tempfile.gettempdir()) /
                         'graphdim-reinforcement-choice', help='where the trained runs are kept')
     parser.add_argument('--table', action='store_true', help='print the table and stop')
@@ -113,6 +117,10 @@ def main() -> None:
                 measure(preset, args.seeds, args.root, args.runs)]
             args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
     print(table(rows))
+
+
+def main() -> None:
+    preset_rules_main(__doc__.splitlines()[0], RESULTS, measure, table, 'ggd-cora', 10)
 
 
 if __name__ == '__main__':
