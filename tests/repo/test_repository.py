@@ -45,6 +45,19 @@ def test_no_module_over_400_lines():
     assert not too_long, too_long
 
 
+def test_no_function_of_the_package_over_60_lines():
+    """A function a reader holds in mind at once (its decorators and docstring counted)."""
+    import ast
+    too_long = {}
+    for path in (REPO / 'graphdim').rglob('*.py'):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    node.end_lineno - node.lineno + 1 > 60:
+                too_long[f"{path.relative_to(REPO)}:{node.name}"] = \
+                    node.end_lineno - node.lineno + 1
+    assert not too_long, too_long
+
+
 def test_cli_calling_tests_find_the_data_without_graphdim_data(tmp_path):
     """The README's test command exports no GRAPHDIM_DATA: the graph-level round trips, which
     call the CLI without --root, find ../shared/data themselves (tests/conftest.py)."""
