@@ -84,9 +84,8 @@ def run(argv: List[str]) -> int:
         terminated = isinstance(interruption, Terminated)
         # Every file is written atomically: what was written is whole, what was not is absent.
         print(f"graphdim: {'terminated (SIGTERM)' if terminated else 'interrupted'}; files "
-              "already written are complete (a run folder without results.json holds an "
-              "unfinished run: --resume continues it from its checkpoints, --overwrite "
-              "replaces it)", file=sys.stderr)
+              "already written are complete "
+              f"({INTERRUPTED_HINT.get(args.command, RUN_FOLDER_HINT)})", file=sys.stderr)
         return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
     except RuntimeError as error:
         if debug or not out_of_memory_error(error):
@@ -95,6 +94,14 @@ def run(argv: List[str]) -> int:
               f"{OUT_OF_MEMORY_FIX.get(args.command, 'use --device cpu')}", file=sys.stderr)
         return 2
     return 0
+
+
+# How to go on after an interruption: a run folder's checkpoints, or a study's finished trials.
+RUN_FOLDER_HINT = ("a run folder without results.json holds an unfinished run: --resume "
+                   "continues it from its checkpoints, --overwrite replaces it")
+INTERRUPTED_HINT = {
+    'tune': "the study keeps its finished trials: run the same command again and it resumes",
+}
 
 
 # What to lower when a command runs out of memory (torch's RuntimeError / OutOfMemoryError).

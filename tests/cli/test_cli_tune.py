@@ -72,3 +72,15 @@ def test_without_optuna_the_error_names_the_extra(tmp_path, capsys, monkeypatch)
     monkeypatch.setitem(sys.modules, 'optuna', None)  # `import optuna` fails
     line = _error(capsys, [*SMALL, '--study', str(tmp_path / 's.log')])
     assert line == "graphdim: error: graphdim tune needs Optuna: pip install 'graphdim[tune]'"
+
+
+def test_ctrl_c_says_the_study_resumes(tmp_path, capsys, monkeypatch):
+    from graphdim.cli import tune
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(tune, 'run', interrupted)
+    assert cli.main([*SMALL, '--study', str(tmp_path / 's.log')]) == 130
+    (line, ) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith('graphdim: interrupted') and 'run the same command again' in line
+    assert '--resume' not in line  # a run folder's fix, not a study's
