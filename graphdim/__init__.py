@@ -27,6 +27,7 @@ _PUBLIC = {
     '.graph.models.infograph': ('InfoGraph', ),
     '.graph.models.mvgrl_graph': ('GraphMVGRL', ),
     '.graph.models.ggd': ('GGD', ),
+    '.graph.models.graphacl': ('GraphACL', ),
     '.graph.reinforcement': ('reinforce', ),
     '.graph.minibatch': ('MiniBatchDGI', 'layerwise_embed'),
     '.registry': ('ModelEntry', 'register_model', 'option'),

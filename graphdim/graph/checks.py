@@ -131,13 +131,14 @@ def check_in_channels(model, data) -> None:
 
 # The models that pass a graph's edge weights to their encoder (by module: importing them
 # here would run the model registry's imports from inside a check).
-_WEIGHTED_ENCODER_CALLERS = ('graphdim.graph.models.dgi', 'graphdim.graph.models.ggd')
+_WEIGHTED_ENCODER_CALLERS = ('graphdim.graph.models.dgi', 'graphdim.graph.models.ggd',
+                             'graphdim.graph.models.graphacl')
 
 
 def check_encoder_inputs(model, data) -> None:
-    """A DGI or GGD model calls its encoder ``(x, edge_index, edge_weight)`` where the graph
-    has edge weights: an encoder of PyG's ``(x, edge_index)`` form cannot take them, and is
-    refused naming the argument, rather than failing inside the first step."""
+    """A DGI, GGD or GraphACL model calls its encoder ``(x, edge_index, edge_weight)`` where
+    the graph has edge weights: an encoder of PyG's ``(x, edge_index)`` form cannot take them,
+    and is refused naming the argument, rather than failing inside the first step."""
     edge_weight = getattr(data, 'edge_weight', None)
     inner = next((m for m in (model, getattr(model, 'model', None))  # or a mini-batch wrapper
                   if any(c.__module__ in _WEIGHTED_ENCODER_CALLERS for c in type(m).__mro__)),
