@@ -213,7 +213,7 @@ def table(found: Dict[str, PresetRun], training_free: dict) -> str:
                      f"{free['test_acc']:.2f}" if free else '-', paper(model, dataset),
                      reproduced(model, dataset), found_run.source if found_run.run else '-'])
     rendered = markdown_table(['preset', 'seeds', 'test acc %', 'untrained encoder, same probe',
-                               'training-free (Â^K X)', 'paper', 'reproduced (by)',
+                               'training-free (X or multi-scale X)', 'paper', 'reproduced (by)',
                                'results file'], body)
     footnote = not_run(found)
     return f'{rendered}\n\n{footnote}' if footnote else rendered
