@@ -1,11 +1,11 @@
 """Checkpoints of a training run: everything :func:`graphdim.fit` needs to continue it.
 
 A checkpoint holds the model and optimizer states, the early-stopping state (best parameters,
-epochs waited), the per-epoch losses and the random-number states of Python, NumPy and torch
-(CPU and CUDA), of every process in a distributed run. It is written with
-:func:`~graphdim.runtime.atomic_save` (temporary file, then rename: a kill never leaves a torn
-file) and read with ``torch.load(..., weights_only=True)``: only tensors and plain Python
-values, no pickled objects.
+epochs waited), the per-epoch losses, :func:`graphdim.fit`'s ``select`` scores and the
+random-number states of Python, NumPy and torch (CPU and CUDA), of every process in a
+distributed run. It is written with :func:`~graphdim.runtime.atomic_save` (temporary file,
+then rename: a kill never leaves a torn file) and read with ``torch.load(...,
+weights_only=True)``: only tensors and plain Python values, no pickled objects.
 """
 import random
 from dataclasses import asdict
@@ -186,9 +186,11 @@ def _result_difference(saved: Dict[str, Any], result_fields: Sequence[str]) -> O
     if not all(isinstance(result[k], list) and all(map(number, result[k]))
                for k in ('losses', 'epoch_seconds')) or not number(result['best_loss']) \
             or not counts(result['best_epoch']) or not isinstance(result['stopped_early'], bool) \
-            or not counts(saved.get('waited')) or not isinstance(saved.get('done'), bool):
-        return "(losses, best epoch, epochs waited) holds values of other types than " \
-               "graphdim writes"
+            or not counts(saved.get('waited')) or not isinstance(saved.get('done'), bool) \
+            or not isinstance(result['selection_scores'], dict) or not all(
+                counts(k) and number(v) for k, v in result['selection_scores'].items()):
+        return "(losses, best epoch, epochs waited, selection scores) holds values of " \
+               "other types than graphdim writes"
     return None
 
 

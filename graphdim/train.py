@@ -17,9 +17,10 @@ which fixes their order.
 import copy
 import itertools
 import math
+import numbers
 import time
 from dataclasses import dataclass, field, fields
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -34,12 +35,15 @@ from .checkpoints import (check_checkpoint_options, check_checkpoint_state, load
 
 @dataclass
 class FitResult:
-    """What a training run did: per-epoch losses and seconds, and where it stopped."""
+    """What a training run did: per-epoch losses and seconds, where it stopped, the epoch
+    whose parameters were kept (``best_epoch``: the lowest loss's, or with :func:`fit`'s
+    ``select`` the best score's) and its loss, and ``select``'s scores (epoch -> score)."""
     losses: List[float] = field(default_factory=list)
     epoch_seconds: List[float] = field(default_factory=list)
     best_epoch: int = 0
     best_loss: float = float('inf')
     stopped_early: bool = False
+    selection_scores: Dict[int, float] = field(default_factory=dict)
 
     @property
     def epochs(self) -> int:
@@ -172,9 +176,11 @@ def _train_epoch(model, batches, loss_of, optimizer, device, world_size: int,
 
 
 def check_fit_options(epochs: int, lr: float, weight_decay: float, patience: int,
-                      min_epochs: int) -> None:
+                      min_epochs: int, select=None, select_every: int = 0) -> None:
     """:func:`fit`'s numbers: whole counts where counts are meant, finite rates (NaN passes
-    every ``<`` comparison, so each bound is written to fail on it)."""
+    every ``<`` comparison, so each bound is written to fail on it); ``select`` a callable
+    scored every ``select_every >= 1`` epochs, or None and ``select_every`` 0."""
+    _check_selection(select, select_every)
     for name, value, low in (('epochs', epochs, 1), ('patience', patience, 0),
                              ('min_epochs', min_epochs, 0)):
         if not isinstance(value, int) or isinstance(value, bool) or not value >= low:
@@ -192,25 +198,99 @@ def _check_finite(epoch_loss: float, epoch: int) -> None:
                                  f"lower the learning rate or check the input features")
 
 
+def _check_selection(select, select_every) -> None:
+    if select is not None and not callable(select):
+        raise ValueError(f"select must be a function of the model returning a score (higher "
+                         f"is better); got a {type(select).__name__}")
+    whole = isinstance(select_every, int) and not isinstance(select_every, bool)
+    if not whole or (select_every < 1 if select is not None else select_every != 0):
+        raise ValueError(f"select_every must be an integer >= 1 with select (score every K "
+                         f"epochs and at the last) and 0 without it; got {select_every!r} "
+                         f"{'with' if select is not None else 'without'} select")
+
+
+def _selection_score(select, model, device: torch.device, epoch: int) -> float:
+    """``select(model)`` in eval mode without gradients, then train mode again; the torch
+    RNG is forked around it, so scoring leaves the training run as it would have been."""
+    model.eval()
+    try:
+        with torch.no_grad(), torch.random.fork_rng([device] if device.type == 'cuda' else []):
+            score = select(model)
+    finally:
+        model.train()
+    if not isinstance(score, numbers.Real) or isinstance(score, bool) or not math.isfinite(score):
+        raise ValueError(f"select(model) must return a finite number (higher is better); it "
+                         f"returned {score!r} at epoch {epoch}")
+    return float(score)
+
+
+class _EpochChoice:
+    """Which epoch's parameters :func:`fit` restores (``state``): without ``select`` the
+    lowest loss's (DGI's rule; full-batch, those before the step, whose loss it is), with it
+    those after the step of the best-scored epoch (ties: the earlier; ``result.best_loss``
+    its loss). ``waited`` counts epochs without a lower loss either way: early stopping
+    stays on the loss (scores every ``every`` epochs could not count patience in epochs).
+    A resumed run reads the lowest loss and the best score back from its ``result``."""
+
+    def __init__(self, result: FitResult, state: dict, waited: int, select, every: int,
+                 device: torch.device):
+        self.result, self.state, self.waited = result, state, waited
+        self.select, self.every, self.device = select, every, device
+        self.lowest_loss = min(result.losses, default=math.inf)
+        self.best_score = result.selection_scores.get(result.best_epoch, -math.inf)
+
+    def snapshot_below(self, full_batch: bool) -> Optional[float]:
+        # The loss below which an epoch keeps its pre-step parameters (the loss chooses).
+        return self.lowest_loss if full_batch and self.select is None else None
+
+    def track_loss(self, model, epoch: int, epoch_loss: float,
+                   pre_step_state: Optional[dict]) -> None:
+        if not epoch_loss < self.lowest_loss:
+            self.waited += 1
+            return
+        self.lowest_loss, self.waited = epoch_loss, 0
+        if self.select is None:
+            self.result.best_loss, self.result.best_epoch = epoch_loss, epoch
+            self.state = pre_step_state if pre_step_state is not None \
+                else copy.deepcopy(model.state_dict())
+
+    def score(self, model, epoch: int, last: bool) -> None:
+        """With ``select``: score every ``every``-th and the ``last`` epoch; keep the best."""
+        if self.select is None or not (last or epoch % self.every == 0):
+            return
+        score = self.result.selection_scores[epoch] = _selection_score(
+            self.select, model, self.device, epoch)
+        if score > self.best_score:
+            self.best_score, self.state = score, copy.deepcopy(model.state_dict())
+            self.result.best_epoch, self.result.best_loss = epoch, self.result.losses[-1]
+
+
 def _start_state(model, optimizer, saved: Optional[dict], rank: int, world_size: int,
-                 checkpoint=None):
-    """``(result, best_state, waited, done)`` of a new run, or of the ``saved`` checkpoint's
-    run (the model, optimizer and RNG states are restored from it too, once the checkpoint
-    at ``checkpoint`` is checked against this model: a ValueError naming it otherwise)."""
+                 checkpoint, select, select_every: int, device):
+    """``(choice, its result, done)`` of a new run, or of the ``saved`` checkpoint's run (the
+    model, optimizer and RNG states are restored from it too, once the checkpoint at
+    ``checkpoint`` is checked against this model: a ValueError naming it otherwise)."""
     if saved is None:
-        return FitResult(), copy.deepcopy(model.state_dict()), 0, False
+        choice = _EpochChoice(FitResult(), copy.deepcopy(model.state_dict()), 0, select,
+                              select_every, device)
+        return choice, choice.result, False
+    if isinstance(saved.get('result'), dict):  # written before fit kept select's scores
+        saved['result'].setdefault('selection_scores', {})
     check_checkpoint_state(saved, checkpoint, model, optimizer,
                            [f.name for f in fields(FitResult)])
     model.load_state_dict(saved['model'])
     optimizer.load_state_dict(saved['optimizer'])
     restore_rng_states(saved['rng'], rank, world_size, checkpoint)
-    return FitResult(**saved['result']), saved['best_state'], saved['waited'], saved['done']
+    choice = _EpochChoice(FitResult(**saved['result']), saved['best_state'], saved['waited'],
+                          select, select_every, device)
+    return choice, choice.result, saved['done']
 
 
 def _run_epoch(model, batches, full_batch: bool, bar, desc: str, epoch: int, loss_of,
-               optimizer, device, world_size: int, result: FitResult):
-    """One epoch of training, timed and recorded in ``result``: (loss, the parameters before
-    the step when training full-batch, else None)."""
+               optimizer, device, world_size: int, choice: _EpochChoice):
+    """One epoch of training, timed and recorded in ``choice.result``: (loss, the parameters
+    before the step where the loss chooses the epoch and is a new lowest, else None)."""
+    result = choice.result
     start = time.perf_counter()
     model.train()
     if hasattr(batches, 'set_epoch'):
@@ -218,29 +298,30 @@ def _run_epoch(model, batches, full_batch: bool, bar, desc: str, epoch: int, los
     # Mini-batches: a bar over the epoch's batches too, shown when an epoch is long.
     epoch_batches = batches if full_batch or bar.disable else steps(
         batches, f'{desc} epoch {epoch}', unit='batch', total=_length(batches))
-    epoch_loss, pre_step_state = _train_epoch(
-        model, epoch_batches, loss_of, optimizer, device, world_size,
-        result.best_loss if full_batch else None)
+    epoch_loss, pre_step_state = _train_epoch(model, epoch_batches, loss_of, optimizer, device,
+                                              world_size, choice.snapshot_below(full_batch))
     result.epoch_seconds.append(time.perf_counter() - start)
     result.losses.append(epoch_loss)
     _check_finite(epoch_loss, epoch)
     return epoch_loss, pre_step_state
 
 
-def _show_loss(bar, result: FitResult, epoch_loss: float, waited: int, patience: int,
+def _show_loss(bar, choice: _EpochChoice, epoch_loss: float, patience: int,
                stops_early: bool) -> None:
-    bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{result.best_loss:.4f}',
-                    **({'no_gain': f'{waited}/{patience}'} if stops_early else {}),
+    bar.set_postfix(loss=f'{epoch_loss:.4f}', best=f'{choice.lowest_loss:.4f}',
+                    **({'no_gain': f'{choice.waited}/{patience}'} if stops_early else {}),
                     refresh=False)  # drawn with the epoch's count, as the epoch ends
 
 
-def _save_run_state(checkpoint, model, optimizer, best_state, waited: int, done: bool,
-                    result: FitResult, config: dict, rank: int, world_size: int) -> None:
+def _save_run_state(checkpoint, model, optimizer, choice: _EpochChoice, done: bool,
+                    config: dict, rank: int, world_size: int) -> None:
+    """The run state; ``choice.result`` holds select's scores, so a resumed run compares
+    new scores with the best so far and chooses the epoch an unbroken run would."""
     rng = rng_states(world_size)  # every rank takes part in gathering the states
     if rank == 0:
         save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(),
-                        best_state=best_state, waited=waited, done=done, result=result,
-                        rng=rng, config=config)
+                        best_state=choice.state, waited=choice.waited, done=done,
+                        result=choice.result, rng=rng, config=config)
 
 
 def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
@@ -248,21 +329,25 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
         device=None, progress: bool = True, desc: str = 'train',
         checkpoint=None, checkpoint_every: int = 0, resume: bool = False,
         distributed: bool = False, checkpoint_config: Optional[dict] = None,
-        on_epoch: Optional[Callable[[int, torch.nn.Module], None]] = None) -> FitResult:
+        on_epoch: Optional[Callable[[int, torch.nn.Module], None]] = None,
+        select: Optional[Callable[[torch.nn.Module], float]] = None,
+        select_every: int = 0) -> FitResult:
     """Train ``model`` with Adam; stop early on the training loss and restore the best state.
 
     Early stopping (DGI's rule): stop once the loss has not improved for ``patience`` epochs,
     but never before ``min_epochs`` epochs (the first losses of DGI can jump: on CiteSeer's
     raw features a patience-only rule stopped 3 of 10 seeds at epoch 23); ``patience=0``
-    disables it. The parameters of the epoch with the lowest loss are restored at the end; a
-    non-finite loss is an error. ``checkpoint=PATH, checkpoint_every=K`` saves the run state
-    atomically after every ``K``-th and the last epoch and ``resume=True`` continues from it
-    (refused when ``checkpoint_config``, or without it fit's own settings, differ: see the
-    module docstring); ``distributed=True`` trains under DDP (rank 0 shows progress and
-    writes); ``on_epoch(epoch, model)`` runs after every epoch (e.g. to keep embeddings).
+    disables it. The lowest loss's parameters are restored at the end (with ``select``: the
+    best ``select(model)``'s, e.g. a validation accuracy, scored every ``select_every``
+    epochs and at the last); a non-finite loss is an error. ``checkpoint=PATH,
+    checkpoint_every=K`` saves the run state atomically after every ``K``-th and the last
+    epoch and ``resume=True`` continues from it (refused when ``checkpoint_config``, or
+    without it fit's own settings, differ: see the module docstring); ``distributed=True``
+    trains under DDP (rank 0 shows progress and writes); ``on_epoch(epoch, model)`` runs
+    after every epoch (e.g. to keep embeddings).
     """
     check_fit_options(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
-                      min_epochs=min_epochs)
+                      min_epochs=min_epochs, select=select, select_every=select_every)
     check_checkpoint_options(checkpoint, checkpoint_every, resume)
     check_inputs(model, data)
     device = resolve_device(device)
@@ -272,35 +357,32 @@ def fit(model: torch.nn.Module, data, *, epochs: int = 1000, lr: float = 1e-3,
     loss_of, rank, world_size = (_distributed_loss(model, device) if distributed
                                  else (model.training_loss, 0, 1))
     if checkpoint_config is None:  # compare at least fit's own settings on resume
-        checkpoint_config = {'epochs': epochs, 'lr': lr, 'weight_decay': weight_decay,
-                             'patience': patience, 'min_epochs': min_epochs}
+        checkpoint_config = dict(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience,
+                                 min_epochs=min_epochs, select_every=select_every)
     saved = load_checkpoint(checkpoint, checkpoint_config) if resume else None
-    result, best_state, waited, done = _start_state(model, optimizer, saved, rank, world_size,
-                                                    checkpoint)
+    choice, result, done = _start_state(model, optimizer, saved, rank, world_size, checkpoint,
+                                        select, select_every, device)
     # Early stopping makes the epoch count unknown: the bar shows no ETA then.
     stops_early = bool(patience) and epochs > max(min_epochs, patience)
     bar = training_bar(result.epochs + 1, epochs, done, desc, patience, stops_early,
                        show=progress and rank == 0)
     for epoch in bar:
         epoch_loss, pre_step_state = _run_epoch(model, batches, full_batch, bar, desc, epoch,
-                                                loss_of, optimizer, device, world_size, result)
-        if epoch_loss < result.best_loss:
-            result.best_loss, result.best_epoch, waited = epoch_loss, epoch, 0
-            best_state = pre_step_state if full_batch else copy.deepcopy(model.state_dict())
-        else:
-            waited += 1
-        _show_loss(bar, result, epoch_loss, waited, patience, stops_early)
-        result.stopped_early = bool(patience and waited >= patience and epoch >= min_epochs)
+                                                loss_of, optimizer, device, world_size, choice)
+        choice.track_loss(model, epoch, epoch_loss, pre_step_state)
+        _show_loss(bar, choice, epoch_loss, patience, stops_early)
+        result.stopped_early = bool(patience and choice.waited >= patience and epoch >= min_epochs)
         done = result.stopped_early or epoch == epochs
+        choice.score(model, epoch, last=done)
         if checkpoint_every and (epoch % checkpoint_every == 0 or done):
-            _save_run_state(checkpoint, model, optimizer, best_state, waited, done, result,
-                            checkpoint_config, rank, world_size)
+            _save_run_state(checkpoint, model, optimizer, choice, done, checkpoint_config,
+                            rank, world_size)
         if on_epoch is not None:
             on_epoch(epoch, model)
         if result.stopped_early:
             break
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(choice.state)
     return result
 
 
