@@ -313,6 +313,12 @@ DEPENDENT_OPTIONS = (
      "it"),
     ('mlp_epochs', ('probes', ), lambda c: 'mlp' in c.probes,
      "trains the mlp probe only: add --probes linear mlp or drop it"),
+    ('validate_every', ('choose_epoch', ), lambda c: c.choose_epoch == 'validation',
+     "acts with --choose-epoch validation only (how often the probe scores an epoch): add "
+     "--choose-epoch validation or drop it"),
+    ('choose_epoch', ('distributed', ), lambda c: not c.distributed,
+     "validation probes the whole graph in one process, not under --distributed: use "
+     "--choose-epoch loss there, or drop --distributed"),
 )
 
 

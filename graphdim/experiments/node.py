@@ -7,6 +7,7 @@ registry (:mod:`graphdim.registry`); the run is the one skeleton
 (:mod:`graphdim.experiments.skeleton`), with the graph, the probe and what differs past one
 process (:mod:`graphdim.experiments.scaling`) supplied here.
 """
+import copy
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.checks import GraphInputError, check_graph
 from ..graph.encoders import ACTIVATIONS
 from ..graph.reinforcement import MAX_HOPS, MODES
-from ..progress import waiting
+from ..progress import showing, waiting
 from ..registry import flat_options, model_entry, model_names
 from ..train import fit
 from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig,
@@ -66,6 +67,12 @@ class NodeConfig(RunConfig):
     epochs: int = option(1000, 'maximum epochs', minimum=1, search=[100, 200, 500])
     patience: int = option(20, 'early-stopping patience on the training loss (0: off)', minimum=0)
     min_epochs: int = option(50, 'no early stop before this epoch', minimum=0)
+    choose_epoch: str = option('loss', "the epoch whose parameters are kept: the lowest loss "
+                                       "(default, DGI's) or the probe's best validation "
+                                       "accuracy (GREET's; test labels unread)",
+                               choices=('loss', 'validation'), search=['loss', 'validation'])
+    validate_every: int = option(50, 'with --choose-epoch validation: score every K epochs and '
+                                     'at the last (default %(default)s)', metavar='K', minimum=1)
     seeds: int = option(1, 'number of seeds', minimum=1)
     # Embedding reinforcement at inference (graphdim.graph.reinforcement): for every model.
     hops: Tuple[int, ...] = option((0, ), 'embedding reinforcement before the probe: z + '
@@ -210,6 +217,9 @@ class NodeExperiment(Experiment):
         if folds == 1:
             raise ValueError("--hops-cv must be 0 (choose on the validation split) or a "
                              "number of folds >= 2; got 1")
+        if labels is None and self.config.choose_epoch == 'validation':
+            raise ValueError("--choose-epoch validation scores the probe on validation labels; "
+                             "this graph has none: give --labels FILE, or drop the option")
         if labels is None:
             return
         split = self.split(self.config.seed)
@@ -278,10 +288,28 @@ class NodeExperiment(Experiment):
                       progress=self.progress and self.rank == 0,
                       desc=f'{self.dataset.name} seed {seed}', checkpoint=checkpoint,
                       checkpoint_every=config.checkpoint_every, resume=config.resume,
-                      distributed=config.distributed, checkpoint_config=asdict(config))
+                      distributed=config.distributed, checkpoint_config=asdict(config),
+                      **({'select': lambda _: self.validation_accuracy(model, seed),
+                          'select_every': config.validate_every}
+                         if config.choose_epoch == 'validation' else {}))
         propagation = getattr(trainee, 'propagation', None)
         self.propagation = asdict(propagation) if propagation else None
         return history
+
+    def validation_accuracy(self, model, seed: int) -> float:
+        """``--choose-epoch validation``'s score: the probe's validation accuracy on
+        ``model``'s embeddings (the run's hops, reinforcement, folds and C grid)."""
+        config, split = self.config, self.split(seed)
+        blind = copy.copy(self.data)  # shallow: only y is replaced below
+        # The test rows get one training label, so no test label is read (the probe refuses
+        # an empty test split, or one of rows labelled -1); its test score is dropped.
+        blind.y, labels = self.data.y.clone(), self.data.y.cpu()
+        blind.y[split.test.to(blind.y.device)] = int(labels[split.train.cpu() & (labels >= 0)][0])
+        embeddings = self.scaled.embeddings(model.to(self.scaled.device), blind, False)
+        with showing(False), warnings.catch_warnings():  # the final probe shows and warns
+            warnings.simplefilter('ignore')
+            return choose_hops(embeddings, blind, split, config.hops, config.reinforcement,
+                               self.scaled.device, config.hops_cv, config.probe_c).result.val_score
 
     def embed(self, model) -> torch.Tensor:
         return self.scaled.embeddings(model.to(self.scaled.device), self.data,
