@@ -156,9 +156,11 @@ def _record(base: NodeConfig, dataset: NodeDataset, space, settings, split) -> D
                                   'space': space, 'trial_seeds': settings.trial_seeds}))
 
 
-def open_study(optuna, storage, settings: TuneSettings, record: Dict[str, Any]):
-    """The study (created, or loaded to resume), its setup checked against ``record``, the
-    trials of killed processes failed (:func:`fail_abandoned_trials`)."""
+def open_study(optuna, storage, settings: TuneSettings, record: Dict[str, Any],
+               base: Optional[NodeConfig] = None):
+    """The study (created, or loaded to resume), its setup checked against ``record`` (or
+    :func:`added_since` it, around ``base``), the trials of killed processes failed
+    (:func:`fail_abandoned_trials`)."""
     try:
         study = optuna.create_study(
             storage=storage, study_name=settings.study_name, direction='maximize',
@@ -176,12 +178,32 @@ def open_study(optuna, storage, settings: TuneSettings, record: Dict[str, Any]):
                          f"give another --study FILE or --study-name")
     if recorded is None:
         study.set_user_attr(SETUP_ATTR, record)
-    elif recorded != record:
+    elif recorded != record and not (base is not None and added_since(
+            recorded, record, flat_options(asdict(base)), option_defaults(base.model))):
         raise ValueError(f"the study {settings.study_name!r} was started with another setup "
                          f"({_differences(recorded, record)}): resume it with the same "
                          f"options, or give another --study FILE or --study-name")
     fail_abandoned_trials(optuna, study)
     return study
+
+
+def added_since(recorded: Dict[str, Any], record: Dict[str, Any], base: Dict[str, Any],
+                defaults: Dict[str, Any]) -> bool:
+    """Whether ``record`` differs from a study's ``recorded`` setup only by options graphdim
+    added since the study began, each at its default, or made searchable since, each where
+    the study's trials had it: such a study resumes with its own space (``base``: the
+    options searched around, flat; ``defaults``: each option's default)."""
+    def plain(value):
+        return json.loads(json.dumps(value))
+    rest = [k for k in {*recorded, *record} if k not in ('base', 'space')]
+    old_space, new_space = recorded.get('space', {}), record.get('space', {})
+    if any(recorded.get(k) != record.get(k) for k in rest) or \
+            any(new_space.get(k) != v for k, v in old_space.items()):
+        return False
+    old_base = recorded.get('base', {})
+    now = {**record.get('base', {}),
+           **{k: plain(base.get(k)) for k in new_space if k not in old_space}}
+    return all(old_base.get(k, plain(defaults.get(k))) == v for k, v in now.items())
 
 
 def _differences(recorded: Dict[str, Any], record: Dict[str, Any]) -> str:
@@ -266,7 +288,9 @@ def tune(base: NodeConfig, settings: TuneSettings, storage, dataset: Optional[No
     graph = dataset if dataset is not None else load_config_graph(base)
     hidden, real, split = split_graphs(graph, settings.sampler_seed)
     study = open_study(optuna, storage, settings,
-                       _record(base, graph, space, settings, split))
+                       _record(base, graph, space, settings, split), base)
+    recorded_space = study.user_attrs[SETUP_ATTR]['space']  # a study searches its own space
+    space = {name: spec for name, spec in space.items() if name in recorded_space}
     missing = settings.trials - finished_trials(optuna, study)
     if missing < settings.trials:
         note(f"resuming the study {settings.study_name!r}: {settings.trials - missing} of "

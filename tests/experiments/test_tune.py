@@ -12,7 +12,7 @@ import torch
 from graphdim.data import NodeDataset, load_node_dataset
 from graphdim.eval import random_split
 from graphdim.experiments import NodeConfig
-from graphdim.experiments.tune import (RETRY_ATTR, WORKER_ATTR, TuneResult, TuneSettings,
+from graphdim.experiments.tune import (RETRY_ATTR, SETUP_ATTR, WORKER_ATTR, TuneResult, TuneSettings,
                                        finished_trials, import_optuna, split_graphs,
                                        study_storage, trial_config, tune)
 from graphdim.experiments.tune_outputs import check_tune_folder, write_tune_outputs
@@ -81,6 +81,24 @@ def test_a_study_refuses_to_resume_with_another_base_config(tmp_path):
     assert len(_tune(path, 1).study.trials) == 1  # the same setup resumes
     searched = NodeConfig(dataset='karate', epochs=2, hidden_channels=8, device='cpu', lr=0.05)
     assert len(_tune(path, 1, base=searched).study.trials) == 1  # lr's base value: unused
+
+
+def test_a_study_resumes_after_graphdim_added_options(tmp_path):
+    """A study begun before an option existed, or was searchable, resumes with its own space
+    while the new options stay at their defaults (or where its trials had them)."""
+    path = tmp_path / 'study.log'
+    study = _tune(path, 1, only=('lr', )).study
+    setup = study.user_attrs[SETUP_ATTR]
+    setup['base'].pop('patience')  # as if graphdim had no --patience when it began
+    study.set_user_attr(SETUP_ATTR, setup)
+    resumed = _tune(path, 2, only=('lr', 'weight_decay')).study  # weight decay: searchable since
+    assert finished_trials(optuna, resumed) == 2
+    assert all(set(t.params) == {'lr'} for t in resumed.trials)  # the study's own space
+    for changed in (dict(patience=5), dict(weight_decay=1e-3)):  # not where the trials had them
+        other = NodeConfig(**{**dict(dataset='karate', epochs=2, hidden_channels=8,
+                                     device='cpu'), **changed})
+        with pytest.raises(ValueError, match='started with another setup'):
+            _tune(path, 3, base=other, only=('lr', 'weight_decay'))
 
 
 def _dead_process() -> dict:
