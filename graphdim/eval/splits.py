@@ -104,3 +104,14 @@ def holdout_split(num_train: int, num_test: int, val_size: int, seed: int,
     masks[2][num_train:] = True
     return Split(*masks, f"{int(masks[0].sum())} probe-training / {val_size} validation "
                          f"images from the training set (seed {seed}), {num_test} test images")
+
+
+def hide_test_labels(labels: Tensor, split: Split) -> Tensor:
+    """A copy of ``labels`` whose ``split.test`` rows all hold the first labelled training
+    row's label: what a choice made on validation (a recipe search, the epoch kept) trains and
+    probes on, so it reads no test label (the probe refuses an empty test split, or one
+    labelled -1 throughout; its test score is then meaningless and dropped)."""
+    hidden = labels.clone()
+    test, train = split.test.to(labels.device), split.train.to(labels.device)
+    hidden[test] = labels[train & (labels >= 0)][0]
+    return hidden

@@ -20,6 +20,7 @@ from ..data.custom import read_label_names
 from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..eval import choose_hops, public_split, random_split
+from ..eval.splits import hide_test_labels
 from ..eval.linear import probe_inputs
 from ..eval.reinforced import MULTISCALE_HOPS, check_fold_count, training_free_probe
 from ..graph.checks import GraphInputError, check_graph
@@ -199,11 +200,8 @@ class NodeExperiment(Experiment):
         """``--choose-epoch validation``'s score: the probe's validation accuracy on
         ``model``'s embeddings (the run's hops, reinforcement, folds and C grid)."""
         config, split = self.config, self.split(seed)
-        blind = copy.copy(self.data)  # shallow: only y is replaced below
-        # The test rows get one training label, so no test label is read (the probe refuses
-        # an empty test split, or one of rows labelled -1); its test score is dropped.
-        blind.y, labels = self.data.y.clone(), self.data.y.cpu()
-        blind.y[split.test.to(blind.y.device)] = int(labels[split.train.cpu() & (labels >= 0)][0])
+        blind = copy.copy(self.data)  # shallow: only y is replaced, the test rows' hidden
+        blind.y = hide_test_labels(self.data.y, split)
         embeddings = self.scaled.embeddings(model.to(self.scaled.device), blind, False)
         with showing(False), warnings.catch_warnings():  # the final probe shows and warns
             warnings.simplefilter('ignore')
@@ -262,9 +260,9 @@ class NodeExperiment(Experiment):
         split = self.split(seed)
         cached = getattr(self, '_training_free', None)
         if cached is None or cached[0] != split.description:  # the public split: once
-            # (under 100 columns with ' ... 00:12': alpha's grid is in the docs)
+            # Under 100 columns with its timer (' ... 00:12'): alpha's grid is in the docs.
             with waiting(f"seed {seed}: training-free baseline (raw features, multi-scale, "
-                         f"K = {', '.join(map(str, MULTISCALE_HOPS))})"):  # fits 100 columns
+                         f"K = {', '.join(map(str, MULTISCALE_HOPS))})"):
                 chosen = training_free_probe(self.data, split, self.scaled.device,
                                              self.config.hops_cv, self.config.probe_c)
             cached = self._training_free = (split.description, NodeScores(

@@ -31,6 +31,7 @@ import psutil
 
 from ..data import NodeDataset
 from ..eval import public_split, random_split
+from ..eval.splits import hide_test_labels
 from ..progress import note
 from ..registry import flat_options
 from .node import NodeConfig, load_config_graph, node_run_summary
@@ -128,9 +129,7 @@ def split_graphs(dataset: NodeDataset, seed: int) -> Tuple[NodeDataset, NodeData
     real, hidden = copy.copy(data), copy.copy(data)  # Data's copy: own attributes, same tensors
     for graph in (real, hidden):
         graph.train_mask, graph.val_mask, graph.test_mask = split.train, split.val, split.test
-    trained = split.train & (data.y >= 0)
-    hidden.y = data.y.clone()
-    hidden.y[split.test] = data.y[trained][0]
+    hidden.y = hide_test_labels(data.y, split)
     return tuple(NodeDataset(dataset.name, graph, dataset.num_classes, True,
                              dataset.features_row_normalized)
                  for graph in (hidden, real)) + (described, )
