@@ -130,18 +130,23 @@ def config_field(config_class, name: str) -> Field:
     return next(f for f in fields(config_class) if f.name == name)
 
 
-def config_from_args(config_class, args: argparse.Namespace):
-    """The config of the options given (typed, or by --config / --preset), its model's
-    options among them (an option of another model is refused); the dataclass's defaults
-    fill in the rest."""
+def given_options(config_class, args: argparse.Namespace) -> Dict[str, Any]:
+    """The options of ``config_class`` that ``args`` holds (typed, or by --config /
+    --preset): its fields, and its level's model options under their names or older ones."""
     names = set(config_class.field_names())
     level = getattr(config_class, 'LEVEL', None)
     if level is not None:  # the level's model options, and their older names
         declared = model_option_fields(level)
         names |= set(declared) | {old for f in declared.values()
                                   for old in f.metadata.get('formerly', ())}
-    return config_class.from_dict({name: value for name, value in vars(args).items()
-                                   if name in names})
+    return {name: value for name, value in vars(args).items() if name in names}
+
+
+def config_from_args(config_class, args: argparse.Namespace):
+    """The config of the options given (:func:`given_options`), its model's options among
+    them (an option of another model is refused); the dataclass's defaults fill in the
+    rest."""
+    return config_class.from_dict(given_options(config_class, args))
 
 
 def checked_option_value(action: argparse.Action, value: Any) -> Any:

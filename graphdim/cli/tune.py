@@ -12,9 +12,9 @@ from ..experiments.tune_outputs import check_tune_folder, tune_summary, write_tu
 from ..experiments.tune_space import described, search_space
 from ..presets import preset_defaults
 from ..progress import fit_width, note
-from ..registry import model_entry, model_option_fields, models_help
+from ..registry import model_entry, models_help
 from .common import read_config_source
-from .options import add_config_arguments, add_model_groups
+from .options import add_config_arguments, add_model_groups, given_options
 
 # NodeConfig's options that a trial sets itself (seeds, baselines) or that tune cannot do.
 NOT_OPTIONS = TRIAL_SETS + ('distributed', )
@@ -79,10 +79,7 @@ def base_config(args) -> Tuple[NodeConfig, Tuple[str, ...]]:
     """The recipe to search around (--preset, then --config, then the command line) and
     the options the command line gives (fixed, not searched). The preset's and file's
     seeds and baselines are a trial's own (``TRIAL_SETS``): left out."""
-    declared = model_option_fields('node')
-    names = {*NodeConfig.field_names(), *declared,
-             *(old for f in declared.values() for old in f.metadata.get('formerly', ()))}
-    given = {name: value for name, value in vars(args).items() if name in names}
+    given = given_options(NodeConfig, args)
     values = {}
     if args.base_preset:
         values.update(preset_defaults('train', args.base_preset))
