@@ -8,7 +8,7 @@ An option of the other level is refused in one line that names its level.
 """
 import argparse
 import json
-from typing import List, Optional
+from typing import List
 
 from ..experiments import NodeConfig
 from ..experiments.node import node_run_summary
@@ -104,26 +104,31 @@ def add_parser(subparsers, level: str = 'node') -> None:
         add_graph_level_arguments(p)
     else:
         _add_node_level_arguments(p)
+    # The command's own options, each level's that it honours.
+    add_output_options(p, 'write config, results, model state and embeddings here')
+    p.add_argument('--plot', action='store_true',
+                   help='also draw tsne_seed<s>.png and loss.png into --out DIR')
+    if level == 'node':
+        p.add_argument('--tensorboard', action='store_true',
+                       help='also write TensorBoard logs to --out DIR/tensorboard (needs '
+                            'tensorboard)')
+    add_config_options(p)
+    add_model_groups(p, level, set())
+    if level == 'node':
+        add_config_arguments(p.add_argument_group('large graphs, several processes, '
+                                                  'checkpoints'), NodeConfig, SCALING_OPTIONS)
     _refuse_other_level(p, level)
     p.set_defaults(run=run)
 
 
 def _add_node_level_arguments(p) -> None:
+    """NodeConfig's options but the scaling group's (added after the models' groups)."""
     others = [name for name in NodeConfig.field_names()
               if name not in ('model', 'dataset', *OWN_GRAPH_OPTIONS, *SCALING_OPTIONS)]
     add_config_arguments(p, NodeConfig, ['model', 'dataset', *OWN_GRAPH_OPTIONS, *others],
                          {'model': f"{models_help('node')} (graph-level models: --level "
                                    "graph --help)"},
                          {'model': any_level_model(NodeConfig.__dataclass_fields__['model'])})
-    add_output_options(p, 'write config, results, model state and embeddings here')
-    p.add_argument('--plot', action='store_true',
-                   help='also draw tsne_seed<s>.png and loss.png into --out DIR')
-    p.add_argument('--tensorboard', action='store_true',
-                   help='also write TensorBoard logs to --out DIR/tensorboard (needs tensorboard)')
-    add_config_options(p)
-    add_model_groups(p, 'node', set())
-    add_config_arguments(p.add_argument_group('large graphs, several processes, checkpoints'),
-                         NodeConfig, SCALING_OPTIONS)
 
 
 def _print_node_summary(summary: RunSummary) -> None:

@@ -15,8 +15,7 @@ from ..experiments.results import RunSummary, SeedResult
 from ..progress import fit_width
 from ..experiments.config import ModelChoices
 from ..registry import LEVELS, flat_options, model_entry, models_help
-from .common import add_config_options, add_output_options
-from .options import add_config_arguments, add_model_groups, config_from_args
+from .options import add_config_arguments, config_from_args
 
 
 def graph_level_fields() -> Dict[str, dataclasses.Field]:
@@ -48,14 +47,9 @@ def any_level_model(model: dataclasses.Field) -> dataclasses.Field:
 
 
 def add_graph_level_arguments(p) -> None:
-    """The ``train`` parser's options at ``--level graph``."""
+    """GraphConfig's options, as the ``train`` parser takes them at ``--level graph``."""
     add_config_arguments(p, GraphConfig, None, {'model': models_help('graph')},
                          graph_level_fields())
-    add_output_options(p, 'write config, results, model state and embeddings here')
-    p.add_argument('--plot', action='store_true',
-                   help='also draw tsne_seed<s>.png and loss.png into --out DIR')
-    add_config_options(p)
-    add_model_groups(p, 'graph', set())
 
 
 def graph_config_from_args(args) -> GraphConfig:
