@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
                     "other seeds, with the random-init encoder and the training-free "
                     "baseline beside it: its test accuracy is reported once. Options given "
                     "on the command line are fixed; the others of the search space are "
-                    f"searched around the --preset / --config recipe. Needs Optuna: "
+                    f"searched around the --preset / --config recipe, which a new study "
+                    f"tries first. Needs Optuna: "
                     f"{TUNE_EXTRA}.")
     names = [name for name in NodeConfig.field_names() if name not in NOT_OPTIONS]
     add_config_arguments(p, NodeConfig, names, {'model': models_help('node')})

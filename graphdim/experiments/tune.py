@@ -36,7 +36,8 @@ from ..progress import note
 from ..registry import flat_options
 from .node import NodeConfig, load_config_graph, node_run_summary
 from .results import RunSummary
-from .tune_space import decoded, idle_options, option_defaults, sample, search_space
+from .tune_space import (base_params, decoded, idle_options, option_defaults, sample,
+                         search_space)
 
 TUNE_EXTRA = "pip install 'graphdim[tune]'"
 # The search's seeds are 0 .. trial_seeds - 1; the final run's start here, never searched.
@@ -278,8 +279,9 @@ def objective(optuna, base: NodeConfig, space, graph: NodeDataset, trial_seeds: 
 def tune(base: NodeConfig, settings: TuneSettings, storage, dataset: Optional[NodeDataset] = None,
          on_trial: Optional[Callable] = None, progress: bool = True) -> TuneResult:
     """Search around ``base`` in ``storage`` until the study has ``settings.trials`` finished
-    trials, then retrain the best recipe (:func:`final_run`). ``dataset`` overrides the graph
-    ``base`` names; ``on_trial(study, trial)`` is called after each trial."""
+    trials, then retrain the best recipe (:func:`final_run`). A new study's first trial is
+    ``base`` itself, as far as the space holds its values (:func:`base_params`). ``dataset``
+    overrides the graph ``base`` names; ``on_trial(study, trial)`` is called after each."""
     optuna = import_optuna()
     if base.distributed:
         raise ValueError("graphdim tune trains in one process: drop --distributed")
@@ -290,6 +292,9 @@ def tune(base: NodeConfig, settings: TuneSettings, storage, dataset: Optional[No
                        _record(base, graph, space, settings, split), base)
     recorded_space = study.user_attrs[SETUP_ATTR]['space']  # a study searches its own space
     space = {name: spec for name, spec in space.items() if name in recorded_space}
+    if not study.trials:  # a new study tries the recipe it searches around first
+        study.enqueue_trial(base_params(base.model, space, flat_options(asdict(base))),
+                            skip_if_exists=True)
     missing = settings.trials - finished_trials(optuna, study)
     if missing < settings.trials:
         note(f"resuming the study {settings.study_name!r}: {settings.trials - missing} of "

@@ -113,6 +113,27 @@ def sample(trial, model: str, space: Dict[str, Any], base: Dict[str, Any]) -> Di
     return values
 
 
+def base_params(model: str, space: Dict[str, Any], base: Dict[str, Any]) -> Dict[str, Any]:
+    """The recipe searched around (``base``, flat) as a trial's stored params: each option of
+    ``space`` that acts and whose base value the space holds (one of its choices, or inside
+    ``low .. high`` on its step); the others are left to the sampler. A study's first trial,
+    so a search around a preset starts from the preset and never chooses below it on
+    validation."""
+    params = {}
+    for name, spec in space.items():
+        if name not in base or name in idle_options(model, base):
+            continue
+        value = base[name]
+        if isinstance(spec, (list, tuple)):
+            if choice_label(value) in {choice_label(v) for v in spec}:
+                params[name] = choice_label(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                spec['low'] <= value <= spec['high'] and \
+                (not spec.get('step') or (value - spec['low']) % spec['step'] == 0):
+            params[name] = value
+    return params
+
+
 def decoded(space: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
     """A trial's stored ``params`` as option values (a list's label read back as the list)."""
     values = {}

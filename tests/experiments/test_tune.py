@@ -208,3 +208,26 @@ def test_the_final_run_retrains_the_best_recipe_with_its_baselines(tmp_path):
     assert result.final.figure('test_acc', 'training_free') is not None
     assert result.final.figure('test_acc', 'random_init') is not None
     assert result.best_config.lr == result.study.best_params['lr']
+
+
+def test_a_new_study_tries_the_recipe_it_searches_around_first(tmp_path):
+    base = NodeConfig(dataset='karate', epochs=2, hidden_channels=8, device='cpu', lr=0.003,
+                      weight_decay=1e-4)
+    study = _tune(tmp_path / 'study.log', 2, base=base).study
+    assert study.trials[0].params == {'lr': 0.003, 'weight_decay': 1e-4}
+    assert study.trials[1].params != study.trials[0].params
+    # a value the space does not hold (lr above its range) is left to the sampler
+    outside = NodeConfig(dataset='karate', epochs=2, hidden_channels=8, device='cpu', lr=0.5)
+    first = _tune(tmp_path / 'outside.log', 1, base=outside).study.trials[0].params
+    assert first['weight_decay'] == 0.0 and first['lr'] != 0.5
+
+
+def test_the_first_trial_holds_listed_choices_by_their_label():
+    from graphdim.experiments.tune_space import base_params
+    space = search_space('ggd')
+    flat = {'hops': [0], 'hidden_channels': 1536, 'epochs': 300, 'mask_clean': True,
+            'drop_feature_p': 0.2}
+    params = base_params('ggd', space, flat)
+    assert params['hops'] == '0' and params['hidden_channels'] == 1536
+    assert params['mask_clean'] is True and params['drop_feature_p'] == 0.2
+    assert 'epochs' not in params  # 300 is not one of the listed choices
