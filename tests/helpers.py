@@ -1,6 +1,7 @@
 """Helpers shared by test files in several folders (imported as ``from helpers import ...``):
 the fuzz tests' Hypothesis settings, shared strategies and a sandbox that checks nothing is
 written outside it; the karate club written as your own graph files."""
+import json
 import os
 import shutil
 import tempfile
@@ -66,3 +67,50 @@ def copy_run(run: Path, tmp_path: Path, name: str = 'run') -> Path:
     """A copy of the run folder ``run`` as ``tmp_path / name``, for a test to change."""
     shutil.copytree(run, tmp_path / name)
     return tmp_path / name
+
+
+def run_snapshot(folder: Path) -> dict:
+    """Every file of the run folder ``folder`` (relative path -> bytes), the lock file aside."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*'))
+            if p.is_file() and p.name != '.graphdim.lock'}
+
+
+def one_error_line(capsys, *needles) -> str:
+    """The one ``graphdim: error:`` line a command wrote to stderr, with no traceback; it holds
+    each of ``needles``."""
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith('graphdim: error:')]
+    assert len(lines) == 1 and 'Traceback' not in err, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def truncate(path: Path, keep: int) -> None:
+    """Cut the file ``path`` to its first ``keep`` bytes (a broken download)."""
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def train_graph_run(folder: Path):
+    """A finished run, ``folder / 'run'``, on an edge list and a feature file of its own
+    (``folder / 'ring.txt'``, ``folder / 'x.npy'``): ``(run, edges, features)``."""
+    from graphdim import cli
+    edges, features = folder / 'ring.txt', folder / 'x.npy'
+    edges.write_text(''.join(f'{i} {(i + 1) % 12}\n' for i in range(12)))
+    np.save(features, np.random.default_rng(0).random((12, 4), dtype=np.float32))
+    run = folder / 'run'
+    assert cli.main(['train', '--graph', str(edges), '--features', str(features), '--epochs',
+                     '2', '--hidden', '8', '--out', str(run), '--quiet']) == 0
+    return run, edges, features
+
+
+def copy_changing_config(run: Path, tmp_path: Path, change=None) -> Path:
+    """A copy of the run folder ``run`` as ``tmp_path / 'copy'``; ``change``, when given, edits
+    its parsed ``config.json`` in place before it is written back."""
+    copy = tmp_path / 'copy'
+    shutil.copytree(run, copy)
+    if change is not None:
+        saved = json.loads((copy / 'config.json').read_text())
+        change(saved)
+        (copy / 'config.json').write_text(json.dumps(saved))
+    return copy

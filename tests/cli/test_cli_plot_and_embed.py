@@ -6,13 +6,19 @@ in tests/repo/test_repository.py, progress on every long phase in
 tests/core/test_progress_in_runs.py).
 
 All in-process and small (karate, tiny epochs): seconds each."""
+import errno
 import json
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from helpers import copy_run, one_error_line as _one_error_line, run_snapshot as _snapshot
 import graphdim
 from graphdim import cli
 from graphdim.graph.reinforcement import reinforce
@@ -111,3 +117,73 @@ def test_embed_says_which_embeddings_it_writes(reinforced_run, tmp_path, capsys)
     assert info['embeddings'] == 'plain' and info['hops'] == 0 and info['form'] == 'z'
     # The JSON is one of the run's own files: --overwrite may still replace the folder.
     assert RunFolder(reinforced_run).foreign_files() == []
+
+
+# embed on a finished run's folder: --out, a full disk, tampered hops ------------------------------
+class Hung(BaseException):
+    """Raised by :func:`_deadline`: not an error the CLI turns into one line."""
+
+
+@contextmanager
+def _deadline(seconds: int):
+    """Fail instead of hanging (tampered hops once hung for ever)."""
+    def expire(*_):
+        raise Hung(f"still running after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize('inside', ['seed_0/embeddings', 'seed_0/model', 'labels', 'config',
+                                    'seed_0/embeddings.npy'])
+def test_embed_out_may_not_replace_the_runs_own_files(finished_run, tmp_path, capsys, inside):
+    run = copy_run(finished_run, tmp_path)
+    before = _snapshot(run)
+    assert cli.main(['embed', str(run), '--out', str(run / inside)]) == 2
+    _one_error_line(capsys, '--out', 'outside')
+    assert _snapshot(run) == before
+    assert cli.main(['plot', str(run)]) == 0  # the run is as it was: plot does not object
+
+
+def test_embed_leaves_no_torn_npy_on_a_full_disk(finished_run, tmp_path, capsys, monkeypatch):
+    run = copy_run(finished_run, tmp_path)
+    out = tmp_path / 'z'
+    real_save = np.save
+
+    def full_disk(file, array, *args, **kwargs):  # half the bytes, then ENOSPC
+        real_save(file, array[:len(array) // 2], *args, **kwargs)
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(np, 'save', full_disk)
+    assert cli.main(['embed', str(run), '--out', str(out)]) == 2
+    _one_error_line(capsys, 'z.npy', 'disk is full')
+    assert sorted(os.listdir(tmp_path)) == ['run']  # no .pt, no torn .npy, no temporary
+    monkeypatch.undo()
+    assert cli.main(['embed', str(run), '--out', str(out)]) == 0
+    assert np.load(tmp_path / 'z.npy').shape[0] == 34
+
+
+def test_tampered_hops_are_refused_not_run_for_ever(finished_run, tmp_path, capsys):
+    run = copy_run(finished_run, tmp_path)
+    saved = json.loads((run / 'config.json').read_text())
+    saved['config']['hops'] = [10 ** 12]
+    (run / 'config.json').write_text(json.dumps(saved))
+    with _deadline(60):
+        assert cli.main(['embed', str(run), '--out', str(tmp_path / 'z')]) == 2
+    _one_error_line(capsys, 'hops', '100')
+    saved['config'].update(hops=[0, 1], reinforcement=['add'])  # K from results.json
+    (run / 'config.json').write_text(json.dumps(saved))
+    results = json.loads((run / 'results.json').read_text())
+    results['runs'][0].update(hops=10 ** 12, reinforcement='add')
+    (run / 'results.json').write_text(json.dumps(results))
+    with _deadline(60):
+        assert cli.main(['embed', str(run), '--out', str(tmp_path / 'z')]) == 2
+    _one_error_line(capsys, 'results.json', '--hops K')
+    with _deadline(60):
+        assert cli.main(['embed', str(run), '--hops', str(10 ** 12),
+                         '--out', str(tmp_path / 'z')]) == 2
+    _one_error_line(capsys, '--hops', '100')

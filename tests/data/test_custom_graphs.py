@@ -11,6 +11,7 @@ from torch_geometric.data import Data
 from helpers import karate_files
 import graphdim as gd
 import graphdim.runtime as runtime
+from graphdim import GraphInputError, read_edge_list
 from graphdim.data.custom import degree_features, prepare_graph
 from graphdim.runtime import NotEnoughMemoryError
 
@@ -84,3 +85,98 @@ def test_a_degree_cap_that_cannot_fit_names_max_degree(monkeypatch):
     monkeypatch.setattr(runtime, 'available_memory_bytes', lambda: 10 ** 6)
     with pytest.raises(NotEnoughMemoryError, match='lower --max-degree'):
         degree_features(EDGES, 3, max_degree=100_000)
+
+
+@pytest.mark.parametrize('line', ['1_0 2', '\u0661 2', '0 \uff12', f'{2 ** 64} 1', '+1 2',
+                                  '0 1 1_0'])
+def test_edge_list_fields_are_plain_ascii_numbers(tmp_path, line):
+    path = tmp_path / 'edges.txt'
+    path.write_text(f'0 1\n{line}\n', encoding='utf-8')
+    with pytest.raises(GraphInputError) as info:
+        read_edge_list(path, missing_features='ones')
+    message = str(info.value)
+    assert message.startswith(f'{path}:2: ') and '\n' not in message
+    assert 'renumber' in message or 'plain ASCII' in message
+
+
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path):
+    path = tmp_path / 'edges.txt'
+    path.write_bytes('\ufeff0 1\n1 2\n'.encode('utf-8'))
+    data = read_edge_list(path, missing_features='ones')
+    assert data.num_nodes == 3 and data.edge_index.size(1) == 4
+
+
+@pytest.mark.parametrize('content, where', [
+    ('0 1\n1 2\n' + 'x' * 10 ** 6 + ' 3\n', r'ring\.txt:3: node ids'),
+    ('0 1\n1 2 ' + '7' * 10 ** 6 + '\n', r'ring\.txt:2: the weight'),
+    ('0 1\n' + '1 ' * 10 ** 5 + '\n', r"ring\.txt:2: expected 'u v' or 'u v weight', got "
+                                      r"100000 fields"),
+    ('0 1\n' + '9' * 5000 + ' 1\n', r'ring\.txt:2: node id .* is above 2\*\*63'),
+])
+def test_edge_list_errors_name_the_line_not_its_content(tmp_path, content, where):
+    path = tmp_path / 'ring.txt'
+    path.write_text(content)
+    with pytest.raises(gd.GraphInputError, match=where) as error:
+        gd.read_edge_list(path, missing_features='ones')
+    assert len(str(error.value)) < 400
+
+
+@pytest.mark.parametrize('weight', ['1e-50', '-1e-40', '1e-400'])
+def test_an_edge_weight_that_underflows_float32_is_refused(tmp_path, weight):
+    path = tmp_path / 'ring.txt'
+    path.write_text(f'0 1 0.5\n1 2 {weight}\n')
+    with pytest.raises(gd.GraphInputError, match=r"ring\.txt:2: the weight .* is below "
+                                                 r"float32's smallest normal number, 1\.18e-38"):
+        gd.read_edge_list(path, missing_features='ones')
+
+
+def test_graphml_node_names_are_bounded(tmp_path):
+    path = tmp_path / 'long.graphml'
+    graph = nx.Graph()
+    graph.add_edge('a' * 5000, 'b')
+    nx.write_graphml(graph, path)
+    with pytest.raises(gd.GraphInputError, match=r'node names must be at most 1000 characters; '
+                                                 r'one has 5,000'):
+        gd.read_graph_file(path, missing_features='ones')
+
+
+def test_complex_node_attributes_are_refused():
+    graph = nx.path_graph(3)
+    nx.set_node_attributes(graph, {0: 1 + 1j, 1: 2.0, 2: 3.0}, 'signal')
+    with pytest.raises(gd.GraphInputError, match="'signal' must be a real number.*complex"):
+        gd.from_networkx(graph)
+
+
+def test_an_networkx_weight_that_underflows_is_refused():
+    graph = nx.Graph()
+    graph.add_edge(0, 1, weight=1e-50)
+    graph.add_edge(1, 2, weight=1.0)
+    with pytest.raises(gd.GraphInputError, match="'weight': the weight 1e-50 is below"):
+        gd.from_networkx(graph, missing_features='ones')
+
+
+class _CountedLabel:
+    """A label value that counts its comparisons (a quadratic mapping makes n^2 / 2)."""
+    comparisons = 0
+
+    def __init__(self, name):
+        self.name = name
+
+    def __eq__(self, other):
+        _CountedLabel.comparisons += 1
+        return isinstance(other, _CountedLabel) and self.name == other.name
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __str__(self):
+        return self.name
+
+
+def test_label_mapping_is_linear():
+    graph = nx.path_graph(2000)
+    nx.set_node_attributes(graph, {n: _CountedLabel(f'class{n:04d}') for n in graph}, 'kind')
+    _CountedLabel.comparisons = 0
+    data = gd.from_networkx(graph, label_attribute='kind', missing_features='ones')
+    assert _CountedLabel.comparisons < 10 * 2000  # quadratic: ~2,000,000 (20,000 labels: 7 s)
+    assert data.y.tolist() == list(range(2000))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+import graphdim as gd
 from graphdim import GraphInputError, read_edge_list, read_graph_file
 
 
@@ -145,3 +146,49 @@ def test_huge_label_ids_in_a_file_are_refused(tmp_path):
     with pytest.raises(GraphInputError, match='run to 1000000000 but only 2 distinct'):
         read_graph_file(tmp_path / 'g.txt', labels=str(tmp_path / 'y.txt'),
                         missing_features='ones')
+
+
+def _path_edges(tmp_path, num_nodes):
+    path = tmp_path / 'edges.txt'
+    path.write_text(''.join(f'{i} {i + 1}\n' for i in range(num_nodes - 1)))
+    return path
+
+
+def test_a_two_column_labels_file_is_refused_not_flattened(tmp_path):
+    edges = _path_edges(tmp_path, 60)
+    np.savetxt(tmp_path / 'labels.txt', np.zeros((30, 2)))  # 60 numbers, two per row
+    with pytest.raises(GraphInputError, match=r'labels\.txt: labels must be one class index '
+                                              r'per node.*shape \[30, 2\]'):
+        read_edge_list(edges, labels=tmp_path / 'labels.txt', missing_features='ones')
+    np.savetxt(tmp_path / 'column.txt', np.arange(60) % 2)  # one column: one label per node
+    data = read_edge_list(edges, labels=tmp_path / 'column.txt', missing_features='ones')
+    assert data.y.tolist() == [i % 2 for i in range(60)]
+
+
+@pytest.mark.parametrize('content, where', [
+    ('1 2\n3 root:x:0:0:secret\n', 'line 2, column 2 is not a number'),
+    ('1 2\n3 4 5\n', r'line 2 has 3 column\(s\) where the lines before it have 2'),
+    ('# header\n1 2\n' + 'y' * 10 ** 6 + ' 3\n', 'line 3, column 1 is not a number'),
+])
+def test_feature_text_errors_name_the_line_not_its_content(tmp_path, content, where):
+    edges, features = tmp_path / 'ring.txt', tmp_path / 'x.txt'
+    edges.write_text('0 1\n')
+    features.write_text(content)
+    with pytest.raises(gd.GraphInputError, match=where) as error:
+        gd.read_edge_list(edges, features)
+    assert 'secret' not in str(error.value) and 'yyy' not in str(error.value)
+
+
+@pytest.mark.parametrize('suffix', ['.npy', '.pt', '.txt'])
+def test_complex_features_are_refused_not_cut_to_their_real_part(tmp_path, suffix):
+    edges, features = tmp_path / 'ring.txt', tmp_path / f'x{suffix}'
+    edges.write_text('0 1\n')
+    values = np.array([[1 + 2j, 3], [4, 5 - 1j]])
+    if suffix == '.npy':
+        np.save(features, values)
+    elif suffix == '.pt':
+        torch.save(torch.from_numpy(values), features)
+    else:
+        features.write_text('1+2j 3\n4 5-1j\n')
+    with pytest.raises(gd.GraphInputError, match='real numbers|not a number'):
+        gd.read_edge_list(edges, features)

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from helpers import truncate
 from graphdim import load_node_dataset
-from graphdim.data.safe_load import STAMP, UnsafeFileError, restricted_load
+from graphdim.data import load_graph_dataset
+from graphdim.data.safe_load import (STAMP, CorruptDatasetError, UnsafeFileError,
+                                     restricted_load)
 
 
 class _RunsCode:
@@ -115,3 +118,46 @@ def test_a_symlinked_processed_cache_is_not_trusted(data_root, tmp_path, monkeyp
     assert torch.equal(again.data.x, first.data.x)
     assert not (mirror / 'processed').is_symlink()
     assert (fake / 'data.pt').is_file()  # the link is removed, not what it points at
+
+
+def _copy_raw(data_root, tmp_path, family, name):
+    target = tmp_path / 'root' / family / name / 'raw'
+    shutil.copytree(data_root / family / name / 'raw', target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return tmp_path / 'root', target
+
+
+def _corrupt_cora(data_root, tmp_path):
+    root, raw = _copy_raw(data_root, tmp_path, 'planetoid', 'Cora')
+    with open(raw / 'ind.cora.test.index', 'a') as index:
+        index.write('99999999\n')  # IndexError inside PyG's reader
+    return lambda: load_node_dataset('cora', str(root), download=False), 'ind.cora.test.index'
+
+
+def _corrupt_amazon(data_root, tmp_path):
+    source = data_root / 'gnn_benchmark' / 'Photo' / 'raw' / 'amazon_electronics_photo.npz'
+    raw = tmp_path / 'root' / 'gnn_benchmark' / 'Photo' / 'raw'
+    raw.mkdir(parents=True)
+    with open(source, 'rb') as whole:  # a truncated download: zipfile.BadZipFile
+        (raw / source.name).write_bytes(whole.read(100_000))
+    return (lambda: load_node_dataset('amazon-photo', str(tmp_path / 'root'), download=False),
+            source.name)
+
+
+def _corrupt_mutag(data_root, tmp_path):
+    root, raw = _copy_raw(data_root, tmp_path, 'TUDataset', 'MUTAG')
+    truncate(raw / 'MUTAG_A.txt', 30_000)  # fewer edges than edge labels: IndexError
+    return lambda: load_graph_dataset('MUTAG', str(root), download=False), 'MUTAG_A.txt'
+
+
+@pytest.mark.parametrize('corrupt', [_corrupt_cora, _corrupt_amazon, _corrupt_mutag])
+def test_corrupt_raw_datasets_are_one_error_naming_the_file(corrupt, data_root, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setenv('GRAPHDIM_CACHE', str(tmp_path / 'cache'))
+    load, name = corrupt(data_root, tmp_path)
+    with pytest.raises(CorruptDatasetError) as info:
+        load()
+    message = str(info.value)
+    assert name in message and "dataset's original" in message and '\n' not in message
+    assert str(tmp_path / 'root') in message  # the root's file, not the cache's link to it

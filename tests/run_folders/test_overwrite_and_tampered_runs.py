@@ -7,6 +7,7 @@ import os
 import pytest
 import torch
 
+from helpers import copy_run, one_error_line as _one_error_line, run_snapshot as _snapshot
 from graphdim import cli
 from graphdim.train import FitResult
 from graphdim.cli.common import read_config_source
@@ -219,3 +220,80 @@ def test_resume_compares_tuples_as_config_json_holds_them(tmp_path):
     folder.write_config('node', {'hops': (0, 2)}, [0], in_channels=2)
     with pytest.warns(UserWarning, match='holds no checkpoint'):
         folder.begin('node', {'hops': (0, 2)}, resume=True)
+
+
+# A finished karate run overwritten, or its files tampered with: 2 epochs, in process.
+TRAIN = ['train', '--dataset', 'karate', '--epochs', '2', '--quiet']
+
+
+@pytest.mark.parametrize('options, needle', [
+    (['--seed', '-1'], '--seed'),
+    (['--seed', str(2 ** 32 - 1), '--seeds', '2'], '--seed'),
+    (['--lr', '1e300'], 'lr'),
+    (['--weight-decay', '1e300'], 'weight_decay'),
+    (['--level', 'graph', '--dataset', 'MUTAG', '--lr', '1e300'], 'lr'),
+    (['--level', 'graph', '--dataset', 'MUTAG', '--seed', '-1'], '--seed'),
+])
+def test_overwrite_checks_the_whole_config_before_clearing(finished_run, tmp_path, capsys, options,
+                                                           needle):
+    run = copy_run(finished_run, tmp_path)
+    before = _snapshot(run)
+    args = [a for a in TRAIN if a not in ('--dataset', 'karate')] if '--level' in options \
+        else TRAIN
+    assert cli.main([*args, *options, '--out', str(run), '--overwrite']) == 2
+    _one_error_line(capsys, needle)
+    assert _snapshot(run) == before  # results.json and seed_0/ are still there
+
+
+def test_image_level_float32_overflow_is_refused_before_clearing(finished_run, tmp_path, capsys):
+    run = copy_run(finished_run, tmp_path)
+    before = _snapshot(run)
+    assert cli.main(['image', '--epochs', '1', '--lr', '1e300', '--out', str(run),
+                     '--overwrite', '--quiet']) == 2
+    _one_error_line(capsys, 'lr', 'float32')
+    assert _snapshot(run) == before
+
+
+@pytest.mark.parametrize('failure', [FloatingPointError('the training loss became nan'),
+                                     KeyboardInterrupt()])
+def test_a_run_that_fails_after_the_checks_puts_the_old_run_back(finished_run, tmp_path, capsys,
+                                                                 monkeypatch, failure):
+    """A value no check can foresee (--lr 1e30 turns the loss NaN), or Ctrl-C: the old run
+    was set aside, not deleted, and comes back."""
+    import graphdim.experiments.node as node
+    run = copy_run(finished_run, tmp_path)
+    before = _snapshot(run)
+
+    def fails(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(node, 'fit', fails)
+    code = cli.main([*TRAIN, '--hidden', '16', '--out', str(run), '--overwrite'])
+    assert code == (130 if isinstance(failure, KeyboardInterrupt) else 2)
+    assert _snapshot(run) == before
+    assert sorted(p.name for p in run.iterdir()) == ['.graphdim.lock', 'config.json',
+                                                     'labels.pt', 'results.json', 'seed_0']
+    monkeypatch.undo()
+    assert cli.main([*TRAIN, '--hidden', '16', '--out', str(run), '--overwrite']) == 0
+    assert not (run / '.previous').exists()  # the old run is gone once the new one finished
+    assert json.loads((run / 'config.json').read_text())['config']['hidden_channels'] == 16
+
+
+def test_labels_shorter_than_the_embeddings(finished_run, tmp_path, capsys):
+    run = copy_run(finished_run, tmp_path)
+    torch.save(torch.load(run / 'labels.pt')[:10], run / 'labels.pt')
+    assert cli.main(['plot', str(run)]) == 2
+    _one_error_line(capsys, 'labels.pt', '10 labels for 34')
+
+
+@pytest.mark.parametrize('content', ['[]', '{"runs": 3}', '{"runs": [1]}', '{not json'])
+def test_a_tampered_results_json_names_the_file(finished_run, tmp_path, capsys, content):
+    run = copy_run(finished_run, tmp_path)
+    saved = json.loads((run / 'config.json').read_text())
+    saved['config'].update(hops=[0, 1], reinforcement=['add'])  # embed reads results.json
+    (run / 'config.json').write_text(json.dumps(saved))
+    (run / 'results.json').write_text(content)
+    assert cli.main(['embed', str(run), '--out', str(tmp_path / 'z')]) == 2
+    _one_error_line(capsys, str(run / 'results.json'))
+    with pytest.raises(ValueError, match='results.json'):
+        RunFolder(run).read_results()
