@@ -259,7 +259,7 @@ sys.exit(main())
 '''
 
 
-def test_16_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path):
+def test_ctrl_c_while_importing_is_one_line_and_exit_130(tmp_path):
     done = subprocess.run([sys.executable, '-c', CTRL_C_WHILE_IMPORTING], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, 'PYTHONPATH': str(REPO)})

@@ -59,13 +59,13 @@ API_MISUSE = {
 
 
 @pytest.mark.parametrize('case', list(API_MISUSE))
-def test_8_api_misuse_is_a_value_error_naming_the_argument(case, tmp_path):
+def test_api_misuse_is_a_value_error_naming_the_argument(case, tmp_path):
     call, argument = API_MISUSE[case]
     with pytest.raises(ValueError, match=argument):
         call() if call is not None else _resume_with_other_epochs(tmp_path)
 
 
-def test_8_embed_works_on_a_model_without_parameters():
+def test_embed_works_on_a_model_without_parameters():
     class Features(torch.nn.Module):
         def embed(self, batch):
             return batch.x

@@ -6,7 +6,7 @@ import torch
 import graphdim as gd
 
 
-def test_10_jobs_are_capped_at_the_usable_cpus(monkeypatch):
+def test_jobs_are_capped_at_the_usable_cpus(monkeypatch):
     import sklearn.model_selection
     import graphdim.runtime
     asked = []
@@ -26,7 +26,7 @@ def test_10_jobs_are_capped_at_the_usable_cpus(monkeypatch):
     assert asked and set(asked) == {1}
 
 
-def test_14_large_finite_features_do_not_overflow_the_probe():
+def test_large_finite_features_do_not_overflow_the_probe():
     generator = torch.Generator().manual_seed(0)
     labels = torch.arange(40) % 2
     embeddings = torch.randn(40, 4, generator=generator) + 2 * labels[:, None]

@@ -32,7 +32,7 @@ def _untouched(folder) -> bool:
     ['train', '--level', 'graph', '--lr', '1e38'],
     ['image', '--lr', '1e38'],
 ])
-def test_cause8_learning_rates_are_bounded_by_what_adam_takes(capsys, argv):
+def test_learning_rates_are_bounded_by_what_adam_takes(capsys, argv):
     # 1e38 passed the float32 check, then Adam's first step (10 x lr) overflowed float32.
     assert cli.main([*argv, '--quiet']) == 2
     _one_error_line(capsys, 'must be <= 1e+06', '1e+38')
@@ -47,7 +47,7 @@ def test_cause8_learning_rates_are_bounded_by_what_adam_takes(capsys, argv):
     ({'preset': 'dgi-cora'}, ('sets preset', 'command line')),
     ({'help': True}, ('sets help', 'command line')),
 ])
-def test_cause9_config_values_are_checked_as_data_before_anything_runs(tmp_path, capsys,
+def test_config_values_are_checked_as_data_before_anything_runs(tmp_path, capsys,
                                                                        values, words):
     config, out = tmp_path / 'config.json', tmp_path / 'run'
     config.write_text(json.dumps(values))
@@ -78,7 +78,7 @@ def _labels(tmp_path, labels):
     (lambda tmp: ['image', '--probe-train-size', '0'], 'probe_train_size'),
     (lambda tmp: ['image', '--val-size', '100000'], 'val_size'),
 ])
-def test_cause10_refused_before_the_run_folder_is_touched(tmp_path, capsys, case, named):
+def test_refused_before_the_run_folder_is_touched(tmp_path, capsys, case, named):
     argv = case(tmp_path)
     command = ['image'] if argv[0] == 'image' else ['train']
     argv = argv[1:] if argv[0] == 'image' else argv
@@ -88,7 +88,7 @@ def test_cause10_refused_before_the_run_folder_is_touched(tmp_path, capsys, case
     assert _untouched(out)  # no config.json, no labels.pt: nothing to --overwrite
 
 
-def test_cause11_options_that_would_be_ignored_are_refused(tmp_path, capsys):
+def test_options_that_would_be_ignored_are_refused(tmp_path, capsys):
     features = tmp_path / 'features.npy'
     np.save(features, np.eye(30, dtype=np.float32))
     graph = _labels(tmp_path, [0, 1] * 15)
@@ -103,7 +103,7 @@ def test_cause11_options_that_would_be_ignored_are_refused(tmp_path, capsys):
     assert _untouched(out)
 
 
-def test_cause12_integers_are_bounded_and_embed_writes_only_plain_files(tmp_path, capsys):
+def test_integers_are_bounded_and_embed_writes_only_plain_files(tmp_path, capsys):
     for option, name in (('--batch-size', 'batch_size'), ('--epochs', 'epochs'),
                          ('--hidden', 'hidden_channels'), ('--inner-folds', 'inner_folds')):
         level = ['--level', 'graph'] if option == '--inner-folds' else []
@@ -139,7 +139,7 @@ def test_cause12_integers_are_bounded_and_embed_writes_only_plain_files(tmp_path
     (['--model', 'mvgrl', '--subgraphs', '8'], '--subgraphs'),
     (['--reinforcement', 'replace'], '--reinforcement'),
 ])
-def test_cause5_options_without_the_option_they_act_with_are_refused(tmp_path, capsys,
+def test_options_without_the_option_they_act_with_are_refused(tmp_path, capsys,
                                                                       options, flag):
     argv = [a for a in TRAIN if a not in ('--dataset', 'karate')] \
         if '--dataset' in options else TRAIN
@@ -149,7 +149,7 @@ def test_cause5_options_without_the_option_they_act_with_are_refused(tmp_path, c
     assert not (tmp_path / 'new').exists()
 
 
-def test_cause5_what_acts_is_still_accepted():
+def test_what_acts_is_still_accepted():
     from graphdim.experiments import GraphConfig, ImageConfig, NodeConfig
     # (from_dict: the model's options flat beside the level's, as the command line gives them)
     NodeConfig.from_dict(dict(corruption='edge_drop', corruption_p=0.3))
@@ -165,7 +165,7 @@ def test_cause5_what_acts_is_still_accepted():
         GraphConfig.from_dict(dict(model='mvgrl', diffusion_time=3.0))
 
 
-def test_cause5_embed_features_without_graph_is_refused(finished_run, capsys, tmp_path):
+def test_embed_features_without_graph_is_refused(finished_run, capsys, tmp_path):
     assert cli.main(['embed', str(finished_run), '--features', 'x.npy',
                      '--out', str(tmp_path / 'z')]) == 2
     _one_error_line(capsys, '--features', '--graph')

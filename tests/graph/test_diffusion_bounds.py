@@ -28,7 +28,7 @@ def _one_error_line(capsys, *words):
     (['--alpha', '1e-17'], 'alpha'),  # ZeroDivisionError, a singular inverse
     (['--alpha', '1'], 'alpha'),
 ])
-def test_cause4_diffusion_options_are_bounded_before_anything_is_written(tmp_path, capsys,
+def test_diffusion_options_are_bounded_before_anything_is_written(tmp_path, capsys,
                                                                          options, named):
     out = tmp_path / 'run'
     for level in ([], ['--level', 'graph']):
@@ -38,7 +38,7 @@ def test_cause4_diffusion_options_are_bounded_before_anything_is_written(tmp_pat
         assert not out.exists()
 
 
-def test_cause4_the_series_is_bounded_and_its_result_checked():
+def test_the_series_is_bounded_and_its_result_checked():
     ring = _ring(40)
     # The series path (taken above exact_max_nodes): a parameter past the range is refused
     # by name at once, not looped over (t = 1000 appended zeros until memory ran out).
