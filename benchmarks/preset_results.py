@@ -36,7 +36,7 @@ PRESET_RESULTS = {
     'ggd-cora': 'reinforcement_choice.jsonl',
     'dgi-citeseer': 'node_models.jsonl', 'mvgrl-citeseer': 'mvgrl_node.json',
     'ggd-citeseer': 'reinforcement_choice.jsonl',
-    'dgi-pubmed': None, 'mvgrl-pubmed': None, 'ggd-pubmed': None,
+    'dgi-pubmed': None, 'mvgrl-pubmed': None, 'ggd-pubmed': 'reinforcement_choice.jsonl',
 }
 # Where and how a run ran, never what it computes.
 WHERE_IT_RAN = frozenset({'root', 'device', 'download', 'resume', 'checkpoint_every'})
@@ -143,14 +143,26 @@ def _reinforcement_choice(text: str) -> List[Run]:
             for r in rows]
 
 
+def _tune_summary(source: str, text: str) -> List[Run]:
+    """A search's final run (``graphdim tune --out DIR``'s summary.json): the best recipe
+    retrained on seeds the search never used, as ``graphdim train --preset best-*`` runs it."""
+    final = json.loads(text)['final']
+    return [Run(source, final['config'], final['seeds'], final, final)] if final else []
+
+
 READERS = {'node_models.jsonl': _node_models, 'mvgrl_node.json': _mvgrl_node,
            'reinforcement_choice.jsonl': _reinforcement_choice}
+TUNE_SUMMARY = 'summary.json'  # tune/<study>/summary.json: a recipe search's outputs
 
 
 def runs(source: str, results: Path = RESULTS) -> List[Run]:
     """Every run that results file ``source`` records."""
     path = results / source
-    return READERS[source](path.read_text()) if path.is_file() else []
+    if not path.is_file():
+        return []
+    if source.startswith('tune/') and source.endswith('/' + TUNE_SUMMARY):
+        return _tune_summary(source, path.read_text())
+    return READERS[source](path.read_text())
 
 
 def preset_run(name: str, source: Optional[str] = None, added: Optional[Sequence[str]] = None,

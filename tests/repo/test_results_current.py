@@ -30,7 +30,8 @@ def test_each_rendered_preset_ran_with_the_settings_it_has_now(name):
     found = preset_results.preset_run(name)
     assert found.run is not None, (
         f"{name} differs from the run {found.source} recorded: {'; '.join(found.differences)}; "
-        f"rerun it ({RERUN[found.source]}), then python benchmarks/render_readme.py; or set "
+        f"rerun it ({RERUN.get(found.source, 'the graphdim tune command of its preset')}), "
+        f"then python benchmarks/render_readme.py; or set "
         f"PRESET_RESULTS[{name!r}] = None")
     assert len(found.run.seeds) == PRESETS[name][1]['seeds']
 
