@@ -37,6 +37,7 @@ PRESET_RESULTS = {
     'dgi-citeseer': 'node_models.jsonl', 'mvgrl-citeseer': 'mvgrl_node.json',
     'ggd-citeseer': 'reinforcement_choice.jsonl',
     'dgi-pubmed': None, 'mvgrl-pubmed': None, 'ggd-pubmed': 'reinforcement_choice.jsonl',
+    'best-cora': 'tune/best-cora/summary.json',
 }
 # Where and how a run ran, never what it computes.
 WHERE_IT_RAN = frozenset({'root', 'device', 'download', 'resume', 'checkpoint_every'})
