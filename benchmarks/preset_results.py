@@ -38,6 +38,7 @@ PRESET_RESULTS = {
     'ggd-citeseer': 'reinforcement_choice.jsonl',
     'dgi-pubmed': 'node_models.jsonl', 'mvgrl-pubmed': None, 'ggd-pubmed': 'reinforcement_choice.jsonl',
     'best-cora': 'tune/best-cora/summary.json',
+    'best-citeseer': 'tune/best-citeseer/summary.json',
 }
 # Where and how a run ran, never what it computes.
 WHERE_IT_RAN = frozenset({'root', 'device', 'download', 'resume', 'checkpoint_every'})

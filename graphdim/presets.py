@@ -59,6 +59,14 @@ PRESETS: Dict[str, tuple] = {
                             'choose_epoch': 'validation',
                             'probe_c': [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0],
                             'seeds': 10, 'seed': 100}),
+    # The same around ggd-citeseer (8 trials): graphdim tune --preset ggd-citeseer --search lr
+    # weight_decay drop_feature_p epochs choose_epoch probe_c hidden_channels --trials 8
+    # --study benchmarks/results/tune/best-citeseer.journal --out
+    # benchmarks/results/tune/best-citeseer.
+    'best-citeseer': ('train', {'model': 'ggd', 'dataset': 'CiteSeer', **GGD_AUTHORS,
+                                'hidden_channels': 512, 'lr': 0.00017240460099242303,
+                                'weight_decay': 0.0001, 'drop_feature_p': 0.4935471974998056,
+                                'choose_epoch': 'validation', 'seeds': 10, 'seed': 100}),
     # Graph level, DGL's example: GCN 4 x 32 per view, batch 64, Adam 1e-3, 20 epochs.
     'mvgrl-mutag': ('train', {'level': 'graph', 'model': 'mvgrl', 'dataset': 'MUTAG',
                               'hidden_channels': 32, 'num_layers': 4, 'batch_size': 64,
