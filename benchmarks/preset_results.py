@@ -222,10 +222,13 @@ def table(found: Dict[str, PresetRun], training_free: dict) -> str:
         config = preset_config(name)
         model, dataset = config['model'], config['dataset']
         free = training_free.get(dataset)
+        searched = (PRESET_RESULTS.get(name) or '').startswith('tune/')  # no paper's recipe
         body.append([name, str(len(found_run.run.seeds)) if found_run.run else '-',
                      found_run.figure('test_acc'), found_run.figure('random_init_test_acc'),
-                     f"{free['test_acc']:.2f}" if free else '-', paper(model, dataset),
-                     reproduced(model, dataset), found_run.source if found_run.run else '-'])
+                     f"{free['test_acc']:.2f}" if free else '-',
+                     '-' if searched else paper(model, dataset),
+                     '-' if searched else reproduced(model, dataset),
+                     found_run.source if found_run.run else '-'])
     rendered = markdown_table(['preset', 'seeds', 'test acc %', 'untrained encoder, same probe',
                                'training-free (X or multi-scale X)', 'paper', 'reproduced (by)',
                                'results file'], body)
