@@ -154,7 +154,12 @@ def _tune_summary(source: str, text: str) -> List[Run]:
 
 READERS = {'node_models.jsonl': _node_models, 'mvgrl_node.json': _mvgrl_node,
            'reinforcement_choice.jsonl': _reinforcement_choice}
-TUNE_SUMMARY = 'summary.json'  # tune/<study>/summary.json: a recipe search's outputs
+
+
+def from_search(source: Optional[str]) -> bool:
+    """Whether results file ``source`` is a recipe search's (``tune/<study>/summary.json``):
+    its preset is a recipe graphdim tune chose, no paper's."""
+    return bool(source) and source.startswith('tune/') and source.endswith('/summary.json')
 
 
 def runs(source: str, results: Path = RESULTS) -> List[Run]:
@@ -162,7 +167,7 @@ def runs(source: str, results: Path = RESULTS) -> List[Run]:
     path = results / source
     if not path.is_file():
         return []
-    if source.startswith('tune/') and source.endswith('/' + TUNE_SUMMARY):
+    if from_search(source):
         return _tune_summary(source, path.read_text())
     return READERS[source](path.read_text())
 
@@ -222,7 +227,7 @@ def table(found: Dict[str, PresetRun], training_free: dict) -> str:
         config = preset_config(name)
         model, dataset = config['model'], config['dataset']
         free = training_free.get(dataset)
-        searched = (PRESET_RESULTS.get(name) or '').startswith('tune/')  # no paper's recipe
+        searched = from_search(PRESET_RESULTS.get(name))
         body.append([name, str(len(found_run.run.seeds)) if found_run.run else '-',
                      found_run.figure('test_acc'), found_run.figure('random_init_test_acc'),
                      f"{free['test_acc']:.2f}" if free else '-',

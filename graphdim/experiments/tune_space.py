@@ -119,9 +119,9 @@ def base_params(model: str, space: Dict[str, Any], base: Dict[str, Any]) -> Dict
     ``low .. high`` on its step); the others are left to the sampler. A study's first trial,
     so a search around a preset starts from the preset and never chooses below it on
     validation."""
-    params = {}
+    params, idle = {}, idle_options(model, base)
     for name, spec in space.items():
-        if name not in base or name in idle_options(model, base):
+        if name not in base or name in idle:
             continue
         value = base[name]
         if isinstance(spec, (list, tuple)):
