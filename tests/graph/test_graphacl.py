@@ -148,6 +148,21 @@ def test_momentum_zero_is_the_online_encoder_under_stop_gradient():
     assert torch.equal(h.detach(), t) and not t.requires_grad
 
 
+def test_linear_output_drops_the_last_activation_only():
+    """The authors' encoder: the activation between layers, none after the last, so the
+    embeddings are the last convolution's output (of either sign under ReLU)."""
+    data = random_graph(num_nodes=20, num_features=8, num_edges=60)
+    model = _model(num_layers=2, activation='relu', linear_output=True)
+    online, target = model.encoder, model.target_encoder
+    assert isinstance(online.activations[0], torch.nn.ReLU)
+    assert isinstance(online.activations[1], torch.nn.Identity)
+    assert isinstance(target.activations[1], torch.nn.Identity)
+    h, _, _ = model(data.x, data.edge_index)
+    hidden = online.activations[0](online.convs[0](data.x, data.edge_index))
+    assert torch.allclose(h, online.convs[1](hidden, data.edge_index), atol=1e-6)
+    assert (h < 0).any()  # a ReLU after the last layer would leave none
+
+
 def test_bad_settings_are_refused():
     encoder = gd.GraphEncoder(4, 8)
     with pytest.raises(ValueError, match='temperature must be > 0'):

@@ -122,10 +122,13 @@ class GraphACL(EncoderFastPath, torch.nn.Module):
                      activation: str = 'prelu', estimator: str = 'infonce',
                      encoder: str = 'gcn', temperature: float = 1.0, momentum: float = 0.99,
                      negatives: int = 4096, predictor_layers: int = 1,
-                     **encoder_kwargs) -> 'GraphACL':
-        """Build the model from names: a ``num_layers``-layer ``encoder`` and its copy."""
+                     linear_output: bool = False, **encoder_kwargs) -> 'GraphACL':
+        """Build the model from names: a ``num_layers``-layer ``encoder`` and its copy;
+        ``linear_output``: no activation after the last layer (the authors' encoder)."""
         gnn = GraphEncoder(in_channels, hidden_channels, num_layers=num_layers, conv=encoder,
                            activation=activation, **encoder_kwargs)
+        if linear_output:
+            gnn.activations[-1] = torch.nn.Identity()
         return cls(gnn.out_channels, gnn, temperature, momentum, negatives, predictor_layers,
                    estimator)
 
@@ -247,13 +250,17 @@ class GraphACLOptions:
     predictor_layers: int = option(1, 'layers of the predictor: 1, linear (default, the '
                                       "authors'); more, an MLP with ReLU", minimum=1,
                                    search=[1, 2])
+    linear_output: bool = option(False, "no activation after the encoder's last layer: "
+                                        "--activation between layers only, as the authors' "
+                                        "GCN (ReLU between its layers, none after the last)",
+                                 search=[False, True])
 
 
 def _build(options: GraphACLOptions, in_channels: int, **shared) -> GraphACL:
     return GraphACL.from_options(
         in_channels, **shared, encoder=options.encoder, temperature=options.temperature,
         momentum=options.momentum, negatives=options.negatives,
-        predictor_layers=options.predictor_layers)
+        predictor_layers=options.predictor_layers, linear_output=options.linear_output)
 
 
 def _recipe(c) -> str:
@@ -262,6 +269,7 @@ def _recipe(c) -> str:
     estimator = c['estimator'] + ('' if c['estimator'] == 'infonce'
                                   else " (GraphACL's is --estimator infonce)")
     return (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, "
+            f"{'linear output, ' if c.get('linear_output') else ''}"
             f"{c['predictor_layers']}-layer predictor, tau {c['temperature']:g}, target "
             f"momentum {c['momentum']:g}, negatives {drawn}, {estimator}")
 
