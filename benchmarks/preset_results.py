@@ -36,7 +36,7 @@ PRESET_RESULTS = {
     'ggd-cora': 'reinforcement_choice.jsonl',
     'dgi-citeseer': 'node_models.jsonl', 'mvgrl-citeseer': 'mvgrl_node.json',
     'ggd-citeseer': 'reinforcement_choice.jsonl',
-    'dgi-pubmed': 'node_models.jsonl', 'mvgrl-pubmed': None, 'ggd-pubmed': 'reinforcement_choice.jsonl',
+    'dgi-pubmed': 'node_models.jsonl', 'mvgrl-pubmed': 'mvgrl_node.json', 'ggd-pubmed': 'reinforcement_choice.jsonl',
     'best-cora': 'tune/best-cora/summary.json',
     'best-citeseer': 'tune/best-citeseer/summary.json',
 }
