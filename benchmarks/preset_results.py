@@ -39,6 +39,7 @@ PRESET_RESULTS = {
     'dgi-pubmed': 'node_models.jsonl', 'mvgrl-pubmed': 'mvgrl_node.json', 'ggd-pubmed': 'reinforcement_choice.jsonl',
     'best-cora': 'tune/best-cora/summary.json',
     'best-citeseer': 'tune/best-citeseer/summary.json',
+    'best-pubmed': 'tune/best-pubmed/summary.json',
 }
 # Where and how a run ran, never what it computes.
 WHERE_IT_RAN = frozenset({'root', 'device', 'download', 'resume', 'checkpoint_every'})
