@@ -88,10 +88,13 @@ class GraphEncoder(torch.nn.Module):
         batch_norm: batch normalisation after each activation (InfoGraph's GIN).
         concat_layers: return the concatenation of all layer outputs (InfoGraph), so the
             output has ``hidden_channels * num_layers`` channels.
+        last_activation: ``False``: no activation after the last layer, ``activation``
+            between layers only (GraphACL's authors' GCN).
     """
     def __init__(self, in_channels: int, hidden_channels: int = 512, num_layers: int = 1,
                  conv: str = 'gcn', activation: str = 'prelu', heads: int = 4,
-                 batch_norm: bool = False, concat_layers: bool = False):
+                 batch_norm: bool = False, concat_layers: bool = False,
+                 last_activation: bool = True):
         super().__init__()
         if conv not in ENCODERS:
             raise ValueError(f"unknown encoder {conv!r}; choose one of {', '.join(ENCODERS)}")
@@ -113,7 +116,9 @@ class GraphEncoder(torch.nn.Module):
         for layer in range(num_layers):
             layer_in = in_channels if layer == 0 else hidden_channels
             self.convs.append(_make_conv(conv, layer_in, hidden_channels, heads, cache))
-            self.activations.append(_make_activation(activation, hidden_channels))
+            last = layer == num_layers - 1
+            self.activations.append(_make_activation(
+                activation if last_activation or not last else 'identity', hidden_channels))
             if batch_norm:
                 self.norms.append(BatchNorm1d(hidden_channels))
         self.reset_parameters()

@@ -126,9 +126,8 @@ class GraphACL(EncoderFastPath, torch.nn.Module):
         """Build the model from names: a ``num_layers``-layer ``encoder`` and its copy;
         ``linear_output``: no activation after the last layer (the authors' encoder)."""
         gnn = GraphEncoder(in_channels, hidden_channels, num_layers=num_layers, conv=encoder,
-                           activation=activation, **encoder_kwargs)
-        if linear_output:
-            gnn.activations[-1] = torch.nn.Identity()
+                           activation=activation, last_activation=not linear_output,
+                           **encoder_kwargs)
         return cls(gnn.out_channels, gnn, temperature, momentum, negatives, predictor_layers,
                    estimator)
 
@@ -269,7 +268,7 @@ def _recipe(c) -> str:
     estimator = c['estimator'] + ('' if c['estimator'] == 'infonce'
                                   else " (GraphACL's is --estimator infonce)")
     return (f"{c['encoder']} x{c['num_layers']} {c['hidden_channels']}, "
-            f"{'linear output, ' if c.get('linear_output') else ''}"
+            f"{'linear output, ' if c['linear_output'] else ''}"
             f"{c['predictor_layers']}-layer predictor, tau {c['temperature']:g}, target "
             f"momentum {c['momentum']:g}, negatives {drawn}, {estimator}")
 
