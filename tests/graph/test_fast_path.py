@@ -9,7 +9,8 @@ from torch_geometric.data import Data
 
 import graphdim
 from graphdim.graph.corruptions import PermutedRows
-from graphdim.graph.propagation import _PReLU, PReLU, PropagationReport, _sparse_features
+from graphdim.graph.encoders import _PReLU, PReLU
+from graphdim.graph.propagation import PropagationReport, _sparse_features
 
 
 def random_graph(num_nodes=300, num_features=64, num_edges=1500, sparse_features=False,

@@ -144,3 +144,17 @@ def test_the_minibatch_model_reports_its_propagation():
     assert (model.propagation.name, model.propagation.reason) == ('subgraph-sparse', None)
     model(next(iter(node_loader(data, 20, gcn_normalized=False))))  # GCNConv's own
     assert model.propagation.name == 'cached-sparse'  # normalisation, of the subgraph
+
+
+def test_sparse_times_dense_is_torch_product_bit_for_bit_and_never_reads_its_buffer():
+    """The fast product writes into an uninitialised tensor where MKL does the product: the
+    values equal ``matrix @ dense`` exactly, and MKL's beta = 0 product must not read what
+    the buffer held (a NaN-filled buffer stands for any garbage)."""
+    from graphdim.graph.propagation import _MKL_SPARSE, sparse_times_dense
+    data = random_graph(150, 24, 600, weighted=True, seed=4)
+    matrix = PropagationMatrix.gcn(data.edge_index, data.edge_weight, 150).matrix
+    dense = torch.randn(150, 40)
+    assert torch.equal(sparse_times_dense(matrix, dense), matrix @ dense)
+    if _MKL_SPARSE:
+        garbage = torch.full((150, 40), float('nan'))
+        assert torch.equal(garbage.addmm_(matrix, dense, beta=0), matrix @ dense)
