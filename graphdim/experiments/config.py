@@ -140,10 +140,17 @@ class RunConfig:
     LEVEL: ClassVar[Optional[str]] = None
     # The level's settings that every model reads: given to the model's ``build`` as keywords.
     MODEL_ARGUMENTS: ClassVar[Tuple[str, ...]] = ()
+    # Those of them whose default is the model's: left None, a setting takes the value its
+    # model's options class gives in its SHARED_DEFAULTS, else the level's value here.
+    MODEL_DEFAULTS: ClassVar[Dict[str, Any]] = {}
 
     def __post_init__(self):
         if self.LEVEL is not None and isinstance(getattr(self, 'model', None), str):
-            model_entry(self.LEVEL, self.model)  # an unknown name: the level's models named
+            options = model_entry(self.LEVEL, self.model).options  # unknown: the models named
+            own = getattr(options, 'SHARED_DEFAULTS', {})
+            for name, default in self.MODEL_DEFAULTS.items():
+                if getattr(self, name) is None:
+                    setattr(self, name, own.get(name, default))
         hints = get_type_hints(type(self))
         for f in fields(self):
             if f.name != MODEL_OPTIONS:

@@ -27,6 +27,7 @@ class NodeConfig(RunConfig):
     model_options={OPTION: VALUE})``); :meth:`from_dict` also takes them flat."""
     LEVEL = 'node'
     MODEL_ARGUMENTS = ('hidden_channels', 'num_layers', 'activation', 'estimator')
+    MODEL_DEFAULTS = {'estimator': 'bce'}
     model: str = option(model_names('node')[0], 'the node-level model (graphdim.registry)',
                         choices=ModelChoices('node'))
     model_options: Any = model_options_field()
@@ -40,7 +41,10 @@ class NodeConfig(RunConfig):
                                   minimum=1, search=[256, 512, 1024, 1536, 2048])
     num_layers: int = option(1, flag='--layers', minimum=1)
     activation: str = option('prelu', choices=ACTIVATIONS)
-    estimator: str = option('bce', choices=MEASURES)
+    # None: the model's own objective (MODEL_DEFAULTS: the model's, else the level's).
+    estimator: Optional[str] = option(None, "the MI estimator (default: the model's own "
+                                            "objective; bce where the model names none)",
+                                      choices=MEASURES)
     lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX,
                        search={'low': 1e-4, 'high': 1e-2, 'log': True})
     weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX,

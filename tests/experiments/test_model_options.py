@@ -201,3 +201,28 @@ def test_a_config_file_may_name_the_models_options_under_model_options(tmp_path)
         argv = ['train', '--config', str(path)]
         args = apply_config_defaults(parser, parser.parse_args(argv), argv)
         assert config_from_args(NodeConfig, args).model_options.mask_clean is True
+
+
+def test_a_model_names_its_own_objective_and_a_given_estimator_still_wins(tmp_path):
+    """``--estimator`` left unset is the model's objective (GraphACL's InfoNCE, a plugin's
+    ``SHARED_DEFAULTS``), else the level's ``bce``; a value given anywhere is kept, and the
+    resolved value is what config.json records."""
+    assert NodeConfig(model='graphacl').estimator == 'infonce'
+    assert NodeConfig(model='dgi').estimator == 'bce'
+    assert NodeConfig(model='graphacl', estimator='bce').estimator == 'bce'
+    assert NodeConfig.from_dict({'model': 'graphacl', 'estimator': 'jsd'}).estimator == 'jsd'
+
+    @dataclass
+    class OwnObjective:
+        SHARED_DEFAULTS: typing.ClassVar[dict] = {'estimator': 'nwj'}
+    entry = ModelEntry('own-objective', 'node', 'a test model', lambda *a, **k: None,
+                       options=OwnObjective)
+    register_model(entry)
+    try:
+        assert NodeConfig(model='own-objective').estimator == 'nwj'
+    finally:
+        unregister_model('node', 'own-objective')
+    out = tmp_path / 'run'
+    assert cli.main(['train', '--model', 'graphacl', '--dataset', 'karate', '--epochs', '1',
+                     '--quiet', '--out', str(out)]) in (0, None)
+    assert json.loads((out / 'config.json').read_text())['config']['estimator'] == 'infonce'

@@ -2,7 +2,7 @@
 import copy
 import math
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import ClassVar, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -231,7 +231,9 @@ class GraphACL(EncoderFastPath, torch.nn.Module):
 @dataclass
 class GraphACLOptions:
     """GraphACL's own options (``graphdim train --model graphacl``; a run's
-    ``model_options``). GraphACL's objective is InfoNCE: run it with ``--estimator infonce``."""
+    ``model_options``). GraphACL's objective is InfoNCE: its runs take ``--estimator
+    infonce`` unless told otherwise (``SHARED_DEFAULTS``)."""
+    SHARED_DEFAULTS: ClassVar[dict] = {'estimator': 'infonce'}
     encoder: str = option('gcn', 'the message-passing layer of the encoder (default '
                                  '%(default)s)', choices=ENCODERS, search=list(ENCODERS))
     temperature: float = option(1.0, 'temperature tau of the cosine scores (default '
