@@ -38,6 +38,7 @@ PRESET_RESULTS = {
     'ggd-citeseer': 'reinforcement_choice.jsonl',
     'dgi-pubmed': 'node_models.jsonl', 'mvgrl-pubmed': 'mvgrl_node.json',
     'ggd-pubmed': 'reinforcement_choice.jsonl',
+    'graphacl-cora': 'node_models.jsonl', 'graphacl-citeseer': 'node_models.jsonl',
     'best-cora': 'tune/best-cora/summary.json',
     'best-citeseer': 'tune/best-citeseer/summary.json',
     'best-pubmed': 'tune/best-pubmed/summary.json',

@@ -50,6 +50,23 @@ PRESETS: Dict[str, tuple] = {
                                'hidden_channels': 1536, 'lr': 0.0005, **GGD_AUTHORS}),
     'ggd-pubmed': ('train', {'model': 'ggd', 'dataset': 'PubMed', 'seeds': 10,
                              'hidden_channels': 1024, **GGD_AUTHORS}),
+    # GraphACL (Xiao et al., 2023) as the authors' code runs it (tengxiao1/GraphACL, homo/
+    # run.sh): InfoNCE (the model's own estimator), a linear predictor, every node a negative,
+    # no early stopping. Cora: GCN 2 x 2048, ReLU between the layers and none after the last,
+    # 50 epochs, lr 5e-4, weight decay 1e-6, tau 1, target momentum 0.97. CiteSeer: one
+    # linear GCN layer of 2048, 15 epochs, lr 1e-3, weight decay 1e-4, tau 0.99, momentum
+    # 0.95. graphdim's probe (the authors': Adam, the test score at the best validation epoch).
+    'graphacl-cora': ('train', {'model': 'graphacl', 'dataset': 'Cora', 'num_layers': 2,
+                                'hidden_channels': 2048, 'activation': 'relu',
+                                'linear_output': True, 'epochs': 50, 'patience': 0,
+                                'lr': 0.0005, 'weight_decay': 1e-6, 'temperature': 1.0,
+                                'momentum': 0.97, 'random_baseline': True, 'seeds': 10}),
+    'graphacl-citeseer': ('train', {'model': 'graphacl', 'dataset': 'CiteSeer',
+                                    'num_layers': 1, 'hidden_channels': 2048,
+                                    'activation': 'relu', 'linear_output': True, 'epochs': 15,
+                                    'patience': 0, 'lr': 0.001, 'weight_decay': 1e-4,
+                                    'temperature': 0.99, 'momentum': 0.95,
+                                    'random_baseline': True, 'seeds': 10}),
     # The best recipe on validation of a search around ggd-cora (16 trials, 3 seeds each, test
     # labels hidden): graphdim tune --preset ggd-cora --search lr weight_decay drop_feature_p
     # epochs choose_epoch probe_c hidden_channels --trials 16 --study

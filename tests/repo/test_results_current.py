@@ -91,4 +91,5 @@ def test_a_recipe_older_than_the_preset_is_not_shown():
     assert {d.split(':')[0] for d in found.differences} >= {'epochs', 'patience', 'mask_clean'}
     for name in ('node-presets', 'node-models'):
         rendered = render_readme.TABLES[name].render()
-        assert '81.58' not in rendered and '72.21' not in rendered, name  # the old GGD figures
+        # the old GGD figures (GraphACL's CiteSeer mean is 72.21 too: match mean and std)
+        assert '81.58 ± 0.45' not in rendered and '72.21 ± 0.68' not in rendered, name
