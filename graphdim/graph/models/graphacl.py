@@ -194,9 +194,12 @@ class GraphACL(EncoderFastPath, torch.nn.Module):
         num_nodes = h.size(0)
         anchor, positive, weight = neighbour_pairs(edge_index, edge_weight, num_nodes)
         p_hat, t_hat, h_hat = (F.normalize(z, dim=-1) for z in (p, t, h))
-        pos = (p_hat[anchor] * t_hat[positive]).sum(dim=-1) / self.temperature
+        # index_select, not x[index]: indexing's backward (an accumulating scatter) sums in
+        # a different order from run to run on several CPU threads; index_add_'s does not.
+        pos = (p_hat.index_select(0, anchor) * t_hat.index_select(0, positive)).sum(dim=-1) \
+            / self.temperature
         drawn = self.negative_nodes(num_nodes, h.device)
-        others = h_hat if drawn is None else h_hat[drawn]
+        others = h_hat if drawn is None else h_hat.index_select(0, drawn)
         neg = h_hat @ others.t() / self.temperature  # [N, K]
         if self.estimator != 'infonce':
             e_pos = per_node_mean(positive_expectation(pos, self.estimator, average=False),
@@ -204,7 +207,7 @@ class GraphACL(EncoderFastPath, torch.nn.Module):
             return negative_expectation(neg, self.estimator) - e_pos
         # log sum_w e^{n_vw} over all N nodes: estimated as N/K times the K drawn ones' sum.
         log_negatives = torch.logsumexp(neg, dim=1) + math.log(num_nodes / others.size(0))
-        terms = pos - torch.logaddexp(pos, log_negatives[anchor])
+        terms = pos - torch.logaddexp(pos, log_negatives.index_select(0, anchor))
         return -(math.log(num_nodes + 1) + per_node_mean(terms, anchor, weight, num_nodes))
 
     # The training loop's interface: a loss and frozen embeddings for one graph.
