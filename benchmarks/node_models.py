@@ -29,6 +29,7 @@ import statistics
 from pathlib import Path
 
 from graphdim.presets import PRESETS
+from graphdim.registry import model_entry
 
 from cli_runs import run_cli_json
 from preset_results import ADDED_FIGURES, REINFORCEMENT, differences, not_run, preset_runs
@@ -38,7 +39,6 @@ MODELS = ['dgi', 'mvgrl', 'ggd', 'graphacl']
 DATASETS = ['Cora', 'CiteSeer', 'PubMed']
 HOPS = ['0', '1', '2', '3', '5', '10']
 RESULTS = Path(__file__).resolve().parent / 'results' / 'node_models.jsonl'
-TITLES = {'ggd': 'GGD', 'graphacl': 'GraphACL'}
 # What this benchmark adds to each preset: the reinforcement grid and the untrained encoder.
 ADDED = ADDED_FIGURES | REINFORCEMENT
 
@@ -62,8 +62,12 @@ def current_rows(path: Path = RESULTS):
     return sorted(rows, key=lambda r: order[r['model'], r['dataset']]), found
 
 
+def preset_name(model: str, dataset: str) -> str:
+    return f'{model}-{dataset.lower()}'
+
+
 def run(model: str, dataset: str, seeds: int) -> dict:
-    summary = run_cli_json(['train', '--preset', f'{model}-{dataset.lower()}', '--seeds',
+    summary = run_cli_json(['train', '--preset', preset_name(model, dataset), '--seeds',
                             str(seeds), '--hops', *HOPS, '--reinforcement', 'add', 'replace',
                             '--random-baseline', '--json', '--quiet'], f'{model} on {dataset}')
     return {'model': model, 'dataset': dataset, **summary}
@@ -85,7 +89,7 @@ def table(rows, found=None) -> str:
         runs = row['runs']
         hops = sorted({(r['hops'], r['reinforcement']) for r in runs})
         body.append([
-            TITLES.get(row['model'], row['model'].upper()), row['dataset'],
+            model_entry('node', row['model']).printed_name, row['dataset'],
             str(len(row['seeds'])), _acc(row, 'plain_test_acc'), _acc(row, 'test_acc'),
             _acc(row, 'random_init_test_acc'),
             ', '.join(f"{k}{'' if mode == 'add' else '*'}" for k, mode in hops),
@@ -127,12 +131,12 @@ def main():
     if not args.table:
         for dataset in args.datasets:
             for model in args.models:
-                if f'{model}-{dataset.lower()}' not in PRESETS:
+                if preset_name(model, dataset) not in PRESETS:
                     continue  # no recipe of this model for this graph (graphacl-pubmed)
                 wanted = seeds_of.get((model, dataset), args.seeds)
                 done = [r for r in rows if (r['model'], r['dataset']) == (model, dataset)]
                 if done and len(done[-1]['seeds']) >= wanted and not differences(
-                        f'{model}-{dataset.lower()}', done[-1]['config'], ADDED | {'seeds'}):
+                        preset_name(model, dataset), done[-1]['config'], ADDED | {'seeds'}):
                     continue  # done, with the preset as it is now
                 row = run(model, dataset, wanted)
                 rows = [r for r in rows if (r['model'], r['dataset']) != (model, dataset)]

@@ -42,9 +42,9 @@ class NodeConfig(RunConfig):
     num_layers: int = option(1, flag='--layers', minimum=1)
     activation: str = option('prelu', choices=ACTIVATIONS)
     # None: the model's own objective (MODEL_DEFAULTS: the model's, else the level's).
-    estimator: Optional[str] = option(None, "the MI estimator (default: the model's own "
-                                            "objective; bce where the model names none)",
-                                      choices=MEASURES)
+    estimator: Optional[str] = option(None, f"the MI estimator (default: the model's own "
+                                            f"objective; {MODEL_DEFAULTS['estimator']} where "
+                                            f"the model names none)", choices=MEASURES)
     lr: float = option(0.001, above=0, maximum=OPTIMIZER_RATE_MAX,
                        search={'low': 1e-4, 'high': 1e-2, 'log': True})
     weight_decay: float = option(0.0, minimum=0, maximum=OPTIMIZER_RATE_MAX,
