@@ -17,14 +17,14 @@
 """
 from .graph import CLASSIFIERS, cross_validate, make_classifier, nested_cross_validate, ogb_probe
 from .image import FEATURES, image_features, probe_features, raw_pixels
-from .linear import C_GRIDS, NORMALIZATIONS, fit_logistic_regression, linear_probe, \
-    normalize_embeddings
+from .linear import C_GRIDS, NORMALIZATIONS, AdamSchedule, fit_logistic_regression, \
+    linear_probe, normalize_embeddings
 from .mlp import mlp_probe
 from .reinforced import HOPS_GRID, ReinforcedProbe, choose_hops
 from .result import ProbeResult
 from .splits import Split, holdout_split, public_split, random_split
 
-__all__ = ['C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult', 'Split',
+__all__ = ['AdamSchedule', 'C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult', 'Split',
            'cross_validate', 'fit_logistic_regression', 'holdout_split', 'image_features',
            'linear_probe', 'make_classifier', 'mlp_probe', 'nested_cross_validate',
            'normalize_embeddings', 'ogb_probe', 'probe_features', 'public_split', 'random_split',

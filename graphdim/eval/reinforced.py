@@ -16,8 +16,8 @@ from torch import Tensor
 from ..graph.reinforcement import MULTISCALE, check_mode, multiscale_features, \
     propagated_powers
 from ..progress import steps
-from .linear import C_GRIDS, NORMALIZATIONS, check_c_grid, fit_logistic_regression, \
-    linear_probe, normalize_embeddings, probe_inputs
+from .linear import C_GRIDS, NORMALIZATIONS, AdamSchedule, adam_logistic_path, \
+    check_c_grid, fit_logistic_regression, linear_probe, normalize_embeddings, probe_inputs
 from .result import ProbeResult
 from .splits import Split
 
@@ -57,13 +57,15 @@ class ReinforcedProbe:
 
 def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
                 modes: Sequence[str] = ('add',), device: Optional[torch.device] = None,
-                folds: int = 0, c_grid: Sequence[float] = C_GRIDS['node']) -> ReinforcedProbe:
+                folds: int = 0, c_grid: Sequence[float] = C_GRIDS['node'],
+                adam: Optional[AdamSchedule] = None) -> ReinforcedProbe:
     """:func:`graphdim.linear_probe` on :func:`graphdim.reinforce` ``(z, data, k, mode)``
     for each ``k`` of ``grid`` and each of ``modes`` (``hops=0`` once: ``z`` itself); the
     candidate with the best validation accuracy is chosen (ties: the smaller ``k``, then the
     earlier mode). The powers :math:`\\hat A^k z` are computed incrementally, ``max(grid)``
     sparse products for the whole grid. ``data`` gives ``edge_index`` (optional
-    ``edge_weight``) and the labels ``y``; ``c_grid`` is the probe's penalties.
+    ``edge_weight``) and the labels ``y``; ``c_grid`` is the probe's penalties, ``adam`` its
+    Adam schedule (None: L-BFGS; :func:`graphdim.linear_probe`).
 
     ``folds >= 2`` scores each candidate by ``cross_validated_accuracy`` on the training
     and validation rows together instead of by the validation split alone: 500 validation
@@ -84,7 +86,7 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
                                                  else smoothed))
                   for k, smoothed in powers for mode in (modes[:1] if k == 0 else modes))
     chosen = _best_candidate(candidates, data.y, split, folds, device, c_grid,
-                             plain_key=(modes[0], 0))
+                             plain_key=(modes[0], 0), adam=adam)
     mode, k = chosen.key
     return ReinforcedProbe(chosen.result, k, mode, chosen.val_scores, chosen.plain,
                            chosen.features)
@@ -93,7 +95,8 @@ def choose_hops(z: Tensor, data, split: Split, grid: Sequence[int] = HOPS_GRID,
 def training_free_probe(data, split: Split, device: Optional[torch.device] = None,
                         folds: int = 0, c_grid: Sequence[float] = C_GRIDS['node'],
                         hops: Sequence[int] = MULTISCALE_HOPS,
-                        alphas: Sequence[float] = MULTISCALE_ALPHAS) -> ReinforcedProbe:
+                        alphas: Sequence[float] = MULTISCALE_ALPHAS,
+                        adam: Optional[AdamSchedule] = None) -> ReinforcedProbe:
     """The training-free baseline (SGC's, S²GC's and GGCM's kind): the probe on the raw
     features ``X = data.x`` themselves (``hops=0``) and on S²GC's multi-scale features
     :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K} \\hat A^k X` for each ``K`` of
@@ -114,7 +117,8 @@ def training_free_probe(data, split: Split, device: Optional[torch.device] = Non
     total = 1 + len(set(hops)) * len(alphas)
     chosen = _best_candidate(steps(candidates, 'training-free candidates', total=total,
                                    unit='candidate'),
-                             data.y, split, folds, device, c_grid, plain_key=('add', 0))
+                             data.y, split, folds, device, c_grid, plain_key=('add', 0),
+                             adam=adam)
     mode, k, *alpha = chosen.key
     return ReinforcedProbe(chosen.result, k, mode, chosen.val_scores, chosen.plain,
                            chosen.features, alpha[0] if alpha else None)
@@ -138,39 +142,42 @@ class _Choice:
 
 def _best_candidate(candidates: Iterable[Tuple[tuple, Tensor]], labels: Tensor, split: Split,
                     folds: int, device: Optional[torch.device], c_grid: Sequence[float],
-                    plain_key: tuple) -> _Choice:
+                    plain_key: tuple, adam: Optional[AdamSchedule] = None) -> _Choice:
     """The candidate ``(key, features)`` of the best validation accuracy (``folds``: the
     best cross-validated accuracy on the training and validation rows), the first of equals;
     its probe (training rows, ``C`` of ``c_grid`` on validation, the test rows read once),
-    every candidate's score, and the probe of ``plain_key``'s features where it is one."""
+    every candidate's score, and the probe of ``plain_key``'s features where it is one;
+    ``adam``: the probe's Adam schedule (None: L-BFGS)."""
     best, val_scores, plain = None, {}, None
     for key, features in candidates:
         result = None
         if not folds or key == plain_key:
-            result = linear_probe(features, labels, split, c_grid, device=device)
+            result = linear_probe(features, labels, split, c_grid, device=device, adam=adam)
         val_scores[key] = cross_validated_accuracy(features, labels, split, folds, device,
-                                                   c_grid) if folds else result.val_score
+                                                   c_grid, adam) if folds else result.val_score
         plain = result if key == plain_key else plain
         if best is None or val_scores[key] > val_scores[best[0]]:
             best = (key, features, result)
     key, features, result = best
     if result is None:  # cross-validated choice: the chosen candidate's own probe
-        result = linear_probe(features, labels, split, c_grid, device=device)
+        result = linear_probe(features, labels, split, c_grid, device=device, adam=adam)
     return _Choice(key, features, result, val_scores, plain)
 
 
 def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int,
                              device: Optional[torch.device] = None,
-                             c_grid: Sequence[float] = C_GRIDS['node']) -> float:
-    """The best mean held-out accuracy, over ``C`` and the row normalisation, of logistic
-    regressions fit ``folds`` times on the training and validation rows of ``split`` (each
-    fold held out once; scikit-learn's ``StratifiedKFold``, shuffled with seed 0, so every
-    fold holds each class in proportion). The test rows are never read."""
+                             c_grid: Sequence[float] = C_GRIDS['node'],
+                             adam: Optional[AdamSchedule] = None) -> float:
+    """The best mean held-out accuracy, over ``C`` and the row normalisation (and with
+    ``adam``, Adam's step), of logistic regressions fit ``folds`` times on the training and
+    validation rows of ``split`` (each fold held out once; scikit-learn's
+    ``StratifiedKFold``, shuffled with seed 0, so every fold holds each class in proportion).
+    The test rows are never read."""
     index, _, (train, val, _) = probe_inputs(x, labels, split)
     rows = (train | val).nonzero().view(-1)
     device = device or x.device
     num_classes, y = int(index.max()) + 1, index.to(device)
-    correct = torch.zeros(len(NORMALIZATIONS), len(c_grid))
+    correct = torch.zeros(len(NORMALIZATIONS), len(c_grid), adam.epochs if adam else 1)
     assignment = [(rows[fitted].to(device), rows[held].to(device))
                   for fitted, held in _stratified_folds(index[rows], folds)]
     for a, kind in enumerate(NORMALIZATIONS):
@@ -178,6 +185,11 @@ def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int
         for fitted, held in assignment:
             previous = None
             for c, value in enumerate(sorted(c_grid)):
+                if adam is not None:  # every step's held-out count: the step is chosen too
+                    correct[a, c] += adam_logistic_path(features[fitted], y[fitted],
+                                                        num_classes, value, features[held],
+                                                        y[held], adam)[0]
+                    continue
                 previous = fit_logistic_regression(features[fitted], y[fitted], num_classes,
                                                    value, init=previous)
                 predicted = torch.addmm(previous[1], features[held], previous[0].t())

@@ -22,9 +22,10 @@ class ProbeResult:
     chosen ``C`` (training folds only).
 
     The chosen setting: ``classifier`` (``'logreg'``, ``'svm'`` or ``'mlp'``) with its ``c``
-    (None for the MLP probe and for a cross-validation, whose folds each choose their own) or
-    its ``epoch`` (MLP probe), and the feature ``normalization`` (``'none'``, ``'l2'``, or
-    ``'standardize'``: zero mean and unit variance on the probe's training rows).
+    (None for the MLP probe and for a cross-validation, whose folds each choose their own) and
+    its ``epoch`` (the MLP probe's, and the Adam-fitted logistic regression's), and the
+    feature ``normalization`` (``'none'``, ``'l2'``, or ``'standardize'``: zero mean and unit
+    variance on the probe's training rows).
 
     ``val_scores`` maps every setting tried to its validation score (OGB probe); ``folds``
     holds one result per outer fold of a cross-validation, whose own scores are the means
@@ -47,7 +48,8 @@ class ProbeResult:
         """The chosen setting in words, as the keys of ``val_scores``: ``'svm C=0.1'``."""
         if self.classifier == 'mlp':
             return f'mlp epoch {self.epoch}'
-        return f'{self.classifier} C={self.c:g}'
+        epoch = f' epoch {self.epoch}' if self.epoch else ''  # the Adam-fitted probe's
+        return f'{self.classifier} C={self.c:g}{epoch}'
 
     @property
     def std(self) -> float:

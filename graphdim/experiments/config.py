@@ -323,6 +323,10 @@ DEPENDENT_OPTIONS = (
     ('validate_every', ('choose_epoch', ), lambda c: c.choose_epoch == 'validation',
      "acts with --choose-epoch validation only (how often the probe scores an epoch): add "
      "--choose-epoch validation or drop it"),
+    ('probe_lr', ('probe_optimizer', ), lambda c: c.probe_optimizer == 'adam',
+     "is the Adam probe's rate: add --probe-optimizer adam or drop it"),
+    ('probe_epochs', ('probe_optimizer', ), lambda c: c.probe_optimizer == 'adam',
+     "are the Adam probe's steps: add --probe-optimizer adam or drop it"),
     ('choose_epoch', ('distributed', ), lambda c: not c.distributed,
      "validation probes the whole graph in one process, not under --distributed: use "
      "--choose-epoch loss there, or drop --distributed"),

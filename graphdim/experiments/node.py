@@ -21,7 +21,7 @@ from ..data.nodes import can_row_normalize, maybe_row_normalize
 from ..data.ogb_nodes import ogb_accuracy
 from ..eval import choose_hops, public_split, random_split
 from ..eval.splits import hide_test_labels
-from ..eval.linear import probe_inputs
+from ..eval.linear import AdamSchedule, probe_inputs
 from ..eval.reinforced import MULTISCALE_HOPS, check_fold_count, training_free_probe
 from ..graph.checks import GraphInputError, check_graph
 from ..progress import showing, waiting
@@ -206,7 +206,15 @@ class NodeExperiment(Experiment):
         with showing(False), warnings.catch_warnings():  # the final probe shows and warns
             warnings.simplefilter('ignore')
             return choose_hops(embeddings, blind, split, config.hops, config.reinforcement,
-                               self.scaled.device, config.hops_cv, config.probe_c).result.val_score
+                               self.scaled.device, config.hops_cv, config.probe_c,
+                               self.adam).result.val_score
+
+    @property
+    def adam(self) -> Optional[AdamSchedule]:
+        """The probe's Adam schedule (``--probe-optimizer adam``), else None: L-BFGS."""
+        config = self.config
+        return AdamSchedule(config.probe_lr, config.probe_epochs) \
+            if config.probe_optimizer == 'adam' else None
 
     def embed(self, model) -> torch.Tensor:
         return self.scaled.embeddings(model.to(self.scaled.device), self.data,
@@ -222,7 +230,7 @@ class NodeExperiment(Experiment):
         config, device = self.config, self.scaled.device
         chosen = choose_hops(embeddings, data, split, config.hops, config.reinforcement,
                              device, config.hops_cv,  # K without test labels; (0, ): plain
-                             config.probe_c)
+                             config.probe_c, self.adam)
         probe = chosen.result
         if self.dataset.name.startswith('ogbn-'):  # the official Evaluator
             probe.test_acc = ogb_accuracy(self.dataset.name, data.y[split.test],
@@ -251,7 +259,7 @@ class NodeExperiment(Experiment):
 
     def training_free(self, seed: int) -> NodeScores:
         """The training-free baseline (SGC's, S²GC's and GGCM's kind): the same probe
-        (``--probe-c``) on the raw features ``X`` as the run normalises them, or on S²GC's
+        (``--probe-c``, ``--probe-optimizer``) on the raw features ``X`` as the run normalises them, or on S²GC's
         multi-scale features :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K}
         \\hat A^k X`, ``K`` in ``MULTISCALE_HOPS`` and ``alpha`` in ``MULTISCALE_ALPHAS``,
         the candidate chosen as the run chooses its own ``K`` (validation, or ``--hops-cv``
@@ -264,7 +272,8 @@ class NodeExperiment(Experiment):
             with waiting(f"seed {seed}: training-free baseline (raw features, multi-scale, "
                          f"K = {', '.join(map(str, MULTISCALE_HOPS))})"):
                 chosen = training_free_probe(self.data, split, self.scaled.device,
-                                             self.config.hops_cv, self.config.probe_c)
+                                             self.config.hops_cv, self.config.probe_c,
+                                             adam=self.adam)
             cached = self._training_free = (split.description, NodeScores(
                 chosen.result, chosen.hops, chosen.mode, alpha=chosen.alpha))
         return cached[1]

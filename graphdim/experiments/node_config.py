@@ -8,7 +8,7 @@ from typing import Any, Optional, Tuple
 
 from ..data.custom import FEATURE_FALLBACKS
 from ..estimators import MEASURES
-from ..eval.linear import C_GRIDS
+from ..eval.linear import C_GRIDS, AdamSchedule
 from ..eval.reinforced import HOPS_GRID
 from ..graph import models as _models  # noqa: F401  (registers the models)
 from ..graph.encoders import ACTIVATIONS
@@ -16,6 +16,9 @@ from ..graph.reinforcement import MAX_HOPS, MODES
 from ..registry import model_names
 from .config import (OPTIMIZER_RATE_MAX, SEED_MAX, ModelChoices, RunConfig,
                      model_options_field, option)
+
+
+PROBE_OPTIMIZERS = ('lbfgs', 'adam')
 
 
 @dataclass
@@ -82,6 +85,17 @@ class NodeConfig(RunConfig):
                                         metavar='C', minimum=1e-6, maximum=1e6,
                                         search=[(0.001, 0.01, 0.1), C_GRIDS['node'],
                                                 (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)])
+    # How the probe is fitted: L-BFGS to convergence, or Adam stopped early (the step chosen
+    # on validation with C): the probe of GraphACL's, GGD's and CCA-SSG's papers.
+    probe_optimizer: str = option('lbfgs', "the probe's fit: L-BFGS to convergence (default) "
+                                           "or adam (--probe-epochs steps of --probe-lr from "
+                                           "zero, the step chosen on validation with C)",
+                                  choices=PROBE_OPTIMIZERS, search=list(PROBE_OPTIMIZERS))
+    probe_lr: float = option(AdamSchedule.lr, 'with --probe-optimizer adam: its rate (default '
+                                              '%(default)s)', above=0, maximum=1.0)
+    probe_epochs: int = option(AdamSchedule.epochs, 'with --probe-optimizer adam: its steps, '
+                                                    'the best on validation kept (default '
+                                                    '%(default)s)', minimum=1, maximum=100000)
     random_baseline: bool = option(False, 'also probe the same encoder untrained (random '
                                           'init), beside every trained figure')
     seed: int = option(0, 'first seed', maximum=SEED_MAX)

@@ -85,6 +85,8 @@ class NodeScores:
         if self.probe is not None:
             if not name:
                 record.update(probe_c=self.probe.c, probe_normalization=self.probe.normalization)
+                if self.probe.epoch is not None:  # the Adam-fitted probe's chosen step
+                    record['probe_epoch'] = self.probe.epoch
             record.update(hops=self.hops, reinforcement=self.reinforcement)
             if self.alpha is not None:
                 record['alpha'] = self.alpha
@@ -105,7 +107,8 @@ class NodeScores:
         get = lambda k: record.get(key(k))  # noqa: E731
         probe = _probe(json_number(get('test_acc')), json_number(get('val_acc')),
                        c=json_number(get('probe_c')),
-                       normalization=json_text(get('probe_normalization')) or 'none')
+                       normalization=json_text(get('probe_normalization')) or 'none',
+                       epoch=json_int(get('probe_epoch')))
         plain = _probe(json_number(get('plain_test_acc')), json_number(get('plain_val_acc')))
         propagation = get('propagation')
         return cls(probe, json_int(get('hops')), json_text(get('reinforcement')), plain,

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from graphdim.eval import (C_GRIDS, ProbeResult, Split, cross_validate, fit_logistic_regression,
-                           linear_probe, mlp_probe, ogb_probe, random_split)
+from graphdim.eval import (C_GRIDS, AdamSchedule, ProbeResult, Split, cross_validate,
+                           fit_logistic_regression, linear_probe, mlp_probe, ogb_probe,
+                           random_split)
+from graphdim.eval.linear import adam_logistic_path
+from graphdim.eval.reinforced import cross_validated_accuracy
 
 
 # --------------------------------------------------------------------------------- splits
@@ -139,6 +142,67 @@ def test_logistic_regression_reaches_scikit_learns_objective(c):
         assert objective(weight, bias) <= best + 1e-4 * max(1.0, abs(best))
         agree = (torch.addmm(bias, x, weight.t()).argmax(1).numpy() == reference.predict(x.numpy()))
         assert agree.mean() >= 0.97
+
+
+# ------------------------------------------------------------------ the Adam-fitted probe
+def test_adams_first_step_from_zero_is_minus_lr_times_the_gradients_sign():
+    """By hand: at zero weights the logits are 0, so the gradient is
+    (softmax(0) - onehot)^T x / n (the penalty's is 0 there), and Adam's first
+    bias-corrected step is lr * g / (|g| + eps): -lr * sign(g) wherever g is not tiny."""
+    generator = torch.Generator().manual_seed(3)
+    x, y = torch.randn(40, 6, generator=generator), torch.arange(40) % 3
+    gradient = (torch.full((40, 3), 1 / 3) - torch.nn.functional.one_hot(y, 3)).t() @ x / 40
+    path, (weight, bias) = adam_logistic_path(x, y, 3, 1.0, x, y, AdamSchedule(0.05, 1))
+    assert path.shape == (1, ) and int(path[0]) == int(
+        ((torch.addmm(bias, x, weight.t())).argmax(1) == y).sum())
+    assert torch.allclose(weight, -0.05 * gradient.sign(), atol=1e-5)
+    bias_gradient = 1 / 3 - torch.bincount(y) / 40  # 14, 13, 13 rows: none zero
+    assert torch.allclose(bias, -0.05 * bias_gradient.sign(), atol=1e-5)
+
+
+def test_adam_probe_keeps_the_first_step_of_the_best_validation_accuracy():
+    x, y, split = _separable(d=8)
+    x = x + 6 * torch.randn(x.shape, generator=torch.Generator().manual_seed(1))  # overlap
+    schedule = AdamSchedule(lr=0.05, epochs=60)
+    result = linear_probe(x, y, split, c_grid=(1.0, ), normalizations=('none', ),
+                          adam=schedule)
+    path, (weight, bias) = adam_logistic_path(x[split.train], y[split.train], 3, 1.0,
+                                              x[split.val], y[split.val], schedule)
+    assert result.epoch == int(path.argmax()) + 1 and result.setting.endswith(
+        f'epoch {result.epoch}')
+    assert result.val_acc == pytest.approx(float(path.max()) / int(split.val.sum()))
+    # the kept weights are those of that step: they score the validation rows as recorded
+    right = (torch.addmm(bias, x[split.val], weight.t()).argmax(1) == y[split.val]).sum()
+    assert int(right) == int(path.max())
+    # a long path at a mild penalty ends where L-BFGS does (same objective)
+    long = linear_probe(x, y, split, c_grid=(1.0, ), normalizations=('none', ),
+                        adam=AdamSchedule(lr=0.05, epochs=2000))
+    lbfgs = linear_probe(x, y, split, c_grid=(1.0, ), normalizations=('none', ))
+    assert abs(long.val_acc - lbfgs.val_acc) <= 0.03
+
+
+def test_adam_probe_never_reads_the_test_labels():
+    x, y, split = _separable(d=8)
+    x = x + 6 * torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
+    scrambled = y.clone()
+    scrambled[split.test] = scrambled[split.test][torch.randperm(int(split.test.sum()))]
+    schedule = AdamSchedule(lr=0.05, epochs=40)
+    a, b = (linear_probe(x, labels, split, adam=schedule) for labels in (y, scrambled))
+    assert (a.c, a.normalization, a.epoch, a.val_acc) == (b.c, b.normalization, b.epoch,
+                                                          b.val_acc)
+    assert torch.equal(a.test_pred, b.test_pred)
+    folded = [cross_validated_accuracy(x, labels, split, 3, adam=schedule)
+              for labels in (y, scrambled)]
+    assert folded[0] == folded[1] and 0.3 < folded[0] <= 1.0
+
+
+@pytest.mark.parametrize('lr, epochs, message', [(0, 10, 'lr must be'),
+                                                 (float('nan'), 10, 'lr must be'),
+                                                 (0.01, 0, 'epochs must be'),
+                                                 (0.01, 2.5, 'epochs must be')])
+def test_adam_schedule_refuses_bad_values(lr, epochs, message):
+    with pytest.raises(ValueError, match=message):
+        AdamSchedule(lr, epochs)
 
 
 def test_linear_probe_rejects_bad_inputs():

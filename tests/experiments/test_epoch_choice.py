@@ -91,6 +91,9 @@ def test_a_graph_without_labels_cannot_choose_on_validation(tmp_path):
 
 @pytest.mark.parametrize('argv, message', [
     (['--validate-every', '5'], '--validate-every acts with --choose-epoch validation only'),
+    (['--probe-lr', '0.1'], "--probe-lr is the Adam probe's rate: add --probe-optimizer adam"),
+    (['--probe-epochs', '9'], "--probe-epochs are the Adam probe's steps"),
+    (['--probe-optimizer', 'adam', '--probe-epochs', '0'], 'must be >= 1'),
     (['--choose-epoch', 'validation', '--validate-every', '0'],
      'validate_every (--validate-every) must be >= 1; got 0'),
     (['--choose-epoch', 'validation', '--distributed', '--batch-size', '8'],

@@ -113,6 +113,18 @@ def test_node_results_keep_the_old_keys_and_read_back(options, tmp_path, capsys)
         [run['test_acc'] for run in written['runs']]
 
 
+def test_the_adam_probes_chosen_step_is_written_and_read_back(tmp_path, capsys):
+    assert cli.main([*TRAIN, '--probe-optimizer', 'adam', '--probe-epochs', '30', '--out',
+                     str(tmp_path / 'run')]) == 0
+    written = json.loads((tmp_path / 'run' / 'results.json').read_text())
+    assert written['config']['probe_optimizer'] == 'adam'
+    assert all(1 <= run['probe_epoch'] <= 30 for run in written['runs'])
+    typed = RunSummary.from_json(written, 'node')
+    assert [run.scores.probe.epoch for run in typed.runs] == \
+        [run['probe_epoch'] for run in written['runs']]
+    assert typed.to_json() == written
+
+
 def test_graph_summary_keeps_the_old_keys():
     """The graph level's summary of a seed, from quick cross-validations (no training)."""
     from graphdim.eval import cross_validate
