@@ -113,7 +113,7 @@ def _dominant_penalty_solution(x: Tensor, y: Tensor, num_classes: int, c: float,
 class AdamSchedule:
     r"""The probe fitted by ``epochs`` full-batch Adam steps of rate ``lr`` from zero weights
     instead of L-BFGS to convergence, the step kept chosen on validation together with ``C``
-    (:func:`adam_logistic_path`): stopping early is a second regulariser, the one of the
+    (:func:`adam_logistic_paths`): stopping early is a second regulariser, the one of the
     probes of GraphACL's, GGD's and CCA-SSG's papers (which fix weight decay and epochs per
     graph). The objective is :func:`fit_logistic_regression`'s."""
     lr: float = 0.01
@@ -130,30 +130,39 @@ class AdamSchedule:
                              f"got {self.epochs!r}")
 
 
-def adam_logistic_path(x: Tensor, y: Tensor, num_classes: int, c: float, held_x: Tensor,
-                       held_y: Tensor, schedule: AdamSchedule
-                       ) -> Tuple[Tensor, Tuple[Tensor, Tensor]]:
+def adam_logistic_paths(x: Tensor, y: Tensor, num_classes: int, cs: Sequence[float],
+                        held_x: Tensor, held_y: Tensor, schedule: AdamSchedule
+                        ) -> Tuple[Tensor, Tensor, Tensor]:
     """Adam's steps on :func:`fit_logistic_regression`'s objective (``x``, ``y``, penalty
-    ``C``) from zero weights: the number of ``held_x`` rows classified as ``held_y`` after each
-    step (``[schedule.epochs]``) and the ``(weight, bias)`` after the first step with the
-    most. The gradient is written by hand, as in the L-BFGS closure."""
+    ``C``) from zero weights, for every ``C`` of ``cs`` at once: the number of ``held_x`` rows
+    classified as ``held_y`` after each step (``[len(cs), schedule.epochs]``), and each
+    ``C``'s ``weight [len(cs), K, D]`` and ``bias [len(cs), K]`` after its first step with the
+    most. Adam acts entry by entry, so one optimizer over the stacked weights is one Adam per
+    ``C`` (one product a step instead of one per ``C``); the gradient is written by hand, as
+    in the L-BFGS closure."""
     n, dim = x.shape
-    weight = torch.zeros(num_classes, dim, device=x.device, dtype=x.dtype)
-    bias = torch.zeros(num_classes, device=x.device, dtype=x.dtype)
+    count = len(cs)
+    weight = torch.zeros(count, num_classes, dim, device=x.device, dtype=x.dtype)
+    bias = torch.zeros(count, num_classes, device=x.device, dtype=x.dtype)
     optimizer = torch.optim.Adam([weight, bias], lr=schedule.lr)
-    penalty, target = 1.0 / (c * n), F.one_hot(y, num_classes).to(x.dtype)
-    correct = torch.zeros(schedule.epochs, dtype=torch.long)
-    best_count, best = -1, None
+    penalty = 1.0 / (n * torch.tensor(cs, device=x.device, dtype=x.dtype).view(-1, 1, 1))
+    target = F.one_hot(y, num_classes).to(x.dtype).unsqueeze(1)             # [n, 1, K]
+    correct = torch.zeros(count, schedule.epochs, dtype=torch.long, device=x.device)
+    best_weight, best_bias = weight.clone(), bias.clone()
+    best_count = torch.full((count, ), -1, dtype=torch.long, device=x.device)
     for epoch in range(schedule.epochs):
-        residual = (torch.addmm(bias, x, weight.t()).softmax(dim=1) - target) / n
-        weight.grad = torch.addmm(weight, residual.t(), x, beta=penalty)
+        logits = (x @ weight.view(-1, dim).t()).view(n, count, num_classes) + bias
+        residual = (logits.softmax(dim=2) - target) / n                      # [n, C, K]
+        weight.grad = (residual.permute(1, 2, 0).reshape(-1, n) @ x).view_as(weight) \
+            + penalty * weight
         bias.grad = residual.sum(dim=0)
         optimizer.step()
-        count = int((torch.addmm(bias, held_x, weight.t()).argmax(dim=1) == held_y).sum())
-        correct[epoch] = count
-        if count > best_count:
-            best_count, best = count, (weight.clone(), bias.clone())
-    return correct, best
+        held = (held_x @ weight.view(-1, dim).t()).view(-1, count, num_classes) + bias
+        correct[:, epoch] = (held.argmax(dim=2) == held_y.unsqueeze(1)).sum(dim=0)
+        improved = correct[:, epoch] > best_count
+        best_count = torch.maximum(best_count, correct[:, epoch])
+        best_weight[improved], best_bias[improved] = weight[improved], bias[improved]
+    return correct.cpu(), best_weight, best_bias
 
 
 NORMALIZATIONS = ('none', 'l2')
@@ -256,14 +265,18 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     fits = steps(None, 'probe: C x normalisation', total=len(xs) * len(cs), unit='fit')
     for a, x in enumerate(xs):
         x_train, previous = x[train], None
+        if adam is not None:  # every C in one Adam path; its step chosen on validation
+            paths, weights, biases = adam_logistic_paths(x_train, y[train], num_classes, cs,
+                                                         x[val], y[val], adam)
+            for c in range(len(cs)):
+                probes[a, c] = weights[c], biases[c]
+                epochs[a, c] = int(paths[c].argmax()) + 1  # the first of the best
+            fits.update(len(cs))
+            continue
         for c, value in enumerate(cs):
-            if adam is not None:
-                path, probes[a, c] = adam_logistic_path(x_train, y[train], num_classes, value,
-                                                        x[val], y[val], adam)
-                epochs[a, c] = int(path.argmax()) + 1  # the first of the best
-            else:  # each C starts from the next smaller C's solution: far fewer steps
-                previous = probes[a, c] = fit_logistic_regression(
-                    x_train, y[train], num_classes, value, init=previous)
+            # each C starts from the next smaller C's solution: far fewer steps at large C
+            previous = probes[a, c] = fit_logistic_regression(x_train, y[train], num_classes,
+                                                              value, init=previous)
             fits.update()
 
     fits.close()

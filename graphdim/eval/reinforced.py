@@ -16,7 +16,7 @@ from torch import Tensor
 from ..graph.reinforcement import MULTISCALE, check_mode, multiscale_features, \
     propagated_powers
 from ..progress import steps
-from .linear import C_GRIDS, NORMALIZATIONS, AdamSchedule, adam_logistic_path, \
+from .linear import C_GRIDS, NORMALIZATIONS, AdamSchedule, adam_logistic_paths, \
     check_c_grid, fit_logistic_regression, linear_probe, normalize_embeddings, probe_inputs
 from .result import ProbeResult
 from .splits import Split
@@ -183,13 +183,13 @@ def cross_validated_accuracy(x: Tensor, labels: Tensor, split: Split, folds: int
     for a, kind in enumerate(NORMALIZATIONS):
         features = normalize_embeddings(x.detach().to(device, torch.float32), kind)
         for fitted, held in assignment:
+            if adam is not None:  # every step's held-out count: the step is chosen too
+                correct[a] += adam_logistic_paths(features[fitted], y[fitted], num_classes,
+                                                  sorted(c_grid), features[held], y[held],
+                                                  adam)[0]
+                continue
             previous = None
             for c, value in enumerate(sorted(c_grid)):
-                if adam is not None:  # every step's held-out count: the step is chosen too
-                    correct[a, c] += adam_logistic_path(features[fitted], y[fitted],
-                                                        num_classes, value, features[held],
-                                                        y[held], adam)[0]
-                    continue
                 previous = fit_logistic_regression(features[fitted], y[fitted], num_classes,
                                                    value, init=previous)
                 predicted = torch.addmm(previous[1], features[held], previous[0].t())

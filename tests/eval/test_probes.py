@@ -7,7 +7,7 @@ import torch
 from graphdim.eval import (C_GRIDS, AdamSchedule, ProbeResult, Split, cross_validate,
                            fit_logistic_regression, linear_probe, mlp_probe, ogb_probe,
                            random_split)
-from graphdim.eval.linear import adam_logistic_path
+from graphdim.eval.linear import adam_logistic_paths
 from graphdim.eval.reinforced import cross_validated_accuracy
 
 
@@ -152,8 +152,11 @@ def test_adams_first_step_from_zero_is_minus_lr_times_the_gradients_sign():
     generator = torch.Generator().manual_seed(3)
     x, y = torch.randn(40, 6, generator=generator), torch.arange(40) % 3
     gradient = (torch.full((40, 3), 1 / 3) - torch.nn.functional.one_hot(y, 3)).t() @ x / 40
-    path, (weight, bias) = adam_logistic_path(x, y, 3, 1.0, x, y, AdamSchedule(0.05, 1))
-    assert path.shape == (1, ) and int(path[0]) == int(
+    paths, weights, biases = adam_logistic_paths(x, y, 3, [1.0, 10.0], x, y,
+                                                 AdamSchedule(0.05, 1))
+    assert paths.shape == (2, 1) and torch.equal(weights[0], weights[1])  # C acts from step 2
+    path, weight, bias = paths[0], weights[0], biases[0]
+    assert int(path[0]) == int(
         ((torch.addmm(bias, x, weight.t())).argmax(1) == y).sum())
     assert torch.allclose(weight, -0.05 * gradient.sign(), atol=1e-5)
     bias_gradient = 1 / 3 - torch.bincount(y) / 40  # 14, 13, 13 rows: none zero
@@ -166,8 +169,13 @@ def test_adam_probe_keeps_the_first_step_of_the_best_validation_accuracy():
     schedule = AdamSchedule(lr=0.05, epochs=60)
     result = linear_probe(x, y, split, c_grid=(1.0, ), normalizations=('none', ),
                           adam=schedule)
-    path, (weight, bias) = adam_logistic_path(x[split.train], y[split.train], 3, 1.0,
-                                              x[split.val], y[split.val], schedule)
+    paths, weights, biases = adam_logistic_paths(x[split.train], y[split.train], 3, [0.1, 1.0],
+                                                 x[split.val], y[split.val], schedule)
+    path, weight, bias = paths[1], weights[1], biases[1]
+    # one stacked path per C is the path of that C alone (Adam acts entry by entry)
+    alone = adam_logistic_paths(x[split.train], y[split.train], 3, [1.0], x[split.val],
+                                y[split.val], schedule)
+    assert torch.equal(alone[0][0], path) and torch.allclose(alone[1][0], weight, atol=1e-5)
     assert result.epoch == int(path.argmax()) + 1 and result.setting.endswith(
         f'epoch {result.epoch}')
     assert result.val_acc == pytest.approx(float(path.max()) / int(split.val.sum()))
