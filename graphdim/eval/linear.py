@@ -113,9 +113,11 @@ def _dominant_penalty_solution(x: Tensor, y: Tensor, num_classes: int, c: float,
 class AdamSchedule:
     r"""The probe fitted by ``epochs`` full-batch Adam steps of rate ``lr`` from zero weights
     instead of L-BFGS to convergence, the step kept chosen on validation together with ``C``
-    (:func:`adam_logistic_paths`): stopping early is a second regulariser, the one of the
-    probes of GraphACL's, GGD's and CCA-SSG's papers (which fix weight decay and epochs per
-    graph). The objective is :func:`fit_logistic_regression`'s."""
+    (``graphdim.eval.linear.adam_logistic_paths``): stopping early is a second regulariser,
+    the one of the probes of GraphACL's, GGD's and CCA-SSG's papers (which fix weight decay
+    and epochs per graph). The objective is the L-BFGS fit's
+    (``graphdim.eval.fit_logistic_regression``). ``linear_probe(..., adam=AdamSchedule())``;
+    ``graphdim train --probe-optimizer adam``."""
     lr: float = 0.01
     epochs: int = 1000
 
@@ -234,6 +236,31 @@ def _shape(value) -> str:
     return str(list(value.shape)) if isinstance(value, Tensor) else f"a {type(value).__name__}"
 
 
+def _fit_grid(xs: Sequence[Tensor], y: Tensor, train: Tensor, val: Tensor, num_classes: int,
+              cs: Sequence[float], adam: Optional[AdamSchedule]) -> Tuple[dict, dict]:
+    """Every (normalisation ``a``, penalty ``c``) probe on the training rows: ``(weight,
+    bias)`` and, fitted by Adam, the step kept (its first best on the validation rows)."""
+    probes, epochs = {}, {}
+    fits = steps(None, 'probe: C x normalisation', total=len(xs) * len(cs), unit='fit')
+    for a, x in enumerate(xs):
+        x_train, previous = x[train], None
+        if adam is not None:  # every C in one Adam path; its step chosen on validation
+            paths, weights, biases = adam_logistic_paths(x_train, y[train], num_classes, cs,
+                                                         x[val], y[val], adam)
+            for c in range(len(cs)):
+                probes[a, c] = weights[c], biases[c]
+                epochs[a, c] = int(paths[c].argmax()) + 1  # the first of the best
+            fits.update(len(cs))
+            continue
+        for c, value in enumerate(cs):
+            # each C starts from the next smaller C's solution: far fewer steps at large C
+            previous = probes[a, c] = fit_logistic_regression(x_train, y[train], num_classes,
+                                                              value, init=previous)
+            fits.update()
+    fits.close()
+    return probes, epochs
+
+
 def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
                  c_grid: Sequence[float] = C_GRIDS['node'],
                  normalizations: Sequence[str] = NORMALIZATIONS,
@@ -261,25 +288,7 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     train, val, scored, test = (m.to(device) for m in (train, val, scored, split.test))
     xs = [normalize_embeddings(embeddings.detach().to(device, torch.float32), kind)
           for kind in normalizations]
-    probes, epochs = {}, {}
-    fits = steps(None, 'probe: C x normalisation', total=len(xs) * len(cs), unit='fit')
-    for a, x in enumerate(xs):
-        x_train, previous = x[train], None
-        if adam is not None:  # every C in one Adam path; its step chosen on validation
-            paths, weights, biases = adam_logistic_paths(x_train, y[train], num_classes, cs,
-                                                         x[val], y[val], adam)
-            for c in range(len(cs)):
-                probes[a, c] = weights[c], biases[c]
-                epochs[a, c] = int(paths[c].argmax()) + 1  # the first of the best
-            fits.update(len(cs))
-            continue
-        for c, value in enumerate(cs):
-            # each C starts from the next smaller C's solution: far fewer steps at large C
-            previous = probes[a, c] = fit_logistic_regression(x_train, y[train], num_classes,
-                                                              value, init=previous)
-            fits.update()
-
-    fits.close()
+    probes, epochs = _fit_grid(xs, y, train, val, num_classes, cs, adam)
 
     def predict(a, c, nodes):
         weight, bias = probes[a, c]

@@ -86,7 +86,7 @@ class NodeConfig(RunConfig):
                                         search=[(0.001, 0.01, 0.1), C_GRIDS['node'],
                                                 (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)])
     # How the probe is fitted: L-BFGS to convergence, or Adam stopped early (the step chosen
-    # on validation with C): the probe of GraphACL's, GGD's and CCA-SSG's papers. Not in the
+    # on validation with C), the probe of several self-supervised papers. Not in the
     # search space: Adam's validation score is the best of 1000 steps, optimistic against
     # L-BFGS's one solution, so a search comparing them by it would favour Adam unfairly.
     probe_optimizer: str = option('lbfgs', "the probe's fit: L-BFGS to convergence (default) "

@@ -121,7 +121,7 @@ def test_choose_hops_chooses_on_validation_never_on_test(monkeypatch):
             ('replace', 2): 0.98}
     calls = []
 
-    def fake_probe(embeddings, labels, split, c_grid=None, device=None):
+    def fake_probe(embeddings, labels, split, c_grid=None, device=None, adam=None):
         key = next(key for key in val if torch.allclose(
             embeddings, reinforce(z, edge_index, key[1], mode=key[0])))
         calls.append(key)
