@@ -13,7 +13,7 @@ called like it, ``conv(x, edge_index[, edge_weight])``. It computes
   :math:`\partial (XW) = S^\top G`, with :math:`S^\top` built once too (torch's own CSR
   backward transposes :math:`S` on every step);
 * features sparse enough (:data:`SPARSE_FEATURE_DENSITY`) are held as CSR, :math:`XW` a
-  sparse product;
+  sparse product; the weight is kept column-major (:meth:`CachedGCNConv.reset_parameters`);
 * corrupted features (:mod:`graphdim.graph.corruptions`) are read as what they are made of:
   :math:`(PX)W = P(XW)` reuses the product of the view of ``X`` just computed, and
   :math:`(X \operatorname{diag}(m))W = X(\operatorname{diag}(m)W)` keeps sparse features
@@ -270,6 +270,19 @@ class CachedGCNConv(GCNConv):
         self.report: Optional[PropagationReport] = None
         self._features = GraphCache(capacity=1)  # the last input features' CSR, if sparse
         self._kept = _KeptTransform()
+
+    def reset_parameters(self):
+        """PyG's initialisation (on a row-major weight: the same values), then the weight
+        kept column-major, ``lin.weight.t()`` contiguous: MKL's sparse product takes it as it
+        is and its gradient :math:`X^\top G` lands in that layout, where a row-major weight
+        costs two transposing copies a step (Cora's DGI step 23.2 -> 20.8 ms, CiteSeer's
+        34.7 -> 29.1, same values bit for bit; 2-core Xeon)."""
+        weight = self.lin.weight
+        if torch.nn.parameter.is_lazy(weight):  # in_channels=-1: PyG lays it out later
+            return super().reset_parameters()
+        weight.data = weight.data.contiguous()
+        super().reset_parameters()
+        weight.data = weight.data.t().contiguous().t()
 
     def forward(self, x: Tensor, edge_index, edge_weight: Optional[Tensor] = None) -> Tensor:
         """:math:`S (X W) + b`; ``edge_index`` a PyG graph, or a :class:`PropagationMatrix`

@@ -158,3 +158,25 @@ def test_sparse_times_dense_is_torch_product_bit_for_bit_and_never_reads_its_buf
     if _MKL_SPARSE:
         garbage = torch.full((150, 40), float('nan'))
         assert torch.equal(garbage.addmm_(matrix, dense, beta=0), matrix @ dense)
+
+
+def test_the_weight_is_pygs_initialisation_kept_column_major_and_survives_save_and_load():
+    from torch_geometric.nn import GCNConv
+    from graphdim.graph.propagation import CachedGCNConv
+    torch.manual_seed(0)
+    reference = GCNConv(7, 5)
+    torch.manual_seed(0)
+    conv = CachedGCNConv(7, 5)
+    weight = conv.lin.weight
+    assert torch.equal(weight, reference.lin.weight) and weight.t().is_contiguous()
+    torch.manual_seed(1)
+    conv.reset_parameters()  # again: the same values as PyG's, the same layout
+    torch.manual_seed(1)
+    reference.reset_parameters()
+    assert torch.equal(weight, reference.lin.weight) and weight.t().is_contiguous()
+    x, edge_index = torch.rand(6, 7), torch.tensor([[0, 1, 2, 3, 4], [1, 2, 3, 4, 5]])
+    conv(x, edge_index).square().sum().backward()
+    assert weight.grad.stride() == weight.stride()  # the gradient lands in its layout
+    conv.load_state_dict(reference.state_dict())  # a row-major state dict loads as it is
+    assert torch.equal(weight, reference.lin.weight) and weight.t().is_contiguous()
+    assert torch.allclose(conv(x, edge_index), reference(x, edge_index), atol=1e-6)
