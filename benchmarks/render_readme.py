@@ -27,6 +27,7 @@ import minibatch  # noqa: E402
 import mvgrl_node  # noqa: E402
 import node_models  # noqa: E402
 import preset_results  # noqa: E402
+import probe_fit  # noqa: E402
 import reinforcement_choice  # noqa: E402
 import training_free  # noqa: E402
 import scale  # noqa: E402
@@ -152,6 +153,8 @@ TABLES = {
     'training-free': Table(('training_free.json',), lambda: training_free.table(
         training_free.read_results(RESULTS / 'training_free.json'))),
     'reinforcement-choice': Table(('reinforcement_choice.jsonl',), reinforcement_choice_table),
+    'probe-fit': Table(('probe_fit.jsonl',), lambda: probe_fit.table(
+        probe_fit.read_rows(RESULTS / 'probe_fit.jsonl'))),
 }
 # The results index: every file another table reads, and nothing else.
 TABLES['provenance'] = Table(tuple(sorted({source for table in TABLES.values()

@@ -272,8 +272,9 @@ def linear_probe(embeddings: Tensor, labels: Tensor, split: Split,
     validation with them (the result's ``epoch``).
 
     Ties go to the earlier normalisation, the stronger penalty (smaller ``C``), the earlier
-    step. Only the chosen probe sees the test nodes. The inputs are checked first (``probe_inputs``):
-    bool, disjoint masks; any integer class ids; rows labelled below 0 are not scored.
+    step. Only the chosen probe sees the test nodes. The inputs are checked first
+    (``probe_inputs``): bool, disjoint masks; any integer class ids; rows labelled below 0
+    are not scored.
     ``test_pred`` holds the predicted label of every row of ``split.test``.
     """
     cs = sorted(check_c_grid(c_grid))
