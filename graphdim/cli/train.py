@@ -185,7 +185,9 @@ def _seed_line(run: SeedResult, reinforced: bool) -> str:
         if random_init is not None else ''
     return (f"  seed {run.seed:>3}: test {scores.test_acc:6.2f}  val {scores.val_acc:6.2f}"
             f"{hops(scores)}{baseline}  (probe C={scores.probe.c:g} "
-            f"{scores.probe.normalization}, {run.epochs} epochs, best {run.best_epoch}, "
+            f"{scores.probe.normalization}"
+            f"{f' step {scores.probe.epoch}' if scores.probe.epoch else ''}, "  # Adam's
+            f"{run.epochs} epochs, best {run.best_epoch}, "
             f"{run.train_seconds:.1f} s)")
 
 

@@ -259,9 +259,10 @@ class NodeExperiment(Experiment):
 
     def training_free(self, seed: int) -> NodeScores:
         """The training-free baseline (SGC's, S²GC's and GGCM's kind): the same probe
-        (``--probe-c``, ``--probe-optimizer``) on the raw features ``X`` as the run normalises them, or on S²GC's
-        multi-scale features :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K}
-        \\hat A^k X`, ``K`` in ``MULTISCALE_HOPS`` and ``alpha`` in ``MULTISCALE_ALPHAS``,
+        (``--probe-c``, ``--probe-optimizer``) on the raw features ``X`` as the run
+        normalises them, or on S²GC's multi-scale features
+        :math:`\\alpha X + \\frac{1-\\alpha}{K}\\sum_{k=1}^{K} \\hat A^k X`, ``K`` in
+        ``MULTISCALE_HOPS`` and ``alpha`` in ``MULTISCALE_ALPHAS``,
         the candidate chosen as the run chooses its own ``K`` (validation, or ``--hops-cv``
         folds), never on test labels (``graphdim.eval.reinforced.training_free_probe``).
         A public split's is computed once and kept for every seed."""

@@ -92,7 +92,7 @@ class NodeConfig(RunConfig):
     probe_optimizer: str = option('lbfgs', "the probe's fit: L-BFGS to convergence (default) "
                                            "or adam (--probe-epochs steps of --probe-lr from "
                                            "zero, the step chosen on validation with C)",
-                                  choices=PROBE_OPTIMIZERS)  # not searched: see below
+                                  choices=PROBE_OPTIMIZERS)  # not searched: see above
     probe_lr: float = option(AdamSchedule.lr, 'with --probe-optimizer adam: its rate (default '
                                               '%(default)s)', above=0, maximum=1.0)
     probe_epochs: int = option(AdamSchedule.epochs, 'with --probe-optimizer adam: its steps, '
