@@ -47,6 +47,21 @@ def table(rows: list) -> str:
          for r in rows])
 
 
+def measure_missing(rows: list, presets: list, seeds: int, out: Path) -> list:
+    """Run every (preset, fit) that ``rows`` lacks at ``seeds`` seeds, writing ``out`` after
+    each, so that an interrupted run continues where it stopped."""
+    for preset in presets:
+        for fit in FITS:
+            done = [r for r in rows if (r['preset'], r['fit']) == (preset, fit)]
+            if done and len(done[-1]['seeds']) >= seeds:
+                continue
+            rows = [r for r in rows if (r['preset'], r['fit']) != (preset, fit)] + [
+                run(preset, fit, seeds)]
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--presets', nargs='+', default=['graphacl-citeseer'])
@@ -55,17 +70,8 @@ def main():
     parser.add_argument('--table', action='store_true', help='print the table and stop')
     args = parser.parse_args()
     rows = read_rows(args.out)
-    if not args.table:
-        for preset in args.presets:
-            for fit in FITS:
-                done = [r for r in rows if (r['preset'], r['fit']) == (preset, fit)]
-                if done and len(done[-1]['seeds']) >= args.seeds:
-                    continue
-                row = run(preset, fit, args.seeds)
-                rows = [r for r in rows if (r['preset'], r['fit']) != (preset, fit)] + [row]
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                args.out.write_text(''.join(json.dumps(r) + '\n' for r in rows))
-    print(table(rows))
+    print(table(rows if args.table else measure_missing(rows, args.presets, args.seeds,
+                                                        args.out)))
     print(f"\nresults: {args.out}")
 
 
