@@ -40,8 +40,8 @@ _PUBLIC = {
     '.data.images': ('ImageBatches', 'ImageDataset', 'load_image_dataset'),
     '.loaders': ('NeighborhoodLoader', 'node_loader'),
     '.train': ('FitResult', 'embed', 'fit'),
-    '.eval': ('AdamSchedule', 'ProbeResult', 'Split', 'cross_validate', 'holdout_split', 'image_features',
-              'linear_probe', 'mlp_probe', 'nested_cross_validate', 'ogb_probe',
+    '.eval': ('AdamSchedule', 'ProbeResult', 'Split', 'cross_validate', 'holdout_split',
+              'image_features', 'linear_probe', 'mlp_probe', 'nested_cross_validate', 'ogb_probe',
               'public_split', 'random_split', 'raw_pixels', 'ReinforcedProbe', 'choose_hops'),
     # Runs: configs, experiments, run folders, presets, plots.
     '.experiments': ('GraphConfig', 'ImageConfig', 'NodeConfig', 'build_graph_model',

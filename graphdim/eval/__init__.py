@@ -24,8 +24,8 @@ from .reinforced import HOPS_GRID, ReinforcedProbe, choose_hops
 from .result import ProbeResult
 from .splits import Split, holdout_split, public_split, random_split
 
-__all__ = ['AdamSchedule', 'C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult', 'Split',
-           'cross_validate', 'fit_logistic_regression', 'holdout_split', 'image_features',
+__all__ = ['AdamSchedule', 'C_GRIDS', 'CLASSIFIERS', 'FEATURES', 'NORMALIZATIONS', 'ProbeResult',
+           'Split', 'cross_validate', 'fit_logistic_regression', 'holdout_split', 'image_features',
            'linear_probe', 'make_classifier', 'mlp_probe', 'nested_cross_validate',
            'normalize_embeddings', 'ogb_probe', 'probe_features', 'public_split', 'random_split',
            'raw_pixels', 'HOPS_GRID', 'ReinforcedProbe', 'choose_hops']
